@@ -1,0 +1,42 @@
+# Every target does its own set-up; a fresh machine needs only `make demo` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: setup demo test mariadb migrate ui sandbox lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+mariadb:
+	bash scripts/ensure_mariadb.sh
+
+demo: setup
+	$(PY) scripts/demo.py
+
+test: setup mariadb
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+migrate: setup
+	$(VENV)/bin/inventory-db upgrade
+
+ui: setup
+	bash scripts/ui.sh
+
+sandbox: setup
+	$(PY) -m marketplace_sandbox --port 8900
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup mariadb
+	$(PY) -m benchmarks.sandbox_pages
+
+clean:
+	rm -rf $(VENV) data .dagster_home test-artifacts

@@ -1,0 +1,137 @@
+"""The normalized stock ledger ``inventory_data`` (group ``inventory``)."""
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetsDefinition,
+    Config,
+    MaterializeResult,
+    StaticPartitionsDefinition,
+    asset,
+)
+
+from inventory_pipeline import checks, ledger, snapshots, sync_log
+from inventory_pipeline.normalize import rows_from_pages
+from inventory_pipeline.settings import Settings
+
+LEDGER_CHECKS = {
+    "no_negative_stock": ("No row with negative stock or reserve.", AssetCheckSeverity.ERROR),
+    "stock_within_limit": ("No row above MAX_STOCK_VALUE units (seed 000's anomaly query).", AssetCheckSeverity.WARN),
+    "no_duplicate_keys": (
+        "No (source, account, SKU, warehouse, type) reported twice in one snapshot.",
+        AssetCheckSeverity.ERROR,
+    ),
+    "fresh_per_source": ("Each source of this account synced within MAX_SYNC_AGE_HOURS.", AssetCheckSeverity.ERROR),
+}
+
+
+class LedgerConfig(Config):
+    full_resync: bool = False
+    """Re-apply the newest accepted snapshots even if applied, after deleting corrupt rows (seed 000)."""
+
+
+def build_inventory_asset(
+    partitions: StaticPartitionsDefinition, settings: Settings, upstream: list[AssetsDefinition]
+) -> AssetsDefinition:
+    sources = {"ozon": settings.ozon_accounts, "wb": settings.wb_accounts}
+
+    @asset(
+        name="inventory_data",
+        group_name="inventory",
+        partitions_def=partitions,
+        deps=upstream,
+        required_resource_keys={"database"},
+        kinds={"mysql", "sqlite"},
+        check_specs=[AssetCheckSpec(n, asset="inventory_data", description=d) for n, (d, _) in LEDGER_CHECKS.items()],
+        description="The stock ledger: one row per source, seller account, SKU, warehouse and stock type with "
+        "present, reserved and available units, kept equal to the newest accepted snapshots.",
+    )
+    def inventory_data(context: AssetExecutionContext, config: LedgerConfig) -> MaterializeResult:
+        account = context.partition_key
+        engine = context.resources.database.engine
+        metadata: dict = {}
+        duplicates = 0
+        for source, accounts in sources.items():
+            if account not in accounts:
+                continue
+            snapshot = snapshots.latest(engine, source, account)
+            if snapshot is None:
+                metadata[f"{source}_note"] = "no accepted snapshot yet"
+                continue
+            if snapshot.applied_at and not config.full_resync:
+                metadata[f"{source}_note"] = f"snapshot {snapshot.id} already applied; ledger unchanged"
+                continue
+            log_id = sync_log.open_log(engine, source, account, context.run_id) or sync_log.start(
+                engine, source, account, context.run_id, "full_resync" if config.full_resync else "stock"
+            )
+            try:
+                result = ledger.apply(
+                    engine,
+                    source,
+                    account,
+                    snapshot.fetched_at,
+                    rows_from_pages(source, account, lambda sid=snapshot.id: snapshots.pages(engine, sid)),
+                    context.run_id,
+                    full_resync=config.full_resync,
+                )
+            except Exception as exc:
+                sync_log.finish(engine, log_id, "failed", error=f"ledger apply failed: {exc}")
+                raise
+            snapshots.mark_applied(engine, snapshot.id)
+            duplicates += result.duplicate_keys
+            sync_log.finish(engine, log_id, "success", processed=result.staged)
+            metadata.update(
+                {
+                    f"{source}_snapshot_id": snapshot.id,
+                    f"{source}_rows": result.staged,
+                    f"{source}_inserted": result.inserted,
+                    f"{source}_changed": result.changed,
+                    f"{source}_zeroed": result.zeroed,
+                    f"{source}_corrupt_removed": result.corrupt_removed,
+                }
+            )
+            context.log.info(
+                f"{source}/{account}: {result.staged} rows from snapshot {snapshot.id}: "
+                f"{result.inserted} new, {result.changed} changed, {result.zeroed} set to zero"
+            )
+        health = [
+            ledger.slice_health(engine, s, account, settings.max_stock_value)
+            for s, accounts in sources.items()
+            if account in accounts
+        ]
+        synced = ledger.freshness(engine)
+        verdicts = [
+            checks.no_negative_stock(sum(h.negative for h in health)),
+            checks.stock_within_limit(sum(h.above_max for h in health), settings.max_stock_value),
+            checks.no_duplicate_keys(duplicates),
+            checks.fresh(
+                {s: synced.get((s, account)) for s, accounts in sources.items() if account in accounts},
+                sync_log.utcnow(),
+                settings.max_sync_age_hours,
+            ),
+        ]
+        metadata.update(
+            {
+                "ledger_rows": sum(h.rows for h in health),
+                "total_present": sum(h.total_present for h in health),
+                "reserved_over_present_rows": sum(h.reserved_over_present for h in health),
+                "dagster/row_count": sum(h.rows for h in health),
+            }
+        )
+        return MaterializeResult(
+            metadata=metadata,
+            check_results=[
+                AssetCheckResult(
+                    check_name=v.check,
+                    passed=v.passed,
+                    description=v.description,
+                    metadata=v.metadata,
+                    severity=LEDGER_CHECKS[v.check][1],
+                )
+                for v in verdicts
+            ],
+        )
+
+    return inventory_data

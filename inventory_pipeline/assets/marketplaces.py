@@ -1,0 +1,205 @@
+"""Raw stock snapshots from the marketplaces (group ``raw``), guarded by blocking checks."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetsDefinition,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    StaticPartitionsDefinition,
+    asset,
+)
+
+from inventory_pipeline import checks, snapshots, sync_log
+from inventory_pipeline.normalize import Normalized, ozon_rows, wb_card_index, wb_seller_rows, wb_warehouse_rows
+from inventory_pipeline.resources.ozon import OzonSellerResource
+from inventory_pipeline.resources.wildberries import WildberriesResource
+from inventory_pipeline.settings import Settings
+
+SNAPSHOT_CHECKS = {
+    "enough_products": "At least MIN_PRODUCTS_THRESHOLD SKUs; blocks the ledger and the Wix push.",
+    "no_collapse": "No more than MAX_SNAPSHOT_DROP of SKUs or stock rows gone since the last accepted snapshot.",
+    "complete": "Paging delivered every item the API announced.",
+}
+
+
+class SnapshotConfig(Config):
+    accept_collapse: bool = False
+    """Accept a snapshot far smaller than the last one (the catalogue really shrank)."""
+
+
+@dataclass
+class Tally:
+    """What a snapshot held, counted page by page so that memory holds one page at a time."""
+
+    skus: set[str] = field(default_factory=set)
+    rows: int = 0
+    skipped: list[str] = field(default_factory=list)
+    received_items: int = 0
+    expected_items: int | None = None
+    preview: list[dict] = field(default_factory=list)
+
+    def add(self, normalized: Normalized) -> None:
+        self.rows += len(normalized.rows)
+        self.skus.update(r["sku"] for r in normalized.rows)
+        self.skipped.extend(normalized.skipped)
+        if len(self.preview) < 10:
+            self.preview.extend(normalized.rows[: 10 - len(self.preview)])
+
+
+def resource_key(source: str, account: str) -> str:
+    return f"{source}_{account}"
+
+
+def fetch_ozon(api: OzonSellerResource, writer: snapshots.SnapshotWriter, account: str) -> Tally:
+    tally = Tally()
+    for page in api.stock_pages():
+        writer.add(page)
+        items = page.payload["items"]
+        tally.received_items += len(items)
+        total = page.payload.get("total_items", page.payload.get("total"))
+        tally.expected_items = int(total) if isinstance(total, int) else tally.expected_items
+        tally.add(ozon_rows(items, account))
+    return tally
+
+
+def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account: str) -> Tally:
+    tally = Tally()
+    cards: list = []
+    for page in api.card_pages():
+        writer.add(page)
+        cards.extend(page.payload["cards"])
+    index, skipped = wb_card_index(cards)
+    del cards
+    tally.skipped.extend(skipped)
+    warehouses = api.seller_warehouses()
+    writer.add(warehouses)
+    for page in api.warehouse_report_pages():
+        writer.add(page)
+        tally.add(wb_warehouse_rows(page.payload["data"]["items"], index, account))
+    for warehouse in warehouses.payload:
+        for page in api.seller_stock_pages(int(warehouse["id"]), index):
+            writer.add(page)
+            tally.add(
+                wb_seller_rows(
+                    page.payload["stocks"], int(warehouse["id"]), str(warehouse.get("name", "")), index, account
+                )
+            )
+    tally.received_items = len(index)
+    return tally
+
+
+FETCHERS: dict[str, Callable] = {"ozon": fetch_ozon, "wb": fetch_wb}
+TITLES = {"ozon": "Ozon", "wb": "Wildberries"}
+
+
+def _preview(rows: list[dict]) -> MetadataValue:
+    if not rows:
+        return MetadataValue.md("_no rows_")
+    cols = ["sku", "stock_type", "warehouse_id", "current_stock", "reserved_stock", "available_stock"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+    return MetadataValue.md("\n".join(lines))
+
+
+def capture(
+    context: AssetExecutionContext, source: str, settings: Settings, accounts: list[str], config: SnapshotConfig
+) -> MaterializeResult:
+    """Fetch, store and judge one account's snapshot of ``source``."""
+    account = context.partition_key
+    names = ["enough_products", "no_collapse", *(["complete"] if source == "ozon" else [])]
+    if account not in accounts:
+        note = f"no {TITLES[source]} account is configured for '{account}': nothing fetched, nothing to judge"
+        return MaterializeResult(
+            metadata={"configured": False, "note": note},
+            check_results=[AssetCheckResult(check_name=n, passed=True, description=note) for n in names],
+        )
+
+    engine = context.resources.database.engine
+    api = getattr(context.resources, resource_key(source, account))
+    log_id = sync_log.start(engine, source, account, context.run_id)
+    writer = snapshots.SnapshotWriter(engine, source, account, context.run_id)
+    started = time.monotonic()
+    try:
+        tally = FETCHERS[source](api, writer, account)
+    except Exception as exc:
+        writer.finish("failed", 0, 0, api.calls, str(exc)[:2000])
+        sync_log.finish(engine, log_id, "failed", error=str(exc))
+        raise
+    calls = api.calls
+    previous = snapshots.latest(engine, source, account, before_id=writer.id)
+    verdicts = [
+        checks.enough_products(len(tally.skus), settings.min_products_threshold),
+        checks.no_collapse(
+            len(tally.skus),
+            tally.rows,
+            previous.sku_count if previous else None,
+            previous.row_count if previous else None,
+            settings.max_snapshot_drop,
+            config.accept_collapse,
+        ),
+    ]
+    if source == "ozon":
+        verdicts.append(checks.complete(tally.received_items, tally.expected_items))
+    failed = [v for v in verdicts if not v.passed]
+    reason = "; ".join(v.description for v in failed) or None
+    writer.finish("rejected" if failed else "accepted", len(tally.skus), tally.rows, calls, reason)
+    if failed:
+        sync_log.finish(engine, log_id, "failed", failed=len(tally.skipped), error=f"snapshot rejected: {reason}")
+        context.log.error(f"{TITLES[source]} snapshot {writer.id} for '{account}' rejected: {reason}")
+    for line in tally.skipped[:20]:
+        context.log.warning(f"skipped: {line}")
+    return MaterializeResult(
+        metadata={
+            "snapshot_id": writer.id,
+            "skus": len(tally.skus),
+            "stock_rows": tally.rows,
+            "skipped_rows": len(tally.skipped),
+            "pages": writer.pages,
+            "api_calls": calls,
+            "fetch_seconds": round(time.monotonic() - started, 2),
+            "status": "rejected" if failed else "accepted",
+            "previous_snapshot_id": previous.id if previous else -1,
+            "preview": _preview(tally.preview),
+            "dagster/row_count": tally.rows,
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name=v.check,
+                passed=v.passed,
+                description=v.description,
+                severity=AssetCheckSeverity.ERROR,
+                metadata=v.metadata,
+            )
+            for v in verdicts
+        ],
+    )
+
+
+def build_snapshot_asset(source: str, partitions: StaticPartitionsDefinition, settings: Settings) -> AssetsDefinition:
+    accounts = settings.ozon_accounts if source == "ozon" else settings.wb_accounts
+    name = f"{source}_stock_snapshot"
+    names = ["enough_products", "no_collapse", *(["complete"] if source == "ozon" else [])]
+
+    @asset(
+        name=name,
+        group_name="raw",
+        partitions_def=partitions,
+        pool=f"{source}_api",
+        kinds={"api"},
+        required_resource_keys={"database", *(resource_key(source, a) for a in accounts)},
+        check_specs=[AssetCheckSpec(n, asset=name, blocking=True, description=SNAPSHOT_CHECKS[n]) for n in names],
+        description=f"The complete answer of {TITLES[source]}'s stock endpoints for one seller account, "
+        "stored page by page so that any run can be audited and replayed.",
+    )
+    def _snapshot(context: AssetExecutionContext, config: SnapshotConfig) -> MaterializeResult:
+        return capture(context, source, settings, accounts, config)
+
+    return _snapshot

@@ -1,0 +1,118 @@
+"""The rules behind the asset checks, as pure functions of numbers: easy to read, easy to test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Verdict:
+    check: str
+    passed: bool
+    description: str
+    metadata: dict = field(default_factory=dict)
+
+
+def enough_products(sku_count: int, minimum: int) -> Verdict:
+    return Verdict(
+        "enough_products",
+        sku_count >= minimum,
+        f"{sku_count} SKUs in the snapshot, at least {minimum} required (MIN_PRODUCTS_THRESHOLD)",
+        {"sku_count": sku_count, "minimum": minimum},
+    )
+
+
+def no_collapse(
+    sku_count: int,
+    row_count: int,
+    previous_skus: int | None,
+    previous_rows: int | None,
+    max_drop: float,
+    accepted_by_operator: bool = False,
+) -> Verdict:
+    """Fails when SKUs or stock rows fell by more than ``max_drop`` against the last accepted snapshot."""
+    meta = {
+        "sku_count": sku_count,
+        "row_count": row_count,
+        "previous_sku_count": previous_skus or 0,
+        "previous_row_count": previous_rows or 0,
+        "max_drop": max_drop,
+    }
+    if not previous_skus:
+        return Verdict(
+            "no_collapse", True, "first accepted snapshot of this source and account: nothing to compare", meta
+        )
+    drops = {"SKUs": 1 - sku_count / previous_skus, "stock rows": 1 - row_count / max(1, previous_rows or 0)}
+    worst_name, worst = max(drops.items(), key=lambda kv: kv[1])
+    meta["worst_drop"] = round(worst, 4)
+    if worst > max_drop and accepted_by_operator:
+        return Verdict(
+            "no_collapse", True, f"{worst_name} fell by {worst:.0%}; accepted by run config accept_collapse", meta
+        )
+    if worst > max_drop:
+        return Verdict(
+            "no_collapse",
+            False,
+            f"{worst_name} fell by {worst:.0%} against the last accepted snapshot "
+            f"({previous_skus} → {sku_count} SKUs, {previous_rows} → {row_count} rows); more than "
+            f"MAX_SNAPSHOT_DROP={max_drop:.0%}. Nothing was written. If the catalogue really shrank, "
+            "re-run with the snapshot's run config accept_collapse: true.",
+            meta,
+        )
+    return Verdict("no_collapse", True, f"largest drop {max(0.0, worst):.0%} (limit {max_drop:.0%})", meta)
+
+
+def complete(received: int, expected: int | None) -> Verdict:
+    """Paging delivered as many items as the API's own count announced."""
+    if expected is None:
+        return Verdict(
+            "complete", True, f"{received} items; the API sent no total to compare with", {"received": received}
+        )
+    return Verdict(
+        "complete",
+        received == expected,
+        f"received {received} of the {expected} items the API announced (total_items)",
+        {"received": received, "expected": expected},
+    )
+
+
+def fresh(last_sync: dict[str, datetime | None], now: datetime, max_age_hours: float) -> Verdict:
+    """Every source's newest ``last_sync_at`` is within ``MAX_SYNC_AGE_HOURS``."""
+    limit = timedelta(hours=max_age_hours)
+    ages = {source: (now - at).total_seconds() / 3600 if at else None for source, at in last_sync.items()}
+    stale = sorted(s for s, age in ages.items() if age is None or age > max_age_hours)
+    meta = {f"{s}_age_hours": round(a, 2) if a is not None else -1 for s, a in ages.items()}
+    meta["max_age_hours"] = max_age_hours
+    if stale:
+        details = ", ".join(f"{s} ({'never synced' if ages[s] is None else f'{ages[s]:.1f} h'})" for s in stale)
+        return Verdict("fresh_per_source", False, f"stale beyond {limit.total_seconds() / 3600:g} h: {details}", meta)
+    return Verdict("fresh_per_source", True, f"every source synced within {max_age_hours:g} h", meta)
+
+
+def no_negative_stock(negative_rows: int) -> Verdict:
+    return Verdict(
+        "no_negative_stock",
+        negative_rows == 0,
+        f"{negative_rows} rows with negative stock or reserve",
+        {"negative_rows": negative_rows},
+    )
+
+
+def stock_within_limit(above_rows: int, limit: int) -> Verdict:
+    return Verdict(
+        "stock_within_limit",
+        above_rows == 0,
+        f"{above_rows} rows above {limit} units (MAX_STOCK_VALUE)",
+        {"rows_above": above_rows, "limit": limit},
+    )
+
+
+def no_duplicate_keys(duplicate_keys: int) -> Verdict:
+    return Verdict(
+        "no_duplicate_keys",
+        duplicate_keys == 0,
+        f"{duplicate_keys} (source, account, SKU, warehouse, type) keys reported more than once "
+        "in the applied snapshots",
+        {"duplicate_keys": duplicate_keys},
+    )

@@ -1,0 +1,1 @@
+"""The inventory database: tables, migrations and the few statements that differ per dialect."""

@@ -1,0 +1,154 @@
+"""The inventory database, as SQLAlchemy Core tables. The schema itself is created by Alembic
+(``inventory_pipeline/db/migrations``); these objects are what the code queries with.
+
+Times are naive UTC. Column names follow the seeds (``current_stock``, ``reserved_stock``,
+``last_sync_at``, ``records_processed``...) so that their monitoring SQL works unchanged.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+
+metadata = MetaData()
+
+# BIGINT on MySQL, INTEGER on SQLite (which only autoincrements INTEGER PRIMARY KEY).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+# Raw API pages can exceed BLOB's 64 KiB on MySQL.
+Blob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+
+KEY_COLUMNS = ("source", "account", "sku", "warehouse_id", "stock_type")
+
+inventory_data = Table(
+    "inventory_data",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),
+    Column("account", String(32), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("warehouse_id", String(32), nullable=False),
+    Column("stock_type", String(8), nullable=False),
+    Column("product_id", String(32), nullable=False),
+    Column("marketplace_sku", String(32), nullable=False),
+    Column("warehouse_name", String(128), nullable=False),
+    Column("current_stock", Integer, nullable=False),
+    Column("reserved_stock", Integer, nullable=False),
+    Column("available_stock", Integer, nullable=False),
+    Column("last_sync_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint(*KEY_COLUMNS, name="uq_inventory_key"),
+    Index("idx_product_source_sync", "product_id", "source", "last_sync_at"),
+    Index("idx_source_account_sync", "source", "account", "last_sync_at"),
+    Index("idx_sku", "sku"),
+)
+
+# Normalized rows of one snapshot on their way into the ledger; deleted when applied.
+inventory_staging = Table(
+    "inventory_staging",
+    metadata,
+    Column("batch_id", String(36), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("account", String(32), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("warehouse_id", String(32), nullable=False),
+    Column("stock_type", String(8), nullable=False),
+    Column("product_id", String(32), nullable=False),
+    Column("marketplace_sku", String(32), nullable=False),
+    Column("warehouse_name", String(128), nullable=False),
+    Column("current_stock", Integer, nullable=False),
+    Column("reserved_stock", Integer, nullable=False),
+    Column("available_stock", Integer, nullable=False),
+    Index("idx_staging_batch_key", "batch_id", *KEY_COLUMNS),
+)
+
+inventory_history = Table(
+    "inventory_history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),
+    Column("account", String(32), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("warehouse_id", String(32), nullable=False),
+    Column("stock_type", String(8), nullable=False),
+    Column("current_before", Integer),
+    Column("current_after", Integer, nullable=False),
+    Column("reserved_before", Integer),
+    Column("reserved_after", Integer, nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Index("idx_history_sku_time", "source", "account", "sku", "changed_at"),
+    Index("idx_history_time", "changed_at"),
+)
+
+sync_logs = Table(
+    "sync_logs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),
+    Column("account", String(32), nullable=False),
+    Column("sync_type", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("records_processed", Integer, nullable=False, default=0),
+    Column("records_failed", Integer, nullable=False, default=0),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("duration_seconds", Float),
+    Column("error_message", Text),
+    Column("run_id", String(64), nullable=False),
+    Index("idx_sync_logs_source_started", "source", "started_at"),
+    Index("idx_sync_logs_run", "run_id"),
+)
+
+stock_snapshots = Table(
+    "stock_snapshots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),
+    Column("account", String(32), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("fetched_at", DateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # fetching, accepted, rejected, failed
+    Column("sku_count", Integer, nullable=False, default=0),
+    Column("row_count", Integer, nullable=False, default=0),
+    Column("page_count", Integer, nullable=False, default=0),
+    Column("api_calls", Integer, nullable=False, default=0),
+    Column("reason", Text),
+    Column("applied_at", DateTime),
+    Index("idx_snapshots_latest", "source", "account", "status", "fetched_at"),
+)
+
+stock_snapshot_pages = Table(
+    "stock_snapshot_pages",
+    metadata,
+    Column("snapshot_id", Id, ForeignKey("stock_snapshots.id", ondelete="CASCADE"), primary_key=True),
+    Column("page_no", Integer, primary_key=True, autoincrement=False),
+    Column("part", String(48), nullable=False),
+    Column("body_gzip", Blob, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("marketplace", String(16), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("first_seen_at", DateTime, nullable=False),
+    Column("last_synced_at", DateTime),
+    UniqueConstraint("marketplace", "name", name="uq_account"),
+)

@@ -1,0 +1,32 @@
+"""The one Definitions object of the code location. It assembles; the logic lives elsewhere."""
+
+from __future__ import annotations
+
+from dagster import Definitions, StaticPartitionsDefinition
+
+from inventory_pipeline.assets.inventory import build_inventory_asset
+from inventory_pipeline.assets.marketplaces import build_snapshot_asset
+from inventory_pipeline.jobs import build_jobs
+from inventory_pipeline.resources import build_resources
+from inventory_pipeline.schedules import build_schedules
+from inventory_pipeline.sensors import build_freshness_sensor
+from inventory_pipeline.settings import Settings, load_settings
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    accounts = StaticPartitionsDefinition(settings.accounts)
+    ozon = build_snapshot_asset("ozon", accounts, settings)
+    wb = build_snapshot_asset("wb", accounts, settings)
+    ledger = build_inventory_asset(accounts, settings, [ozon, wb])
+    jobs = build_jobs(settings, accounts, ozon, wb, ledger)
+    resources = build_resources(settings)
+    return Definitions(
+        assets=[ozon, wb, ledger],
+        jobs=list(jobs.values()),
+        schedules=build_schedules(settings, jobs),
+        sensors=[build_freshness_sensor(settings)],
+        resources=resources,
+    )
+
+
+defs = build_definitions(load_settings())

@@ -1,0 +1,60 @@
+"""Jobs: seed 001's cron commands, the Dagster way."""
+
+from __future__ import annotations
+
+from dagster import AssetsDefinition, JobDefinition, StaticPartitionsDefinition, define_asset_job, job
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+from inventory_pipeline.operations import build_dry_run_op, build_health_op
+from inventory_pipeline.settings import Settings
+
+
+def build_jobs(
+    settings: Settings,
+    partitions: StaticPartitionsDefinition,
+    ozon: AssetsDefinition,
+    wb: AssetsDefinition,
+    ledger: AssetsDefinition,
+) -> dict[str, UnresolvedAssetJobDefinition | JobDefinition]:
+    health_op = build_health_op(settings)
+    dry_run_op = build_dry_run_op(settings)
+
+    @job(description="Hourly: every API accepts its credentials, the database is reachable and migrated.")
+    def health_check() -> None:
+        health_op()
+
+    @job(
+        description="Fetch and normalize like a sync and report what would change; write nothing (seed's --test-mode)."
+    )
+    def stock_sync_dry_run() -> None:
+        dry_run_op()
+
+    return {
+        "all": define_asset_job(
+            "stock_sync_all_sources",
+            selection=[ozon, wb, ledger],
+            partitions_def=partitions,
+            description="Ozon and Wildberries snapshots into the ledger (seed's --source=all).",
+        ),
+        "ozon": define_asset_job(
+            "stock_sync_ozon",
+            selection=[ozon, ledger],
+            partitions_def=partitions,
+            description="Ozon snapshot into the ledger (seed's --source=ozon).",
+        ),
+        "wb": define_asset_job(
+            "stock_sync_wb",
+            selection=[wb, ledger],
+            partitions_def=partitions,
+            description="Wildberries snapshot into the ledger (seed's --source=wb).",
+        ),
+        "full_resync": define_asset_job(
+            "stock_full_resync",
+            selection=[ozon, wb, ledger],
+            partitions_def=partitions,
+            config={"ops": {"inventory_data": {"config": {"full_resync": True}}}},
+            description="Reload everything and remove corrupt rows, one transaction per source (seed's --full-resync).",
+        ),
+        "health": health_check,
+        "dry_run": stock_sync_dry_run,
+    }

@@ -1,0 +1,226 @@
+"""Raw marketplace answers → ledger rows. Pure functions: no I/O, tested on recorded payloads.
+
+A ledger row is one (source, account, seller SKU, warehouse, stock type) with present
+(``current_stock``), reserved and available = present − reserved. A row the API sent in a
+shape we cannot read is skipped and reported, never guessed.
+
+How each source maps:
+
+* Ozon ``/v4/product/info/stocks``: one row per product and stock type (``fbo``, ``fbs``, ``rfbs``,
+  ``fbp``). ``warehouse_id`` is the warehouse when the row names exactly one, else ``""``: Ozon
+  sums a type over its warehouses. Ozon's total per SKU is fbo + fbs + rfbs (seed 000).
+* Wildberries, WB warehouses (``fbw``): ``quantity`` is what can be sold, ``inWayToClient`` is sold
+  and on its way, so present = quantity + inWayToClient, reserved = inWayToClient and available =
+  quantity (seed 000's "quantity − reserved" with quantity as the full count).
+* Wildberries, seller warehouses (``fbs``): ``amount`` per size; WB keeps no reserve there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+OZON_TYPES = {"fbo", "fbs", "rfbs", "fbp"}
+
+
+@dataclass
+class Normalized:
+    rows: list[dict] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def extend(self, other: Normalized) -> None:
+        self.rows.extend(other.rows)
+        self.skipped.extend(other.skipped)
+
+
+def _count(value: object) -> int | None:
+    """A stock figure: a whole number (negative ones are kept for the anomaly checks)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def row(
+    source: str,
+    account: str,
+    sku: str,
+    warehouse_id: str,
+    stock_type: str,
+    *,
+    product_id: str,
+    marketplace_sku: str,
+    warehouse_name: str,
+    present: int,
+    reserved: int,
+    available: int | None = None,
+) -> dict:
+    return {
+        "source": source,
+        "account": account,
+        "sku": sku,
+        "warehouse_id": warehouse_id,
+        "stock_type": stock_type,
+        "product_id": product_id,
+        "marketplace_sku": marketplace_sku,
+        "warehouse_name": warehouse_name[:128],
+        "current_stock": present,
+        "reserved_stock": reserved,
+        "available_stock": present - reserved if available is None else available,
+    }
+
+
+def ozon_rows(items: Iterable[object], account: str) -> Normalized:
+    out = Normalized()
+    for n, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("offer_id"), str) or not item["offer_id"].strip():
+            out.skipped.append(f"ozon item #{n}: no offer_id")
+            continue
+        offer_id = item["offer_id"].strip()
+        stocks = item.get("stocks")
+        if not isinstance(stocks, list):
+            out.skipped.append(f"ozon {offer_id}: stocks is not a list")
+            continue
+        for stock in stocks:
+            present = _count(stock.get("present")) if isinstance(stock, dict) else None
+            reserved = _count(stock.get("reserved")) if isinstance(stock, dict) else None
+            kind = stock.get("type") if isinstance(stock, dict) else None
+            if present is None or reserved is None or kind not in OZON_TYPES:
+                out.skipped.append(f"ozon {offer_id}: unreadable stock row {stock!r:.80}")
+                continue
+            warehouses = stock.get("warehouse_ids") or []
+            warehouse = str(warehouses[0]) if isinstance(warehouses, list) and len(warehouses) == 1 else ""
+            out.rows.append(
+                row(
+                    "ozon",
+                    account,
+                    offer_id,
+                    warehouse,
+                    kind,
+                    product_id=str(item.get("product_id", "")),
+                    marketplace_sku=str(stock.get("sku", "")),
+                    warehouse_name="" if warehouse else f"Ozon {kind.upper()} (all warehouses)",
+                    present=present,
+                    reserved=reserved,
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class WbSize:
+    vendor_code: str
+    nm_id: int
+    chrt_id: int
+
+
+def wb_card_index(cards: Iterable[object]) -> tuple[dict[int, WbSize], list[str]]:
+    """chrtID → the seller's article, from ``/content/v2/get/cards/list`` pages."""
+    index: dict[int, WbSize] = {}
+    skipped: list[str] = []
+    for card in cards:
+        if not isinstance(card, dict) or not isinstance(card.get("vendorCode"), str) or not card["vendorCode"].strip():
+            skipped.append(f"wb card {card.get('nmID') if isinstance(card, dict) else '?'}: no vendorCode")
+            continue
+        for size in card.get("sizes") or []:
+            chrt = _count(size.get("chrtID")) if isinstance(size, dict) else None
+            if chrt is None:
+                skipped.append(f"wb card {card.get('nmID')}: size without chrtID")
+                continue
+            index[chrt] = WbSize(card["vendorCode"].strip(), int(card.get("nmID") or 0), chrt)
+    return index, skipped
+
+
+def wb_warehouse_rows(items: Iterable[object], index: dict[int, WbSize], account: str) -> Normalized:
+    out = Normalized()
+    for item in items:
+        if not isinstance(item, dict):
+            out.skipped.append(f"wb report row {item!r:.60}: not an object")
+            continue
+        chrt = _count(item.get("chrtId"))
+        quantity, to_client = _count(item.get("quantity")), _count(item.get("inWayToClient", 0))
+        size = index.get(chrt) if chrt is not None else None
+        if size is None or quantity is None or to_client is None or item.get("warehouseId") is None:
+            out.skipped.append(
+                f"wb report row nmId={item.get('nmId')} chrtId={item.get('chrtId')}: "
+                + ("no card for this size" if size is None else "unreadable figures")
+            )
+            continue
+        out.rows.append(
+            row(
+                "wb",
+                account,
+                size.vendor_code,
+                str(item["warehouseId"]),
+                "fbw",
+                product_id=str(size.nm_id),
+                marketplace_sku=str(chrt),
+                warehouse_name=str(item.get("warehouseName", "")),
+                present=quantity + to_client,
+                reserved=to_client,
+                available=quantity,
+            )
+        )
+    return out
+
+
+def wb_seller_rows(
+    stocks: Iterable[object], warehouse_id: int, warehouse_name: str, index: dict[int, WbSize], account: str
+) -> Normalized:
+    out = Normalized()
+    for stock in stocks:
+        chrt = _count(stock.get("chrtId")) if isinstance(stock, dict) else None
+        amount = _count(stock.get("amount")) if isinstance(stock, dict) else None
+        size = index.get(chrt) if chrt is not None else None
+        if size is None or amount is None:
+            out.skipped.append(f"wb seller stock {stock!r:.60}: unknown size or unreadable amount")
+            continue
+        out.rows.append(
+            row(
+                "wb",
+                account,
+                size.vendor_code,
+                str(warehouse_id),
+                "fbs",
+                product_id=str(size.nm_id),
+                marketplace_sku=str(chrt),
+                warehouse_name=warehouse_name,
+                present=amount,
+                reserved=0,
+            )
+        )
+    return out
+
+
+Pages = Callable[[], Iterable[tuple[str, object]]]
+
+
+def rows_from_pages(source: str, account: str, pages: Pages) -> Iterator[list[dict]]:
+    """Ledger rows of a snapshot, a page at a time. ``pages()`` yields (part, payload) and may be
+    called twice: Wildberries needs its cards before its stock rows make sense."""
+    if source == "ozon":
+        for _, payload in pages():
+            yield ozon_rows(payload["items"], account).rows
+        return
+    cards: list = []
+    warehouse_names: dict[int, str] = {}
+    for part, payload in pages():
+        if part == "cards":
+            cards.extend(payload["cards"])
+        elif part == "seller_warehouses":
+            warehouse_names = {int(w["id"]): str(w.get("name", "")) for w in payload}
+    index, _ = wb_card_index(cards)
+    del cards
+    for part, payload in pages():
+        if part == "wb_warehouses":
+            yield wb_warehouse_rows(payload["data"]["items"], index, account).rows
+        elif part.startswith("seller_stocks:"):
+            warehouse_id = int(part.split(":", 1)[1])
+            yield wb_seller_rows(
+                payload["stocks"], warehouse_id, warehouse_names.get(warehouse_id, ""), index, account
+            ).rows

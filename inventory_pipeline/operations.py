@@ -1,0 +1,97 @@
+"""Operational jobs that are not assets: the hourly health check and the dry run (seed 000's
+``--check-api`` / ``--check-db`` and ``--test-mode``)."""
+
+from dagster import Config, Failure, MetadataValue, OpExecutionContext, Output, op
+
+from inventory_pipeline import ledger
+from inventory_pipeline.assets.marketplaces import FETCHERS, resource_key
+from inventory_pipeline.db.engine import schema_revision
+from inventory_pipeline.normalize import rows_from_pages
+from inventory_pipeline.resources.http import ApiError
+from inventory_pipeline.resources.pages import RawPage
+from inventory_pipeline.settings import Settings
+
+
+class _Collector:
+    """Stands in for the snapshot writer in a dry run: pages stay in memory, nothing is stored."""
+
+    def __init__(self) -> None:
+        self.pages: list[RawPage] = []
+
+    def add(self, page: RawPage) -> None:
+        self.pages.append(page)
+
+
+def build_health_op(settings: Settings):
+    keys = {resource_key("ozon", a) for a in settings.ozon_accounts} | {
+        resource_key("wb", a) for a in settings.wb_accounts
+    }
+
+    @op(required_resource_keys={"database", *keys})
+    def check_health(context: OpExecutionContext) -> Output[dict]:
+        """Each API answers with valid credentials; the database is reachable and migrated."""
+        results: dict[str, str] = {}
+        problems: list[str] = []
+        for key in sorted(keys):
+            try:
+                results[key] = getattr(context.resources, key).check_credentials()
+            except (ApiError, Exception) as exc:  # any failure is a health finding, reported together
+                results[key] = f"FAILED: {exc}"
+                problems.append(f"{key}: {exc}")
+        database = context.resources.database
+        try:
+            current, head = schema_revision(database.engine)
+            results["database"] = f"{database.describe()} reachable, schema at {current} (newest {head})"
+        except Exception as exc:
+            results["database"] = f"FAILED: {exc}"
+            problems.append(f"database: {exc}")
+        for name, text in results.items():
+            (context.log.error if text.startswith("FAILED") else context.log.info)(f"{name}: {text}")
+        if problems:
+            raise Failure(
+                description="health check failed: " + " | ".join(problems),
+                metadata={k: MetadataValue.text(v) for k, v in results.items()},
+            )
+        return Output(results, metadata={k: MetadataValue.text(v) for k, v in results.items()})
+
+    return check_health
+
+
+class DryRunConfig(Config):
+    account: str = "main"
+    sources: list[str] = ["ozon", "wb"]
+
+
+def build_dry_run_op(settings: Settings):
+    keys = {resource_key("ozon", a) for a in settings.ozon_accounts} | {
+        resource_key("wb", a) for a in settings.wb_accounts
+    }
+
+    @op(required_resource_keys={"database", *keys})
+    def preview_stock_sync(context: OpExecutionContext, config: DryRunConfig) -> Output[dict]:
+        """Fetch and normalize like a real sync and report what would change; write nothing."""
+        engine = context.resources.database.engine
+        report: dict[str, dict] = {}
+        for source in config.sources:
+            key = resource_key(source, config.account)
+            if key not in keys:
+                raise Failure(f"no {source} account '{config.account}' is configured")
+            collector = _Collector()
+            FETCHERS[source](getattr(context.resources, key), collector, config.account)
+            result = ledger.preview(
+                engine,
+                source,
+                config.account,
+                rows_from_pages(source, config.account, lambda c=collector: ((p.part, p.payload) for p in c.pages)),
+            )
+            report[source] = {
+                "new": result.new,
+                "changed": result.changed,
+                "unchanged": result.unchanged,
+                "zeroed": result.zeroed,
+            }
+            context.log.info(f"dry run {source}/{config.account}: {report[source]}; sample {result.sample[:5]}")
+        metadata = {f"{s}_{k}": v for s, figures in report.items() for k, v in figures.items()}
+        return Output(report, metadata=metadata)
+
+    return preview_stock_sync

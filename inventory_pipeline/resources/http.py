@@ -1,0 +1,175 @@
+"""One HTTP mechanism for every marketplace client: retries with backoff that obey the server's
+own hints, clear errors, and nothing secret in any message."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+log = logging.getLogger("inventory_pipeline.http")
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+HINT_HEADERS = ("Retry-After", "X-Ratelimit-Retry")
+MAX_WAIT_SECONDS = 120.0
+
+
+class ApiError(Exception):
+    """Base of every error a marketplace client raises."""
+
+
+class ApiAuthError(ApiError):
+    """The API refused the credentials: retrying will not help, fixing a setting will."""
+
+
+class ApiRequestError(ApiError):
+    """The API refused the request itself (4xx other than auth/rate limit)."""
+
+
+class ApiUnavailableError(ApiError):
+    """Still failing after every retry: 429, 5xx, timeouts, dropped connections."""
+
+
+class ApiPayloadError(ApiError):
+    """The API answered 200 with a body we cannot use."""
+
+
+class _Transient(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_hint(headers: requests.structures.CaseInsensitiveDict) -> float | None:
+    """Seconds the server asked us to wait (``Retry-After``/``retry-after``, ``X-Ratelimit-Retry``)."""
+    for name in HINT_HEADERS:
+        value = headers.get(name)
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                continue
+    return None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 3
+    delay: float = 5.0
+
+    def wait(self, state: RetryCallState) -> float:
+        """The server's hint when it gave one, else exponential backoff; jitter either way."""
+        error = state.outcome.exception() if state.outcome else None
+        hint = getattr(error, "retry_after", None)
+        base = hint if hint is not None else self.delay * 2 ** (state.attempt_number - 1)
+        return min(MAX_WAIT_SECONDS, base) + random.uniform(0, max(0.05, 0.1 * base))
+
+
+class JsonApi:
+    """A ``requests`` session bound to one API host. ``auth_hint`` names what to fix on 401/403."""
+
+    def __init__(
+        self,
+        api: str,
+        base_url: str,
+        headers: dict[str, str],
+        timeout: float,
+        policy: RetryPolicy,
+        auth_hint: str,
+        auth_failure: Callable[[int, bytes], bool] | None = None,
+    ) -> None:
+        self.api = api
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.policy = policy
+        self.auth_hint = auth_hint
+        self.auth_failure = auth_failure or (lambda status, _content: status in {401, 403})
+        self.session = requests.Session()
+        self.session.headers.update(headers)
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.calls = 0
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict | None = None,
+        retry: bool = True,
+        with_body: bool = False,
+    ) -> Any:
+        """Send one request and return its JSON (with the raw body too when ``with_body``);
+        ``retry=False`` for writes that must never be sent twice."""
+        attempts = self.policy.retries + 1 if retry else 1
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=self.policy.wait,
+            retry=retry_if_exception_type(_Transient),
+            reraise=True,
+            before_sleep=lambda s: log.warning(
+                "%s %s %s: %s; retry %d of %d",
+                self.api,
+                method,
+                path,
+                s.outcome.exception(),
+                s.attempt_number,
+                attempts - 1,
+            ),
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._once(method, path, body, params, with_body)
+        except _Transient as exc:
+            tries = f"after {attempts} attempts" if attempts > 1 else "(writes are not retried)"
+            raise ApiUnavailableError(f"{self.api} {method} {path} failed {tries}: {exc}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _once(self, method: str, path: str, body: Any, params: dict | None, with_body: bool) -> Any:
+        self.calls += 1
+        try:
+            response = self.session.request(
+                method, self.base_url + path, json=body, params=params, timeout=self.timeout
+            )
+            content = response.content  # a connection dropped mid-body raises here
+        except requests.Timeout:
+            raise _Transient(f"no answer within {self.timeout:g} s") from None
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            raise _Transient(f"connection failed: {type(exc).__name__}") from None
+        status = response.status_code
+        if self.auth_failure(status, content):
+            raise ApiAuthError(
+                f"{self.api} refused the credentials (HTTP {status}: {_short(content)}). Fix {self.auth_hint}."
+            )
+        if status in RETRY_STATUSES:
+            raise _Transient(f"HTTP {status}: {_short(content)}", retry_hint(response.headers))
+        if status >= 400:
+            raise ApiRequestError(f"{self.api} {method} {path} was refused: HTTP {status}: {_short(content)}")
+        if status == 204 or not content:
+            return (None, content) if with_body else None
+        try:
+            payload = json.loads(content)
+        except ValueError:
+            raise _Transient(f"malformed JSON in a {status} answer ({len(content)} bytes)") from None
+        return (payload, content) if with_body else payload
+
+
+def _short(content: bytes, limit: int = 200) -> str:
+    text = content.decode("utf-8", "replace").strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def expect(payload: Any, kind: type, what: str, api: str) -> Any:
+    """Fail clearly when a payload does not have the shape the API documents."""
+    if not isinstance(payload, kind):
+        raise ApiPayloadError(f"{api}: expected {what} to be {kind.__name__}, got {type(payload).__name__}")
+    return payload

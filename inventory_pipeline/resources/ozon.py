@@ -1,0 +1,89 @@
+"""Ozon Seller API client for one seller account."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from dagster import ConfigurableResource
+from pydantic import PrivateAttr
+
+from inventory_pipeline.resources.http import JsonApi, RetryPolicy, expect
+from inventory_pipeline.resources.pages import RawPage
+
+STOCKS_PATH = "/v4/product/info/stocks"
+MAX_PAGE = 1000
+
+
+def _is_auth_failure(status: int, content: bytes) -> bool:
+    # Ozon answers a wrong Api-Key with 404 code 5 and a non-numeric Client-Id with 400 code 3.
+    if status in {401, 403}:
+        return True
+    if status in {400, 404}:
+        try:
+            body = json.loads(content)
+        except ValueError:
+            return False
+        message = str(body.get("message", "")) if isinstance(body, dict) else ""
+        return (status == 404 and body.get("code") == 5) or (status == 400 and "Client-Id" in message)
+    return False
+
+
+class OzonSellerResource(ConfigurableResource):
+    """Ozon Seller API (``api-seller.ozon.ru``) for one account; secrets arrive through ``EnvVar``."""
+
+    account: str = "main"
+    base_url: str = "https://api-seller.ozon.ru"
+    client_id: str
+    api_key: str
+    client_id_var: str = "OZON_CLIENT_ID"
+    api_key_var: str = "OZON_API_KEY"
+    timeout_seconds: float = 30.0
+    retries: int = 3
+    retry_delay_seconds: float = 5.0
+    page_size: int = MAX_PAGE
+
+    _api: JsonApi | None = PrivateAttr(default=None)
+
+    @property
+    def api(self) -> JsonApi:
+        if self._api is None:
+            headers = {
+                "Client-Id": self.client_id.strip(),
+                "Api-Key": self.api_key.strip(),
+                "Content-Type": "application/json",
+            }
+            self._api = JsonApi(
+                "Ozon",
+                self.base_url,
+                headers,
+                self.timeout_seconds,
+                RetryPolicy(self.retries, self.retry_delay_seconds),
+                f"{self.api_key_var} / {self.client_id_var} (Ozon account '{self.account}')",
+                _is_auth_failure,
+            )
+        return self._api
+
+    @property
+    def calls(self) -> int:
+        return self._api.calls if self._api else 0
+
+    def stock_pages(self) -> Iterator[RawPage]:
+        """Every page of ``/v4/product/info/stocks`` (FBO, FBS and rFBS rows per product)."""
+        cursor = ""
+        limit = max(1, min(self.page_size, MAX_PAGE))
+        while True:
+            body = {"cursor": cursor, "filter": {"visibility": "ALL"}, "limit": limit}
+            payload, raw = self.api.call("POST", STOCKS_PATH, body=body, with_body=True)
+            expect(payload, dict, "the stocks answer", "Ozon")
+            expect(payload.get("items"), list, "items", "Ozon")
+            yield RawPage("stocks", raw, payload)
+            cursor = payload.get("cursor") or ""
+            if not cursor or not payload["items"]:
+                return
+
+    def check_credentials(self) -> str:
+        """One cheap authenticated call; raises ``ApiAuthError`` naming the variables to fix."""
+        payload = self.api.call("POST", "/v2/warehouse/list", body={"limit": 1, "cursor": ""})
+        warehouses = expect(payload, dict, "the warehouse list", "Ozon").get("warehouses", [])
+        return f"Ozon account '{self.account}': credentials accepted, {len(warehouses)} seller warehouse(s)"

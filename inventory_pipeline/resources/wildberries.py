@@ -1,0 +1,106 @@
+"""Wildberries seller API client for one seller account (one token, several WB hosts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from dagster import ConfigurableResource
+from pydantic import PrivateAttr
+
+from inventory_pipeline.resources.http import JsonApi, RetryPolicy, expect
+from inventory_pipeline.resources.pages import RawPage
+
+REPORT_PATH = "/api/analytics/v1/stocks-report/wb-warehouses"
+CARDS_PATH = "/content/v2/get/cards/list"
+REPORT_LIMIT = 250_000
+CARDS_LIMIT = 100
+STOCKS_BATCH = 1000
+
+
+class WildberriesResource(ConfigurableResource):
+    """Wildberries seller APIs for one account; the token arrives through ``EnvVar``."""
+
+    account: str = "main"
+    api_key: str
+    api_key_var: str = "WB_API_KEY"
+    analytics_url: str = "https://seller-analytics-api.wildberries.ru"
+    marketplace_url: str = "https://marketplace-api.wildberries.ru"
+    content_url: str = "https://content-api.wildberries.ru"
+    statistics_url: str = "https://statistics-api.wildberries.ru"
+    timeout_seconds: float = 30.0
+    retries: int = 3
+    retry_delay_seconds: float = 5.0
+
+    _apis: dict[str, JsonApi] = PrivateAttr(default_factory=dict)
+
+    def _host(self, name: str) -> JsonApi:
+        if name not in self._apis:
+            url = {
+                "analytics": self.analytics_url,
+                "marketplace": self.marketplace_url,
+                "content": self.content_url,
+                "statistics": self.statistics_url,
+            }[name]
+            self._apis[name] = JsonApi(
+                "Wildberries",
+                url,
+                {"Authorization": self.api_key.strip()},
+                self.timeout_seconds,
+                RetryPolicy(self.retries, self.retry_delay_seconds),
+                f"{self.api_key_var} (Wildberries account '{self.account}')",
+            )
+        return self._apis[name]
+
+    @property
+    def calls(self) -> int:
+        return sum(api.calls for api in self._apis.values())
+
+    def card_pages(self) -> Iterator[RawPage]:
+        """Product cards: the seller's article (``vendorCode``) for every nmID and chrtID."""
+        cursor: dict = {"limit": CARDS_LIMIT}
+        while True:
+            body = {"settings": {"cursor": cursor, "filter": {"withPhoto": -1}}}
+            payload, raw = self._host("content").call("POST", CARDS_PATH, body=body, with_body=True)
+            expect(payload, dict, "the cards answer", "Wildberries")
+            cards = expect(payload.get("cards"), list, "cards", "Wildberries")
+            yield RawPage("cards", raw, payload)
+            page_cursor = expect(payload.get("cursor"), dict, "cursor", "Wildberries")
+            if len(cards) < CARDS_LIMIT or page_cursor.get("total", 0) < CARDS_LIMIT:
+                return
+            cursor = {"limit": CARDS_LIMIT, "updatedAt": page_cursor["updatedAt"], "nmID": page_cursor["nmID"]}
+
+    def warehouse_report_pages(self) -> Iterator[RawPage]:
+        """Stock on WB's own warehouses (FBW), one row per size and warehouse."""
+        offset = 0
+        while True:
+            body = {"nmIds": [], "limit": REPORT_LIMIT, "offset": offset}
+            payload, raw = self._host("analytics").call("POST", REPORT_PATH, body=body, with_body=True)
+            data = expect(expect(payload, dict, "the report", "Wildberries").get("data"), dict, "data", "Wildberries")
+            items = expect(data.get("items"), list, "data.items", "Wildberries")
+            yield RawPage("wb_warehouses", raw, payload)
+            if len(items) < REPORT_LIMIT:
+                return
+            offset += REPORT_LIMIT
+
+    def seller_warehouses(self) -> RawPage:
+        payload, raw = self._host("marketplace").call("GET", "/api/v3/warehouses", with_body=True)
+        expect(payload, list, "the warehouse list", "Wildberries")
+        return RawPage("seller_warehouses", raw, payload)
+
+    def seller_stock_pages(self, warehouse_id: int, chrt_ids: Iterable[int]) -> Iterator[RawPage]:
+        """Stock on one of the seller's own warehouses (FBS), read by size id (chrtId)."""
+        ids = list(chrt_ids)
+        for start in range(0, len(ids), STOCKS_BATCH):
+            body = {"chrtIds": ids[start : start + STOCKS_BATCH]}
+            # A POST that only reads, so retrying it is safe.
+            payload, raw = self._host("marketplace").call(
+                "POST", f"/api/v3/stocks/{warehouse_id}", body=body, with_body=True
+            )
+            expect(
+                expect(payload, dict, "the stocks answer", "Wildberries").get("stocks"), list, "stocks", "Wildberries"
+            )
+            yield RawPage(f"seller_stocks:{warehouse_id}", raw, payload)
+
+    def check_credentials(self) -> str:
+        self._host("content").call("GET", "/ping")
+        return f"Wildberries account '{self.account}': token accepted"

@@ -1,0 +1,97 @@
+"""Settings that shape the pipeline's definitions, read once from the environment (and ``.env``).
+
+Secrets are not read here: resources receive them through ``dagster.EnvVar``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+_ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the pipeline cannot use; the message names the variable."""
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _names(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name, "").strip()
+    names = [n.strip().lower() for n in raw.split(",") if n.strip()] if raw else default
+    for n in names:
+        if not _ACCOUNT_NAME.match(n):
+            raise SettingsError(
+                f"{name}: account name {n!r} must be lower-case letters, digits or _, starting with a letter"
+            )
+    return names
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'data' / 'inventory.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    ozon_accounts: list[str]
+    wb_accounts: list[str]
+    timezone: str
+    min_products_threshold: int
+    max_snapshot_drop: float
+    max_sync_age_hours: float
+    max_stock_value: int
+    schedules_running: bool
+
+    @property
+    def accounts(self) -> list[str]:
+        """Every seller account (legal entity): the partitions of the stock assets."""
+        return sorted(set(self.ozon_accounts) | set(self.wb_accounts), key=lambda n: (n != "main", n))
+
+
+def load_settings() -> Settings:
+    seller = _names("SELLER_ACCOUNTS", ["main"])
+    drop = env_float("MAX_SNAPSHOT_DROP", 0.5)
+    if not 0 < drop < 1:
+        raise SettingsError(f"MAX_SNAPSHOT_DROP must be between 0 and 1, got {drop}")
+    return Settings(
+        ozon_accounts=_names("OZON_ACCOUNTS", seller),
+        wb_accounts=_names("WB_ACCOUNTS", seller),
+        timezone=os.environ.get("PIPELINE_TIMEZONE", "Europe/Moscow").strip() or "Europe/Moscow",
+        min_products_threshold=env_int("MIN_PRODUCTS_THRESHOLD", 10),
+        max_snapshot_drop=drop,
+        max_sync_age_hours=env_float("MAX_SYNC_AGE_HOURS", 8),
+        max_stock_value=env_int("MAX_STOCK_VALUE", 10_000),
+        schedules_running=os.environ.get("SCHEDULES_RUNNING", "1").strip() not in {"0", "false", "no"},
+    )
+
+
+def credential_var(base: str, account: str) -> str:
+    """The environment variable holding ``base`` for an account: ``OZON_API_KEY`` for ``main``,
+    ``OZON_API_KEY_SECOND`` for ``second``."""
+    return base if account == "main" else f"{base}_{account.upper()}"

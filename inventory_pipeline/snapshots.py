@@ -1,0 +1,121 @@
+"""Raw snapshots: every page an API sent, kept (gzip) so that any run can be audited and replayed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, insert, select, update
+
+from inventory_pipeline.db.tables import stock_snapshot_pages, stock_snapshots
+from inventory_pipeline.resources.pages import RawPage
+from inventory_pipeline.sync_log import utcnow
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    source: str
+    account: str
+    run_id: str
+    fetched_at: datetime
+    status: str
+    sku_count: int
+    row_count: int
+    applied_at: datetime | None
+
+
+class SnapshotWriter:
+    """Stores pages as they arrive, so memory holds one page at a time."""
+
+    def __init__(self, engine: Engine, source: str, account: str, run_id: str) -> None:
+        self.engine = engine
+        self.fetched_at = utcnow()
+        self.pages = 0
+        with engine.begin() as conn:
+            result = conn.execute(
+                insert(stock_snapshots).values(
+                    source=source, account=account, run_id=run_id, fetched_at=self.fetched_at, status="fetching"
+                )
+            )
+            self.id = int(result.inserted_primary_key[0])
+
+    def add(self, page: RawPage) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(stock_snapshot_pages).values(
+                    snapshot_id=self.id, page_no=self.pages, part=page.part, body_gzip=gzip.compress(page.body, 5)
+                )
+            )
+        self.pages += 1
+
+    def finish(self, status: str, sku_count: int, row_count: int, api_calls: int, reason: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(stock_snapshots)
+                .where(stock_snapshots.c.id == self.id)
+                .values(
+                    status=status,
+                    sku_count=sku_count,
+                    row_count=row_count,
+                    page_count=self.pages,
+                    api_calls=api_calls,
+                    reason=reason,
+                )
+            )
+
+
+def _snapshot(row) -> Snapshot:
+    return Snapshot(
+        row.id,
+        row.source,
+        row.account,
+        row.run_id,
+        row.fetched_at,
+        row.status,
+        row.sku_count,
+        row.row_count,
+        row.applied_at,
+    )
+
+
+def latest(
+    engine: Engine, source: str, account: str, status: str = "accepted", before_id: int | None = None
+) -> Snapshot | None:
+    """The newest snapshot with ``status`` (optionally older than ``before_id``)."""
+    query = select(stock_snapshots).where(
+        stock_snapshots.c.source == source, stock_snapshots.c.account == account, stock_snapshots.c.status == status
+    )
+    if before_id is not None:
+        query = query.where(stock_snapshots.c.id < before_id)
+    with engine.connect() as conn:
+        row = conn.execute(query.order_by(stock_snapshots.c.id.desc()).limit(1)).first()
+    return _snapshot(row) if row else None
+
+
+def pages(engine: Engine, snapshot_id: int, part_prefix: str = "") -> Iterator[tuple[str, object]]:
+    """(part, payload) of each stored page, in the order it was fetched, one page in memory at a time."""
+    with engine.connect() as conn:
+        numbers = conn.execute(
+            select(stock_snapshot_pages.c.page_no, stock_snapshot_pages.c.part)
+            .where(stock_snapshot_pages.c.snapshot_id == snapshot_id)
+            .order_by(stock_snapshot_pages.c.page_no)
+        ).all()
+    for page_no, part in numbers:
+        if not part.startswith(part_prefix):
+            continue
+        with engine.connect() as conn:
+            body = conn.execute(
+                select(stock_snapshot_pages.c.body_gzip).where(
+                    stock_snapshot_pages.c.snapshot_id == snapshot_id, stock_snapshot_pages.c.page_no == page_no
+                )
+            ).scalar_one()
+        yield part, json.loads(gzip.decompress(body))
+
+
+def mark_applied(engine: Engine, snapshot_id: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(stock_snapshots).where(stock_snapshots.c.id == snapshot_id).values(applied_at=utcnow()))

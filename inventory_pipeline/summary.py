@@ -1,0 +1,34 @@
+"""A short plain-text account of the ledger, for the demo and for operators' terminals."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, func, select
+
+from inventory_pipeline.db.tables import inventory_data, sync_logs
+
+
+def ledger_summary(engine: Engine) -> str:
+    d, s = inventory_data, sync_logs
+    with engine.connect() as conn:
+        per_source = conn.execute(
+            select(
+                d.c.source,
+                d.c.account,
+                func.count(func.distinct(d.c.sku)),
+                func.count(),
+                func.sum(d.c.current_stock),
+                func.max(d.c.last_sync_at),
+            )
+            .group_by(d.c.source, d.c.account)
+            .order_by(d.c.source, d.c.account)
+        ).all()
+        logs = conn.execute(
+            select(s.c.source, s.c.account, s.c.status, s.c.records_processed, s.c.duration_seconds)
+            .order_by(s.c.id.desc())
+            .limit(8)
+        ).all()
+    lines = ["", "source  account   SKUs   rows   units  last sync (UTC)"]
+    lines += [f"{r[0]:<7} {r[1]:<8} {r[2]:>5} {r[3]:>6} {r[4] or 0:>7}  {r[5]:%Y-%m-%d %H:%M:%S}" for r in per_source]
+    lines += ["", "latest sync_logs: source/account status records duration"]
+    lines += [f"  {r[0]}/{r[1]} {r[2]} {r[3]} {r[4] or 0:.1f}s" for r in logs]
+    return "\n".join(lines)

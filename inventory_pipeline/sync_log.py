@@ -1,0 +1,71 @@
+"""``sync_logs``: one row per source, account and run, as seed 000's monitoring SQL expects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert, select, update
+
+from inventory_pipeline.db.tables import sync_logs
+
+STATUSES = {"processing", "success", "partial", "failed"}
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the way every time is stored in the inventory database."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def start(engine: Engine, source: str, account: str, run_id: str, sync_type: str = "stock") -> int:
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(sync_logs).values(
+                source=source,
+                account=account,
+                sync_type=sync_type,
+                status="processing",
+                records_processed=0,
+                records_failed=0,
+                started_at=utcnow(),
+                run_id=run_id,
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+
+def finish(
+    engine: Engine, log_id: int, status: str, processed: int = 0, failed: int = 0, error: str | None = None
+) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown sync status {status!r}")
+    now = utcnow()
+    with engine.begin() as conn:
+        started = conn.execute(select(sync_logs.c.started_at).where(sync_logs.c.id == log_id)).scalar_one()
+        conn.execute(
+            update(sync_logs)
+            .where(sync_logs.c.id == log_id)
+            .values(
+                status=status,
+                records_processed=processed,
+                records_failed=failed,
+                finished_at=now,
+                duration_seconds=(now - started).total_seconds(),
+                error_message=(error or None) and error[:4000],
+            )
+        )
+
+
+def open_log(engine: Engine, source: str, account: str, run_id: str) -> int | None:
+    """The run's still-open log row for a source, if the snapshot step started one."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(sync_logs.c.id)
+            .where(
+                sync_logs.c.source == source,
+                sync_logs.c.account == account,
+                sync_logs.c.run_id == run_id,
+                sync_logs.c.status == "processing",
+            )
+            .order_by(sync_logs.c.id.desc())
+            .limit(1)
+        ).scalar()

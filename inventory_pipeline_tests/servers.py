@@ -1,0 +1,108 @@
+"""Real servers for the tests: a private MariaDB instance in a temporary folder."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pymysql
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _find(*names: str) -> str | None:
+    for name in names:
+        found = shutil.which(name) or (name if os.path.exists(name) else None)
+        if found:
+            return found
+    return None
+
+
+class MariaDBServer:
+    """``mariadbd`` on a free loopback port with its own data folder; gone when stopped."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> MariaDBServer:
+        server = _find("mariadbd", "/usr/sbin/mariadbd", "/usr/sbin/mysqld")
+        install = _find("mariadb-install-db", "/usr/bin/mariadb-install-db", "/usr/bin/mysql_install_db")
+        if not server or not install:
+            raise RuntimeError(
+                "the MariaDB server is not installed: `make test` installs Debian's mariadb-server "
+                "(scripts/ensure_mariadb.sh)"
+            )
+        data = self.root / "data"
+        user = ["--user=" + getpass.getuser()]
+        subprocess.run(
+            [
+                install,
+                "--no-defaults",
+                f"--datadir={data}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                *user,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        log = open(self.root / "mariadb.log", "w")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            [
+                server,
+                "--no-defaults",
+                f"--datadir={data}",
+                f"--socket={self.root / 'mysqld.sock'}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                "--skip-grant-tables",
+                "--skip-name-resolve",
+                "--local-infile=1",
+                "--innodb-buffer-pool-size=512M",
+                "--innodb-log-file-size=256M",
+                "--innodb-flush-log-at-trx-commit=2",
+                "--max-allowed-packet=256M",
+                "--skip-log-bin",
+                f"--pid-file={self.root / 'mysqld.pid'}",
+                *user,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mariadbd exited: {(self.root / 'mariadb.log').read_text()[-2000:]}")
+            try:
+                pymysql.connect(host="127.0.0.1", port=self.port, user="root").close()
+                return self
+            except pymysql.err.OperationalError:
+                time.sleep(0.2)
+        raise RuntimeError("mariadbd did not accept connections within 60 s")
+
+    def create_database(self, name: str) -> str:
+        connection = pymysql.connect(host="127.0.0.1", port=self.port, user="root")
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")  # name is test-generated
+        connection.close()
+        return f"mysql+pymysql://root@127.0.0.1:{self.port}/{name}?charset=utf8mb4&local_infile=1"
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()

@@ -1,0 +1,208 @@
+"""End to end: the sandbox over HTTP → snapshots → ledger, on MariaDB and on SQLite."""
+
+from __future__ import annotations
+
+import requests
+from sqlalchemy import insert, select, update
+
+from inventory_pipeline.db.tables import inventory_data, stock_snapshots, sync_logs
+from inventory_pipeline.definitions import build_definitions
+from inventory_pipeline.settings import load_settings
+from inventory_pipeline_tests.ledger_views import history_count, ledger_state, ledger_view, truth_view
+
+
+def check_results(result) -> dict[tuple[str, str], bool]:
+    return {(e.asset_key.path[-1], e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+
+
+def test_ledger_equals_ground_truth_and_follows_time(pipeline):
+    result = pipeline.run()
+    assert result.success
+    for source in ("ozon", "wb"):
+        assert ledger_view(pipeline.engine, source) == truth_view(pipeline.truth(source), source)
+    assert all(check_results(result).values()), check_results(result)
+
+    pipeline.advance(12)
+    assert pipeline.run().success
+    for source in ("ozon", "wb"):
+        assert ledger_view(pipeline.engine, source) == truth_view(pipeline.truth(source), source)
+
+
+def test_rerun_changes_nothing(pipeline):
+    assert pipeline.run().success
+    state, history = ledger_state(pipeline.engine), history_count(pipeline.engine)
+    assert pipeline.run().success
+    assert ledger_state(pipeline.engine)[0][:8] == state[0][:8]
+    assert [r[:8] for r in ledger_state(pipeline.engine)] == [r[:8] for r in state]
+    assert history_count(pipeline.engine) == history
+
+
+def test_sync_logs_answer_seed_000_queries(pipeline):
+    result = pipeline.run()
+    with pipeline.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                sync_logs.c.source,
+                sync_logs.c.status,
+                sync_logs.c.records_processed,
+                sync_logs.c.run_id,
+                sync_logs.c.duration_seconds,
+            )
+        ).all()
+    assert sorted(r.source for r in rows) == ["ozon", "wb"]
+    assert all(r.status == "success" and r.records_processed > 0 and r.run_id == result.run_id for r in rows)
+    assert all(r.duration_seconds is not None for r in rows)
+
+
+def test_sku_gone_from_a_complete_snapshot_goes_to_zero(sqlite_pipeline):
+    p = sqlite_pipeline
+    assert p.run().success
+    with p.engine.begin() as conn:
+        conn.execute(
+            insert(inventory_data).values(
+                source="ozon",
+                account="main",
+                sku="DELISTED-1",
+                warehouse_id="",
+                stock_type="fbo",
+                product_id="1",
+                marketplace_sku="1",
+                warehouse_name="x",
+                current_stock=7,
+                reserved_stock=1,
+                available_stock=6,
+                last_sync_at=conn.execute(select(inventory_data.c.last_sync_at).limit(1))
+                .scalar_one()
+                .replace(year=2020),
+                updated_at=conn.execute(select(inventory_data.c.updated_at).limit(1)).scalar_one(),
+            )
+        )
+    p.advance(1)
+    assert p.run("stock_sync_ozon").success
+    with p.engine.connect() as conn:
+        row = conn.execute(select(inventory_data).where(inventory_data.c.sku == "DELISTED-1")).one()
+    assert (row.current_stock, row.reserved_stock, row.available_stock) == (0, 0, 0)
+
+
+def test_server_error_halfway_through_paging_writes_nothing_and_rerun_converges(sqlite_pipeline, monkeypatch):
+    p = sqlite_pipeline
+    assert p.run().success
+    before = ledger_state(p.engine)
+    p.advance(24)
+    monkeypatch.setenv("API_RETRY_COUNT", "1")
+    monkeypatch.setenv("OZON_PAGE_SIZE", "20")  # several pages, so the failure lands mid-paging
+    p.defs = build_definitions(load_settings())
+    p.faults("500@/ozon/v4/product/info/stocks+2")
+    result = p.run("stock_sync_ozon")
+    assert not result.success
+    failure = str(result.get_step_failure_events()[0].step_failure_data.error)
+    assert "Ozon POST /v4/product/info/stocks failed after 2 attempts" in failure
+    assert ledger_state(p.engine) == before
+    with p.engine.connect() as conn:
+        statuses = conn.execute(select(stock_snapshots.c.status).order_by(stock_snapshots.c.id)).scalars().all()
+        log = conn.execute(select(sync_logs).order_by(sync_logs.c.id.desc()).limit(1)).one()
+    assert statuses[-1] == "failed" and log.status == "failed" and "failed after 2 attempts" in log.error_message
+    p.faults("")
+    assert p.run("stock_sync_ozon").success
+    assert ledger_view(p.engine, "ozon") == truth_view(p.truth("ozon"), "ozon")
+
+
+def test_empty_snapshot_is_blocked_and_ledger_untouched(sqlite_pipeline):
+    p = sqlite_pipeline
+    assert p.run().success
+    before = ledger_state(p.engine)
+    p.faults("empty@/ozon/v4/product/info/stocks")
+    result = p.run()
+    assert not result.success
+    checks = check_results(result)
+    assert checks[("ozon_stock_snapshot", "enough_products")] is False
+    assert checks[("ozon_stock_snapshot", "no_collapse")] is False
+    assert checks[("wb_stock_snapshot", "enough_products")] is True
+    assert "inventory_data" not in {m.asset_key.path[-1] for m in result.get_asset_materialization_events()}
+    assert ledger_state(p.engine) == before
+    p.faults("")
+    assert p.run().success
+
+
+def test_collapse_is_blocked_until_an_operator_accepts_it(sqlite_pipeline):
+    p = sqlite_pipeline
+    assert p.run().success
+    requests.post(f"{p.sandbox.url}/_sandbox/collapse", json={"channel": "wb", "keep_share": 0.3}, timeout=5)
+    blocked = p.run()
+    assert not blocked.success and check_results(blocked)[("wb_stock_snapshot", "no_collapse")] is False
+    accepted = p.run(config={"ops": {"wb_stock_snapshot": {"config": {"accept_collapse": True}}}})
+    assert accepted.success
+    assert ledger_view(p.engine, "wb") == truth_view(p.truth("wb"), "wb")
+
+
+def test_malformed_json_is_retried_then_reported(sqlite_pipeline):
+    p = sqlite_pipeline
+    p.faults("malformed@/wb/content+0x1")
+    assert p.run().success  # one malformed page is retried and the sync converges
+    assert ledger_view(p.engine, "wb") == truth_view(p.truth("wb"), "wb")
+    p.faults("malformed@/wb/content")
+    result = p.run("stock_sync_wb")
+    assert not result.success
+    assert "malformed JSON" in str(result.get_step_failure_events()[0].step_failure_data.error)
+
+
+def test_wrong_key_fails_once_with_the_variable_to_fix(sqlite_pipeline, monkeypatch):
+    p = sqlite_pipeline
+    monkeypatch.setenv("OZON_API_KEY", "wrong-key")
+    requests.delete(f"{p.sandbox.url}/_sandbox/calls", timeout=5)
+    result = p.run("stock_sync_ozon")
+    assert not result.success
+    message = str(result.get_step_failure_events()[0].step_failure_data.error)
+    assert "Fix OZON_API_KEY / OZON_CLIENT_ID (Ozon account 'main')" in message
+    assert "wrong-key" not in message
+    calls = requests.get(f"{p.sandbox.url}/_sandbox/calls", timeout=5).json()
+    assert calls == {"POST /ozon/v4/product/info/stocks": 1}  # no retry storm
+
+
+def test_429_storm_finishes_obeying_the_hints(sqlite_pipeline):
+    p = sqlite_pipeline
+    p.faults("429=0.5@/ozon")
+    result = p.run("stock_sync_ozon")
+    assert result.success
+    assert ledger_view(p.engine, "ozon") == truth_view(p.truth("ozon"), "ozon")
+
+
+def test_full_resync_removes_corrupt_rows_in_one_go(sqlite_pipeline):
+    p = sqlite_pipeline
+    assert p.run().success
+    with p.engine.begin() as conn:
+        conn.execute(
+            update(inventory_data)
+            .where(inventory_data.c.sku == "HR-000001", inventory_data.c.source == "ozon")
+            .values(current_stock=-5)
+        )
+    result = p.run("stock_full_resync")
+    assert result.success
+    with p.engine.connect() as conn:
+        assert conn.execute(select(inventory_data).where(inventory_data.c.current_stock < 0)).first() is None
+    assert ledger_view(p.engine, "ozon") == truth_view(p.truth("ozon"), "ozon")
+
+
+def test_dry_run_reports_and_writes_nothing(sqlite_pipeline):
+    p = sqlite_pipeline
+    result = p.run("stock_sync_dry_run")
+    assert result.success
+    report = result.output_for_node("preview_stock_sync")
+    assert report["ozon"]["new"] == sum(1 for _ in truth_view(p.truth("ozon"), "ozon")) or report["ozon"]["new"] > 0
+    assert ledger_state(p.engine) == []
+
+
+def test_each_account_is_its_own_partition(sqlite_pipeline):
+    p = sqlite_pipeline
+    assert p.run(account="second").success
+    assert ledger_view(p.engine, "ozon", "second") == truth_view(p.truth("ozon", "second"), "ozon")
+    assert ledger_view(p.engine, "ozon", "main") == {}
+
+
+def test_health_check_names_what_is_wrong(sqlite_pipeline, monkeypatch):
+    p = sqlite_pipeline
+    assert p.run("health_check").success
+    monkeypatch.setenv("WB_API_KEY_SECOND", "nope")
+    result = p.run("health_check")
+    assert not result.success
+    assert "WB_API_KEY_SECOND" in str(result.get_step_failure_events()[0].step_failure_data.error)

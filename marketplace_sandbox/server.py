@@ -1,0 +1,54 @@
+"""Run the sandbox on a free loopback port inside the current process (tests, demo, benchmarks)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import requests
+import uvicorn
+
+from marketplace_sandbox.app import create_app
+from marketplace_sandbox.core import Sandbox
+
+
+class SandboxServer:
+    """``with SandboxServer(skus=50) as sb: sb.url`` — a real HTTP server on 127.0.0.1."""
+
+    def __init__(self, skus: int = 200, seed: int = 1, faults: str = "", profile: str = "fast", port: int = 0) -> None:
+        self.app = create_app(skus=skus, seed=seed, faults=faults, profile=profile)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", port))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, log_level="critical", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self.app.state.sandbox
+
+    def start(self) -> SandboxServer:
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/_sandbox/health", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"sandbox did not start on {self.url}")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,401 @@
+"""Wildberries seller APIs, one path prefix per WB host: ``/wb/analytics``, ``/wb/marketplace``,
+``/wb/content``, ``/wb/statistics``."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from marketplace_sandbox.core import Sandbox, json_response, request_fault, wb_problem
+from marketplace_sandbox.ratelimit import Limit
+from marketplace_sandbox.world import MOSCOW, WB_ACCOUNTS, WB_SELLER_WAREHOUSES, WB_WAREHOUSES, Sale, WbItem
+
+LIMITS = {
+    "stocks-report": Limit(per_seconds=20, burst=1),  # 3 requests/minute, interval 20 s
+    "marketplace": Limit(per_seconds=0.2, burst=20),  # 300/minute, burst 20
+    "content": Limit(per_seconds=0.6, burst=5),  # 100/minute, burst 5
+    "orders": Limit(per_seconds=60, burst=10),
+    "sales": Limit(per_seconds=60, burst=1),
+    "ping": Limit(per_seconds=10, burst=3),  # 3 per 30 s
+}
+FOUR_XX_COST = 10  # on the marketplace host a 4XX answer counts as ten requests
+RETENTION_DAYS = 90
+HOSTS = ("analytics", "marketplace", "content", "statistics")
+
+
+class WbError(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _marketplace_error(status: int, code: str, message: str) -> WbError:
+    return WbError(json_response({"code": code, "message": message}, status))
+
+
+def _moscow(dt: datetime) -> str:
+    return (dt.astimezone(UTC) + MOSCOW).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def parse_date_from(value: str | None) -> datetime:
+    """``dateFrom`` as WB reads it: a date or a datetime in Moscow time, returned in UTC."""
+    if not value:
+        raise WbError(json_response({"errors": ["dateFrom: field required"]}, 400))
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise WbError(json_response({"errors": "dateFrom: Value not validated"}, 400)) from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC) - MOSCOW
+    return parsed.astimezone(UTC)
+
+
+class WildberriesApi:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.world = sandbox.world
+        self.row_cap = 80_000
+
+    def routes(self) -> list[Route]:
+        routes = [Route(f"/wb/{host}/ping", self._wrap(self.ping, "ping"), methods=["GET"]) for host in HOSTS]
+        routes += [
+            Route(
+                "/wb/analytics/api/analytics/v1/stocks-report/wb-warehouses",
+                self._wrap(self.stocks_report, "stocks-report"),
+                methods=["POST"],
+            ),
+            Route("/wb/marketplace/api/v3/warehouses", self._wrap(self.warehouses, "marketplace"), methods=["GET"]),
+            Route(
+                "/wb/marketplace/api/v3/stocks/{warehouse_id}",
+                self._wrap(self.stocks, "marketplace"),
+                methods=["POST", "PUT"],
+            ),
+            Route("/wb/content/content/v2/get/cards/list", self._wrap(self.cards, "content"), methods=["POST"]),
+            Route("/wb/statistics/api/v1/supplier/orders", self._wrap(self.orders, "orders"), methods=["GET"]),
+            Route("/wb/statistics/api/v1/supplier/sales", self._wrap(self.sales, "sales"), methods=["GET"]),
+            Route("/wb/statistics/api/v1/supplier/stocks", self.retired, methods=["GET"]),
+        ]
+        return routes
+
+    async def retired(self, request: Request) -> Response:
+        return wb_problem(
+            404, "path not found", "Please consult the https://dev.wildberries.ru/openapi/api-information"
+        )
+
+    def _wrap(self, handler, group: str):
+        async def endpoint(request: Request) -> Response:
+            token = request.headers.get("authorization", "")
+            token = token[7:] if token.lower().startswith("bearer ") else token
+            account = next((name for name, c in WB_ACCOUNTS.items() if c["token"] == token), None)
+            if account is None:
+                detail = (
+                    "empty Authorization header" if not token else "token problem; token is malformed: unknown token"
+                )
+                return wb_problem(401, "unauthorized", detail)
+            key = ("wb", account, group)
+            limit = LIMITS[group]
+            allowed, remaining, wait = self.sandbox.throttle(key, limit)
+            if not allowed:
+                return wb_problem(
+                    429,
+                    "too many requests",
+                    f"limited by sandbox bucket {group}",
+                    {
+                        "X-Ratelimit-Retry": str(max(1, math.ceil(wait))),
+                        "X-Ratelimit-Limit": str(limit.burst),
+                        "X-Ratelimit-Reset": str(max(1, self.sandbox.buckets.reset_seconds(key, limit))),
+                    },
+                )
+            try:
+                raw = await request.body()
+                body = json.loads(raw) if raw else {}
+                with self.world.lock:
+                    response = handler(request, account, body)
+            except ValueError:
+                response = self._bad_body(group)
+            except WbError as error:
+                response = error.response
+            if 400 <= response.status_code < 500 and group == "marketplace":
+                self.sandbox.throttle(key, limit, FOUR_XX_COST - 1)
+            response.headers["X-Ratelimit-Remaining"] = str(remaining)
+            return response
+
+        return endpoint
+
+    @staticmethod
+    def _bad_body(group: str) -> Response:
+        if group == "stocks-report":
+            return json_response(
+                {
+                    "title": "Invalid request body",
+                    "detail": "body is not valid JSON",
+                    "requestId": "sandbox",
+                    "origin": "analytic-open-api",
+                },
+                400,
+            )
+        return json_response({"code": "IncorrectRequestBody", "message": "Incorrect request body"}, 400)
+
+    def ping(self, request: Request, account: str, body: dict) -> Response:
+        return json_response({"TS": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "Status": "OK"})
+
+    # -- stocks -------------------------------------------------------------------------
+    def stocks_report(self, request: Request, account: str, body: dict) -> Response:
+        if not isinstance(body, dict):
+            raise WbError(self._bad_body("stocks-report"))
+        limit, offset = body.get("limit", 250_000), body.get("offset", 0)
+        nm_ids = body.get("nmIds") or []
+        chrt_ids = set(body.get("chrtIds") or [])
+        if not isinstance(limit, int) or not 1 <= limit <= 250_000 or not isinstance(offset, int) or offset < 0:
+            raise WbError(
+                json_response(
+                    {
+                        "title": "Invalid request body",
+                        "detail": "limit must be within 1..250000 and offset >= 0",
+                        "requestId": "sandbox",
+                        "origin": "analytic-open-api",
+                    },
+                    400,
+                )
+            )
+        if len(nm_ids) > 1000:
+            raise WbError(
+                json_response(
+                    {
+                        "title": "Invalid request body",
+                        "detail": "nmIds: at most 1000 items",
+                        "requestId": "sandbox",
+                        "origin": "analytic-open-api",
+                    },
+                    400,
+                )
+            )
+        wanted = set(nm_ids)
+        rows = []
+        fault = request_fault(request)
+        if fault != "empty":
+            for it in self.world.wb[account]:
+                if wanted and it.nm_id not in wanted:
+                    continue
+                if chrt_ids and wanted and it.chrt_id not in chrt_ids:
+                    continue
+                for wh, quantity, to_client, from_client in it.wb:
+                    wid, name, region = WB_WAREHOUSES[wh]
+                    rows.append(
+                        {
+                            "nmId": it.nm_id,
+                            "chrtId": it.chrt_id,
+                            "warehouseId": wid,
+                            "warehouseName": name,
+                            "regionName": region,
+                            "quantity": quantity,
+                            "inWayToClient": to_client,
+                            "inWayFromClient": from_client,
+                        }
+                    )
+        page = rows[offset : offset + limit]
+        if fault == "truncate":
+            page = page[: len(page) // 2]
+        return json_response({"data": {"items": page}})
+
+    def warehouses(self, request: Request, account: str, body: dict) -> Response:
+        return json_response(
+            [
+                {"name": name, "officeId": office, "id": wid, "cargoType": 1, "deliveryType": 1}
+                for wid, name, office in WB_SELLER_WAREHOUSES
+            ]
+        )
+
+    def stocks(self, request: Request, account: str, body: dict) -> Response:
+        warehouse_id = int(request.path_params["warehouse_id"]) if request.path_params["warehouse_id"].isdigit() else -1
+        index = next((n for n, w in enumerate(WB_SELLER_WAREHOUSES) if w[0] == warehouse_id), None)
+        if index is None:
+            raise _marketplace_error(404, "NotFound", "Не найдено")
+        if not isinstance(body, dict):
+            raise _marketplace_error(400, "IncorrectRequestBody", "Incorrect request body")
+        by_chrt = self.world.wb_by_chrt[account]
+        if request.method == "POST":
+            if "skus" in body or "chrtIds" not in body:
+                raise _marketplace_error(
+                    400, "IncorrectRequestBody", "Incorrect request body: skus are no longer supported, use chrtIds"
+                )
+            ids = body["chrtIds"]
+            if not isinstance(ids, list) or not 1 <= len(ids) <= 1000:
+                raise _marketplace_error(400, "IncorrectRequest", "chrtIds: from 1 to 1000 items")
+            stocks = []
+            if request_fault(request) != "empty":
+                for chrt in ids:
+                    item = by_chrt.get(chrt)
+                    if item is not None:
+                        stocks.append({"chrtId": chrt, "amount": item.seller_amount if item.seller_wh == index else 0})
+            return json_response({"stocks": stocks})
+        rows = body.get("stocks")
+        if not isinstance(rows, list) or not 1 <= len(rows) <= 1000:
+            raise _marketplace_error(400, "IncorrectRequest", "stocks: from 1 to 1000 items")
+        if any("sku" in r or "chrtId" not in r for r in rows if isinstance(r, dict)):
+            raise _marketplace_error(
+                400, "IncorrectRequestBody", "Incorrect request body: sku is no longer supported, use chrtId"
+            )
+        for row in rows:
+            amount = row.get("amount")
+            if not isinstance(amount, int) or not 0 <= amount <= 100_000:
+                raise _marketplace_error(400, "IncorrectParameter", "amount must be within 0..100000")
+        missing = [r["chrtId"] for r in rows if r["chrtId"] not in by_chrt]
+        if missing:
+            return json_response(
+                [{"code": "NotFound", "message": "Не найдено", "data": {"chrtId": c}} for c in missing], 409
+            )
+        for row in rows:
+            item = by_chrt[row["chrtId"]]
+            item.seller_wh, item.seller_amount = index, row["amount"]
+        return Response(status_code=204)
+
+    def cards(self, request: Request, account: str, body: dict) -> Response:
+        settings = body.get("settings") if isinstance(body, dict) else None
+        if not isinstance(settings, dict):
+            raise _marketplace_error(400, "IncorrectRequestBody", "settings is required")
+        cursor = settings.get("cursor") or {}
+        limit = cursor.get("limit", 100)
+        if not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise _marketplace_error(400, "IncorrectRequest", "cursor.limit must be within 1..100")
+        text = ((settings.get("filter") or {}).get("textSearch") or "").strip()
+        items = sorted(self.world.wb[account], key=lambda it: (it.updated_at, it.nm_id))
+        if text:
+            items = [it for it in items if text in (it.vendor_code, str(it.nm_id))]
+        after = (cursor.get("updatedAt"), cursor.get("nmID"))
+        if after[0] and after[1]:
+            items = [it for it in items if (it.updated_at, it.nm_id) > (after[0], after[1])]
+        page = items[:limit]
+        if request_fault(request) == "truncate":
+            page = page[: len(page) // 2]
+        last = page[-1] if page else None
+        return json_response(
+            {
+                "cards": [self._card(it) for it in page],
+                "cursor": {
+                    "updatedAt": last.updated_at if last else None,
+                    "nmID": last.nm_id if last else None,
+                    "total": len(page),
+                },
+            }
+        )
+
+    @staticmethod
+    def _card(it: WbItem) -> dict:
+        return {
+            "nmID": it.nm_id,
+            "imtID": it.nm_id + 7_000_000,
+            "nmUUID": f"00000000-0000-4000-8000-{it.nm_id:012d}",
+            "subjectID": 1000,
+            "subjectName": it.subject,
+            "vendorCode": it.vendor_code,
+            "brand": "Haier",
+            "title": f"Haier {it.vendor_code}",
+            "sizes": [{"chrtID": it.chrt_id, "techSize": "0", "wbSize": "", "skus": [it.barcode]}],
+            "createdAt": it.updated_at,
+            "updatedAt": it.updated_at,
+        }
+
+    # -- statistics ---------------------------------------------------------------------
+    def _statistics(self, request: Request, account: str, kind: str) -> Response:
+        date_from = parse_date_from(request.query_params.get("dateFrom"))
+        flag = request.query_params.get("flag", "0")
+        if flag not in {"0", "1"}:
+            raise WbError(json_response({"errors": ["flag: must be 0 or 1"]}, 400))
+        oldest = self.world.now - timedelta(days=RETENTION_DAYS)
+        items = {it.vendor_code: it for it in self.world.wb[account]}
+        rows = []
+        for sale in self.world.sales:
+            if sale.channel != "wb" or sale.account != account or sale.at < oldest:
+                continue
+            rows.extend(self._rows(sale, kind, items.get(sale.sku)))
+        if flag == "1":
+            day = (date_from + MOSCOW).date()
+            rows = [r for r in rows if r["date"][:10] == day.isoformat()]
+        else:
+            since = _moscow(date_from)
+            rows = sorted((r for r in rows if r["lastChangeDate"] >= since), key=lambda r: r["lastChangeDate"])
+            rows = rows[: self.row_cap]
+        return json_response(rows)
+
+    def _rows(self, sale: Sale, kind: str, item: WbItem | None) -> list[dict]:
+        now = self.world.now
+        if sale.at > now:
+            return []
+        wh_type = "Склад WB" if sale.scheme == "fbw" else "Склад продавца"
+        base = {
+            "warehouseName": "Коледино" if sale.scheme == "fbw" else WB_SELLER_WAREHOUSES[0][1],
+            "warehouseType": wh_type,
+            "countryName": "Россия",
+            "oblastOkrugName": "Центральный федеральный округ",
+            "regionName": "Московская",
+            "supplierArticle": sale.sku,
+            "nmId": item.nm_id if item else 0,
+            "barcode": item.barcode if item else "",
+            "category": item.category if item else "",
+            "subject": item.subject if item else "",
+            "brand": "Haier",
+            "techSize": "0",
+            "incomeID": 0,
+            "isSupply": False,
+            "isRealization": True,
+            "totalPrice": sale.price,
+            "discountPercent": 10,
+            "spp": 5,
+            "finishedPrice": round(sale.price * 0.855, 2),
+            "priceWithDisc": round(sale.price * 0.9, 2),
+            "sticker": sale.order_id,
+            "gNumber": f"9{sale.order_id}",
+            "srid": f"sr.{sale.order_id}.0",
+        }
+        if kind == "orders":
+            cancel = sale.at + timedelta(hours=5)
+            return [
+                {
+                    **base,
+                    "date": _moscow(sale.at),
+                    "lastChangeDate": _moscow(cancel if sale.cancelled and cancel <= now else sale.last_change),
+                    "isCancel": sale.cancelled,
+                    "cancelDate": _moscow(cancel) if sale.cancelled else "0001-01-01T00:00:00",
+                }
+            ]
+        if sale.cancelled or sale.at + timedelta(days=1) > now:
+            return []
+        sold_at = sale.at + timedelta(days=1)
+        rows = [
+            {
+                **base,
+                "date": _moscow(sold_at),
+                "lastChangeDate": _moscow(sold_at + timedelta(minutes=30)),
+                "paymentSaleAmount": 0,
+                "forPay": round(sale.price * 0.8, 2),
+                "saleID": f"S{sale.order_id}",
+            }
+        ]
+        returned_at = sale.at + timedelta(days=3)
+        if sale.returned and returned_at <= now:
+            rows.append(
+                {
+                    **base,
+                    "date": _moscow(returned_at),
+                    "lastChangeDate": _moscow(returned_at + timedelta(minutes=30)),
+                    "totalPrice": -sale.price,
+                    "finishedPrice": -base["finishedPrice"],
+                    "priceWithDisc": -base["priceWithDisc"],
+                    "paymentSaleAmount": 0,
+                    "forPay": -round(sale.price * 0.8, 2),
+                    "saleID": f"R{sale.order_id}",
+                }
+            )
+        return rows
+
+    def orders(self, request: Request, account: str, body: dict) -> Response:
+        return self._statistics(request, account, "orders")
+
+    def sales(self, request: Request, account: str, body: dict) -> Response:
+        return self._statistics(request, account, "sales")
