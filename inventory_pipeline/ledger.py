@@ -92,12 +92,14 @@ def _record_history(conn: Connection, batch_id: str, run_id: str, now: datetime)
 
 
 def _zero_vanished(
-    conn: Connection, source: str, account: str, fetched_at: datetime, run_id: str, now: datetime
+    conn: Connection, batch_id: str, source: str, account: str, fetched_at: datetime, run_id: str, now: datetime
 ) -> int:
-    d = inventory_data
-    gone = and_(d.c.source == source, d.c.account == account, d.c.last_sync_at < fetched_at)
+    """Rows of the slice the snapshot no longer reports: recorded in history, then set to zero."""
+    d, s = inventory_data, inventory_staging
+    reported = select(literal(1)).where(s.c.batch_id == batch_id, *(s.c[k] == d.c[k] for k in KEY_COLUMNS))
+    gone = and_(d.c.source == source, d.c.account == account, ~reported.exists())
     nonzero = or_(d.c.current_stock != 0, d.c.reserved_stock != 0, d.c.available_stock != 0)
-    conn.execute(
+    zeroed = conn.execute(
         insert(inventory_history).from_select(
             [
                 *KEY_COLUMNS,
@@ -118,11 +120,18 @@ def _zero_vanished(
                 literal(run_id),
             ).where(gone, nonzero),
         )
-    )
-    zeroed = conn.execute(
-        update(d).where(gone, nonzero).values(current_stock=0, reserved_stock=0, available_stock=0, updated_at=now)
     ).rowcount
-    conn.execute(update(d).where(gone).values(last_sync_at=fetched_at))
+    conn.execute(
+        update(d)
+        .where(gone)
+        .values(
+            current_stock=0,
+            reserved_stock=0,
+            available_stock=0,
+            last_sync_at=fetched_at,
+            updated_at=case((nonzero, now), else_=d.c.updated_at),
+        )
+    )
     return zeroed
 
 
@@ -175,7 +184,7 @@ def apply(
                 conn, inventory_data, columns, source_rows, KEY_COLUMNS, [*STOCK_COLUMNS, "last_sync_at", "updated_at"]
             )
         )
-        result.zeroed = _zero_vanished(conn, source, account, fetched_at, run_id, now)
+        result.zeroed = _zero_vanished(conn, batch_id, source, account, fetched_at, run_id, now)
         conn.execute(delete(s).where(s.c.batch_id == batch_id))
     return result
 

@@ -137,7 +137,7 @@ def test_collapse_is_blocked_until_an_operator_accepts_it(sqlite_pipeline):
 
 def test_malformed_json_is_retried_then_reported(sqlite_pipeline):
     p = sqlite_pipeline
-    p.faults("malformed@/wb/content+0x1")
+    p.faults("malformed@/wb/content+0*1")
     assert p.run().success  # one malformed page is retried and the sync converges
     assert ledger_view(p.engine, "wb") == truth_view(p.truth("wb"), "wb")
     p.faults("malformed@/wb/content")

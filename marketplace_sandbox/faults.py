@@ -1,6 +1,6 @@
 """Seeded fault injection: which request fails, and how.
 
-A spec is a comma-separated list of rules, ``KIND[=RATE][@PATH][+AFTER][xTIMES]``:
+A spec is a comma-separated list of rules, ``KIND[=RATE][@PATH][+AFTER][*TIMES]``:
 
 * ``KIND``: ``429``, ``500``, ``502``, ``503``, ``slow``, ``drop``, ``malformed``, ``truncate``,
   ``empty``, ``500after`` (the request is applied, then answered with a 500).
@@ -9,7 +9,7 @@ A spec is a comma-separated list of rules, ``KIND[=RATE][@PATH][+AFTER][xTIMES]`
 * ``AFTER``: let this many matching requests through first.
 * ``TIMES``: fire at most this many times.
 
-``500=0.05,429=0.1`` fails 5 % / 10 % of all calls; ``500@/ozon/v4/product/info/stocks+2x1``
+``500=0.05,429=0.1`` fails 5 % / 10 % of all calls; ``500@/ozon/v4/product/info/stocks+2*1``
 fails the third Ozon stock page once.
 """
 
@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 KINDS = {"429", "500", "502", "503", "slow", "drop", "malformed", "truncate", "empty", "500after"}
 _RULE = re.compile(
-    r"^(?P<kind>[a-z0-9]+)(=(?P<rate>[0-9.]+))?(@(?P<path>[^+x]+))?(\+(?P<after>\d+))?(x(?P<times>\d+))?$"
+    r"^(?P<kind>[a-z0-9]+)(=(?P<rate>[0-9.]+))?(@(?P<path>[^+*]+))?(\+(?P<after>\d+))?(\*(?P<times>\d+))?$"
 )
 
 
@@ -48,7 +48,7 @@ def parse_spec(spec: str) -> list[FaultRule]:
     for part in filter(None, (p.strip() for p in spec.split(","))):
         match = _RULE.match(part)
         if not match:
-            raise ValueError(f"bad fault rule {part!r}; expected KIND[=RATE][@PATH][+AFTER][xTIMES]")
+            raise ValueError(f"bad fault rule {part!r}; expected KIND[=RATE][@PATH][+AFTER][*TIMES]")
         rules.append(
             FaultRule(
                 kind=match["kind"],

@@ -67,8 +67,8 @@ class RetryPolicy:
         """The server's hint when it gave one, else exponential backoff; jitter either way."""
         error = state.outcome.exception() if state.outcome else None
         hint = getattr(error, "retry_after", None)
-        base = hint if hint is not None else self.delay * 2 ** (state.attempt_number - 1)
-        return min(MAX_WAIT_SECONDS, base) + random.uniform(0, max(0.05, 0.1 * base))
+        base = min(MAX_WAIT_SECONDS, hint if hint is not None else self.delay * 2 ** (state.attempt_number - 1))
+        return base + random.uniform(0, max(0.05, 0.1 * base))
 
 
 class JsonApi:

@@ -1,0 +1,142 @@
+"""Contract of the sandbox's Wildberries APIs, over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from marketplace_sandbox import SandboxServer
+
+AUTH = {"Authorization": "sandbox-wb-token-main"}
+
+
+@pytest.fixture(scope="module")
+def wb():
+    with SandboxServer(skus=300, seed=4) as server:
+        yield server
+
+
+def call(server, method, path, **kwargs):
+    kwargs.setdefault("headers", AUTH)
+    return requests.request(method, f"{server.url}/wb{path}", timeout=10, **kwargs)
+
+
+def all_cards(server, limit=100):
+    cards, cursor = [], {"limit": limit}
+    while True:
+        page = call(
+            server,
+            "POST",
+            "/content/content/v2/get/cards/list",
+            json={"settings": {"cursor": cursor, "filter": {"withPhoto": -1}}},
+        ).json()
+        cards += page["cards"]
+        if page["cursor"]["total"] < limit:
+            return cards
+        cursor = {"limit": limit, "updatedAt": page["cursor"]["updatedAt"], "nmID": page["cursor"]["nmID"]}
+
+
+def test_cards_page_to_the_end(wb):
+    cards = all_cards(wb, 30)
+    assert len(cards) == len({c["nmID"] for c in cards}) > 30
+    assert all(c["sizes"][0]["chrtID"] and c["sizes"][0]["skus"] for c in cards)
+    too_big = call(wb, "POST", "/content/content/v2/get/cards/list", json={"settings": {"cursor": {"limit": 101}}})
+    assert too_big.status_code == 400
+
+
+def test_warehouse_report_matches_truth_and_pages_by_offset(wb):
+    full = call(wb, "POST", "/analytics/api/analytics/v1/stocks-report/wb-warehouses", json={}).json()["data"]["items"]
+    cards = {c["sizes"][0]["chrtID"]: c["vendorCode"] for c in all_cards(wb)}
+    truth = [r for r in requests.get(f"{wb.url}/_sandbox/truth/wb", timeout=10).json() if r["stock_type"] == "fbw"]
+    assert sorted((cards[i["chrtId"]], i["warehouseId"], i["quantity"], i["inWayToClient"]) for i in full) == sorted(
+        (r["sku"], r["warehouse_id"], r["quantity"], r["in_way_to_client"]) for r in truth
+    )
+    paged, offset = [], 0
+    while True:
+        page = call(
+            wb, "POST", "/analytics/api/analytics/v1/stocks-report/wb-warehouses", json={"limit": 50, "offset": offset}
+        ).json()["data"]["items"]
+        paged += page
+        if len(page) < 50:
+            break
+        offset += 50
+    assert paged == full
+    bad = call(wb, "POST", "/analytics/api/analytics/v1/stocks-report/wb-warehouses", json={"limit": 250_001})
+    assert bad.status_code == 400 and bad.json()["title"] == "Invalid request body"
+
+
+def test_seller_stocks_by_chrt_id_and_legacy_sku_refused():
+    with SandboxServer(skus=60, seed=4) as server:
+        warehouses = call(server, "GET", "/marketplace/api/v3/warehouses").json()
+        assert {w["id"] for w in warehouses} == {1, 2} and all("officeId" in w for w in warehouses)
+        chrt = all_cards(server)[0]["sizes"][0]["chrtID"]
+        read = call(server, "POST", "/marketplace/api/v3/stocks/1", json={"chrtIds": [chrt]})
+        assert read.status_code == 200 and read.json()["stocks"][0]["chrtId"] == chrt
+        legacy = call(server, "POST", "/marketplace/api/v3/stocks/1", json={"skus": ["2000000000001"]})
+        assert legacy.status_code == 400 and legacy.json()["code"] == "IncorrectRequestBody"
+        put = call(server, "PUT", "/marketplace/api/v3/stocks/2", json={"stocks": [{"chrtId": chrt, "amount": 17}]})
+        assert put.status_code == 204 and put.content == b""
+        assert call(server, "POST", "/marketplace/api/v3/stocks/2", json={"chrtIds": [chrt]}).json()["stocks"] == [
+            {"chrtId": chrt, "amount": 17}
+        ]
+        too_much = call(
+            server, "PUT", "/marketplace/api/v3/stocks/2", json={"stocks": [{"chrtId": chrt, "amount": 100_001}]}
+        )
+        assert too_much.status_code == 400
+        assert call(server, "POST", "/marketplace/api/v3/stocks/999", json={"chrtIds": [chrt]}).status_code == 404
+
+
+def test_statistics_date_rules_and_paging(wb):
+    missing = call(wb, "GET", "/statistics/api/v1/supplier/orders")
+    assert missing.status_code == 400 and missing.json() == {"errors": ["dateFrom: field required"]}
+    assert call(wb, "GET", "/statistics/api/v1/supplier/orders", params={"dateFrom": "yesterday"}).status_code == 400
+    day = (datetime.now(UTC) + timedelta(hours=3) - timedelta(days=2)).date().isoformat()
+    one_day = call(wb, "GET", "/statistics/api/v1/supplier/orders", params={"dateFrom": day, "flag": 1}).json()
+    assert one_day and all(r["date"].startswith(day) for r in one_day)
+    assert {"srid", "isCancel", "cancelDate", "supplierArticle", "nmId", "lastChangeDate"} <= set(one_day[0])
+    since = (datetime.now(UTC) + timedelta(hours=3) - timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%S")
+    rows = call(wb, "GET", "/statistics/api/v1/supplier/orders", params={"dateFrom": since}).json()
+    assert rows == sorted(rows, key=lambda r: r["lastChangeDate"]) and all(r["lastChangeDate"] >= since for r in rows)
+    last = rows[-1]["lastChangeDate"]
+    tail = call(wb, "GET", "/statistics/api/v1/supplier/orders", params={"dateFrom": last}).json()
+    assert all(r["lastChangeDate"] >= last for r in tail)
+    sales = call(wb, "GET", "/statistics/api/v1/supplier/sales", params={"dateFrom": since}).json()
+    assert sales and all(r["saleID"][0] in "SR" for r in sales)
+
+
+def test_statistics_row_cap(wb):
+    requests.put(f"{wb.url}/_sandbox/config", json={"wb_row_cap": 7}, timeout=5)
+    try:
+        rows = call(wb, "GET", "/statistics/api/v1/supplier/orders", params={"dateFrom": "2019-06-20"}).json()
+        assert len(rows) == 7
+    finally:
+        requests.put(f"{wb.url}/_sandbox/config", json={"wb_row_cap": 80_000}, timeout=5)
+
+
+def test_auth_and_retired(wb):
+    for headers in ({}, {"Authorization": "nope"}):
+        r = call(wb, "GET", "/marketplace/api/v3/warehouses", headers=headers)
+        assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["title"] == "unauthorized"
+    assert call(
+        wb, "GET", "/marketplace/api/v3/warehouses", headers={"Authorization": "Bearer sandbox-wb-token-main"}
+    ).ok
+    assert call(wb, "GET", "/statistics/api/v1/supplier/stocks", params={"dateFrom": "2019-06-20"}).status_code == 404
+    assert call(wb, "GET", "/content/ping").json()["Status"] == "OK"
+
+
+def test_token_buckets_real_profile():
+    with SandboxServer(skus=20, seed=4, profile="real") as server:
+        first = call(server, "POST", "/analytics/api/analytics/v1/stocks-report/wb-warehouses", json={})
+        assert first.status_code == 200 and first.headers["X-Ratelimit-Remaining"] == "0"
+        second = call(server, "POST", "/analytics/api/analytics/v1/stocks-report/wb-warehouses", json={})
+        assert second.status_code == 429 and "X-Ratelimit-Remaining" not in second.headers
+        assert 1 <= int(second.headers["X-Ratelimit-Retry"]) <= 20 and second.headers["X-Ratelimit-Limit"] == "1"
+        assert second.json()["status"] == 429
+        # On the marketplace host a 4XX costs ten requests of the burst of 20.
+        for _ in range(2):
+            call(server, "POST", "/marketplace/api/v3/stocks/1", json={"skus": ["x"]})
+        statuses = [call(server, "GET", "/marketplace/api/v3/warehouses").status_code for _ in range(3)]
+        assert 429 in statuses

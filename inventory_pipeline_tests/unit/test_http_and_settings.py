@@ -1,0 +1,85 @@
+"""Retry timing, hint parsing and settings: pure pieces of the HTTP mechanism and configuration."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from requests.structures import CaseInsensitiveDict
+
+from inventory_pipeline.resources.http import MAX_WAIT_SECONDS, RetryPolicy, _Transient, retry_hint
+from inventory_pipeline.resources.ozon import _is_auth_failure
+from inventory_pipeline.settings import SettingsError, credential_var, load_settings
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"retry-after": "1"}, 1.0),
+        ({"Retry-After": "2.5"}, 2.5),
+        ({"X-Ratelimit-Retry": "20"}, 20.0),
+        ({"x-ratelimit-retry": "3"}, 3.0),
+        ({}, None),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, None),
+    ],
+)
+def test_retry_hint(headers, expected):
+    assert retry_hint(CaseInsensitiveDict(headers)) == expected
+
+
+def state(attempt: int, error: Exception):
+    return SimpleNamespace(attempt_number=attempt, outcome=SimpleNamespace(exception=lambda: error))
+
+
+def test_wait_obeys_the_server_hint_with_a_little_jitter():
+    policy = RetryPolicy(retries=3, delay=5)
+    waits = [policy.wait(state(1, _Transient("429", retry_after=20))) for _ in range(50)]
+    assert all(20 <= w <= 22 for w in waits) and len(set(waits)) > 1
+
+
+def test_wait_backs_off_exponentially_without_a_hint():
+    policy = RetryPolicy(retries=3, delay=5)
+    assert 5 <= policy.wait(state(1, _Transient("500"))) <= 5.5
+    assert 10 <= policy.wait(state(2, _Transient("500"))) <= 11
+    assert 20 <= policy.wait(state(3, _Transient("500"))) <= 22
+    assert policy.wait(state(12, _Transient("500"))) <= MAX_WAIT_SECONDS * 1.1
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "auth"),
+    [
+        (401, b'{"code":16}', True),
+        (404, b'{"code":5,"message":"Invalid Api-Key"}', True),
+        (404, b'{"code":12,"message":"Method is disabled"}', False),
+        (400, b'{"code":3,"message":"Client-Id header value should be positive integer"}', True),
+        (400, b'{"code":3,"message":"invalid limit"}', False),
+        (500, b"", False),
+        (404, b"<html>", False),
+    ],
+)
+def test_ozon_auth_failures(status, body, auth):
+    assert _is_auth_failure(status, body) is auth
+
+
+def test_credential_variables():
+    assert credential_var("OZON_API_KEY", "main") == "OZON_API_KEY"
+    assert credential_var("WB_API_KEY", "second") == "WB_API_KEY_SECOND"
+
+
+def test_settings_defaults_and_errors(monkeypatch):
+    for name in ("SELLER_ACCOUNTS", "OZON_ACCOUNTS", "WB_ACCOUNTS", "MIN_PRODUCTS_THRESHOLD", "MAX_SNAPSHOT_DROP"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.accounts == ["main"] and settings.min_products_threshold == 10
+    assert settings.max_sync_age_hours == 8 and settings.timezone == "Europe/Moscow"
+    monkeypatch.setenv("SELLER_ACCOUNTS", "second,main")
+    monkeypatch.setenv("WB_ACCOUNTS", "main")
+    settings = load_settings()
+    assert settings.accounts == ["main", "second"] and settings.wb_accounts == ["main"]
+    monkeypatch.setenv("MIN_PRODUCTS_THRESHOLD", "ten")
+    with pytest.raises(SettingsError, match="MIN_PRODUCTS_THRESHOLD"):
+        load_settings()
+    monkeypatch.setenv("MIN_PRODUCTS_THRESHOLD", "10")
+    monkeypatch.setenv("SELLER_ACCOUNTS", "Main Shop")
+    with pytest.raises(SettingsError, match="SELLER_ACCOUNTS"):
+        load_settings()

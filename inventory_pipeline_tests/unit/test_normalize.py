@@ -1,0 +1,108 @@
+"""Normalizers on recorded payloads, odd cases included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from inventory_pipeline.normalize import (
+    ozon_rows,
+    rows_from_pages,
+    wb_card_index,
+    wb_seller_rows,
+    wb_warehouse_rows,
+)
+
+PAYLOADS = Path(__file__).resolve().parent.parent / "payloads"
+
+
+def load(name: str):
+    return json.loads((PAYLOADS / name).read_text())
+
+
+def test_ozon_rows_per_type_with_totals_fbo_plus_fbs_plus_rfbs():
+    result = ozon_rows(load("ozon_v4_stocks_page.json")["items"], "main")
+    by_key = {(r["sku"], r["stock_type"]): r for r in result.rows}
+    fbs = by_key[("test-offer-123456", "fbs")]
+    assert (fbs["current_stock"], fbs["reserved_stock"], fbs["available_stock"]) == (150, 25, 125)
+    assert fbs["warehouse_id"] == "22142605386000" and fbs["product_id"] == "1000123456"
+    fbo = by_key[("test-offer-123456", "fbo")]
+    assert fbo["warehouse_id"] == "" and fbo["warehouse_name"] == "Ozon FBO (all warehouses)"
+    assert sum(r["current_stock"] for r in result.rows if r["sku"] == "test-offer-123456") == 225
+
+
+def test_ozon_odd_cases():
+    result = ozon_rows(load("ozon_v4_stocks_page.json")["items"], "main")
+    skus = {r["sku"] for r in result.rows}
+    assert "no-rows" not in skus  # a product without stock rows has nothing to store
+    oversold = next(r for r in result.rows if r["sku"] == "oversold")
+    assert (oversold["current_stock"], oversold["reserved_stock"], oversold["available_stock"]) == (1, 3, -2)
+    assert len(result.skipped) == 2
+    assert any("no offer_id" in s for s in result.skipped) and any("bad-figures" in s for s in result.skipped)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        None,
+        [],
+        {"offer_id": 5},
+        {"offer_id": "x", "stocks": "nope"},
+        {"offer_id": "x", "stocks": [{"type": "fbz", "present": 1, "reserved": 0}]},
+        {"offer_id": "x", "stocks": [{"type": "fbs", "present": True, "reserved": 0}]},
+    ],
+)
+def test_ozon_unreadable_items_are_skipped_not_guessed(item):
+    result = ozon_rows([item], "main")
+    assert result.rows == [] and len(result.skipped) == 1
+
+
+def test_wb_warehouse_rows_map_sizes_to_articles():
+    index, skipped = wb_card_index(load("wb_cards_page.json")["cards"])
+    assert set(index) == {91663228, 91663229} and len(skipped) == 2
+    result = wb_warehouse_rows(load("wb_wb_warehouses_report.json")["data"]["items"], index, "main")
+    koledino = next(r for r in result.rows if r["warehouse_id"] == "507")
+    assert (koledino["sku"], koledino["stock_type"]) == ("HR-1", "fbw")
+    assert (koledino["current_stock"], koledino["reserved_stock"], koledino["available_stock"]) == (47, 2, 45)
+    assert {r["warehouse_id"] for r in result.rows} == {"507", "117501"}
+    assert len(result.skipped) == 2  # an unknown size and an unreadable quantity
+
+
+def test_wb_seller_rows():
+    index, _ = wb_card_index(load("wb_cards_page.json")["cards"])
+    result = wb_seller_rows(
+        [{"chrtId": 91663228, "amount": 10}, {"chrtId": 1, "amount": 1}, {"chrtId": 91663229, "amount": "x"}],
+        7,
+        "Склад",
+        index,
+        "main",
+    )
+    assert [
+        (r["sku"], r["stock_type"], r["warehouse_id"], r["current_stock"], r["reserved_stock"]) for r in result.rows
+    ] == [("HR-1", "fbs", "7", 10, 0)]
+    assert len(result.skipped) == 2
+
+
+def test_rows_from_pages_reads_wb_cards_first_whatever_the_order():
+    pages = [
+        ("wb_warehouses", load("wb_wb_warehouses_report.json")),
+        ("seller_stocks:1", {"stocks": [{"chrtId": 91663229, "amount": 4}]}),
+        ("cards", load("wb_cards_page.json")),
+        ("seller_warehouses", [{"id": 1, "name": "Склад Москва"}]),
+    ]
+    chunks = list(rows_from_pages("wb", "main", lambda: iter(pages)))
+    rows = [r for chunk in chunks for r in chunk]
+    assert {(r["sku"], r["stock_type"], r["warehouse_id"]) for r in rows} == {
+        ("HR-1", "fbw", "507"),
+        ("HR-1", "fbw", "117501"),
+        ("HR-2", "fbs", "1"),
+    }
+    assert next(r for r in rows if r["stock_type"] == "fbs")["warehouse_name"] == "Склад Москва"
+
+
+def test_rows_from_pages_ozon_several_pages():
+    page = load("ozon_v4_stocks_page.json")
+    chunks = list(rows_from_pages("ozon", "second", lambda: iter([("stocks", page), ("stocks", page)])))
+    assert len(chunks) == 2 and all(r["account"] == "second" for r in chunks[0])
