@@ -1,22 +1,42 @@
 """Applying a checked snapshot to ``inventory_data``: set-based, in one transaction, idempotent.
 
-The rows go to a staging table first; then a few statements record what changed in
-``inventory_history``, upsert the ledger from staging, and bring to zero whatever the snapshot no
-longer reports. ``last_sync_at`` is the snapshot's fetch time, so applying the same snapshot again
-changes nothing and an old snapshot can never make stale stock look fresh.
+The rows go to a temporary staging table first (``LOAD DATA LOCAL INFILE`` where the MySQL server
+allows it, multi-row inserts elsewhere); then a few statements record what changed in
+``inventory_history``, write new and changed rows, and bring to zero whatever the snapshot no longer
+reports. ``last_sync_at`` is the snapshot's fetch time, so applying the same snapshot again changes
+nothing and an old snapshot can never make stale stock look fresh.
 """
 
 from __future__ import annotations
 
-import uuid
+import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Index,
+    MetaData,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 
-from inventory_pipeline.db.dialect import upsert_from_select
-from inventory_pipeline.db.tables import KEY_COLUMNS, inventory_data, inventory_history, inventory_staging
+from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, upsert_from_select
+from inventory_pipeline.db.tables import KEY_COLUMNS, inventory_data, inventory_history
 from inventory_pipeline.sync_log import utcnow
 
 STOCK_COLUMNS = (
@@ -27,7 +47,17 @@ STOCK_COLUMNS = (
     "reserved_stock",
     "available_stock",
 )
-STAGE_CHUNK = 5000
+ROW_COLUMNS = (*KEY_COLUMNS, *STOCK_COLUMNS)
+INSERT_CHUNK = 5000
+HISTORY_COLUMNS = [
+    *KEY_COLUMNS,
+    "current_before",
+    "current_after",
+    "reserved_before",
+    "reserved_after",
+    "changed_at",
+    "run_id",
+]
 
 
 @dataclass
@@ -38,100 +68,140 @@ class ApplyResult:
     zeroed: int = 0
     corrupt_removed: int = 0
     duplicate_keys: int = 0
+    first_sync: bool = False
 
 
-def _joined(s=inventory_staging, d=inventory_data):
-    return and_(*(d.c[k] == s.c[k] for k in KEY_COLUMNS))
+def _stage_table() -> Table:
+    """A per-connection temporary table: concurrent applies never see each other's rows."""
+    columns = [Column(c.name, c.type, nullable=False) for c in inventory_data.columns if c.name in ROW_COLUMNS]
+    table = Table("inventory_stage", MetaData(), *columns, prefixes=["TEMPORARY"])
+    Index("ix_inventory_stage_key", *(table.c[k] for k in KEY_COLUMNS))
+    return table
 
 
-def _stage(conn: Connection, batch_id: str, chunks: Iterable[list[dict]]) -> int:
+def _tsv_field(value: object) -> str:
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _stage(conn: Connection, stage: Table, chunks: Iterable[list[dict]]) -> int:
     staged = 0
+    if bulk_load_allowed(conn):
+        with tempfile.NamedTemporaryFile("w", suffix=".tsv", encoding="utf-8", delete=False) as handle:
+            for chunk in chunks:
+                handle.writelines("\t".join(_tsv_field(r[c]) for c in ROW_COLUMNS) + "\n" for r in chunk)
+                staged += len(chunk)
+        try:
+            conn.execute(
+                text(
+                    f"LOAD DATA LOCAL INFILE :path INTO TABLE {stage.name} CHARACTER SET utf8mb4 "
+                    f"FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' ({', '.join(ROW_COLUMNS)})"
+                ),
+                {"path": handle.name},
+            )
+        finally:
+            os.unlink(handle.name)
+        return staged
     for chunk in chunks:
-        for start in range(0, len(chunk), STAGE_CHUNK):
-            part = chunk[start : start + STAGE_CHUNK]
-            conn.execute(insert(inventory_staging), [{**r, "batch_id": batch_id} for r in part])
+        for start in range(0, len(chunk), INSERT_CHUNK):
+            part = chunk[start : start + INSERT_CHUNK]
+            conn.execute(insert(stage), [{c: r[c] for c in ROW_COLUMNS} for r in part])
             staged += len(part)
     return staged
 
 
-def _record_history(conn: Connection, batch_id: str, run_id: str, now: datetime) -> tuple[int, int]:
-    s, d = inventory_staging, inventory_data
-    columns = [
-        *KEY_COLUMNS,
-        "current_before",
-        "current_after",
-        "reserved_before",
-        "reserved_after",
-        "changed_at",
-        "run_id",
-    ]
-    base = (
+def _differs(s: Table, d: Table):
+    return or_(d.c.id.is_(None), *(d.c[c] != s.c[c] for c in STOCK_COLUMNS))
+
+
+def _apply_staged(
+    conn: Connection,
+    stage: Table,
+    fetched_at: datetime,
+    run_id: str,
+    now: datetime,
+    record_history: bool,
+    result: ApplyResult,
+) -> None:
+    s, d = stage, inventory_data
+    joined = s.outerjoin(d, and_(*(d.c[k] == s.c[k] for k in KEY_COLUMNS)))
+    if record_history:
+        moved = or_(d.c.id.is_(None), d.c.current_stock != s.c.current_stock, d.c.reserved_stock != s.c.reserved_stock)
+        conn.execute(
+            insert(inventory_history).from_select(
+                HISTORY_COLUMNS,
+                select(
+                    *(s.c[k] for k in KEY_COLUMNS),
+                    d.c.current_stock,
+                    s.c.current_stock,
+                    d.c.reserved_stock,
+                    s.c.reserved_stock,
+                    literal(now),
+                    literal(run_id),
+                )
+                .select_from(joined)
+                .where(moved),
+            )
+        )
+    inserted, changed = conn.execute(
         select(
-            *(s.c[k] for k in KEY_COLUMNS),
-            d.c.current_stock,
-            s.c.current_stock,
-            d.c.reserved_stock,
-            s.c.reserved_stock,
-            literal(now),
-            literal(run_id),
-        )
-        .select_from(s.outerjoin(d, _joined()))
-        .where(s.c.batch_id == batch_id)
+            func.coalesce(func.sum(case((d.c.id.is_(None), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(d.c.id.is_not(None), _differs(s, d)), 1), else_=0)), 0),
+        ).select_from(joined)
+    ).one()
+    result.inserted, result.changed = int(inserted), int(changed)  # MySQL sums are Decimal
+    changed_rows = (
+        select(*(s.c[c] for c in ROW_COLUMNS), literal(fetched_at), literal(now))
+        .select_from(joined)
+        .where(_differs(s, d))
     )
-    new = conn.execute(insert(inventory_history).from_select(columns, base.where(d.c.id.is_(None)))).rowcount
-    changed = conn.execute(
-        insert(inventory_history).from_select(
-            columns,
-            base.where(
-                d.c.id.is_not(None),
-                or_(d.c.current_stock != s.c.current_stock, d.c.reserved_stock != s.c.reserved_stock),
-            ),
+    conn.execute(
+        upsert_from_select(
+            conn,
+            d,
+            [*ROW_COLUMNS, "last_sync_at", "updated_at"],
+            changed_rows,
+            KEY_COLUMNS,
+            [*STOCK_COLUMNS, "last_sync_at", "updated_at"],
         )
-    ).rowcount
-    return new, changed
+    )
 
 
 def _zero_vanished(
-    conn: Connection, batch_id: str, source: str, account: str, fetched_at: datetime, run_id: str, now: datetime
+    conn: Connection,
+    stage: Table,
+    source: str,
+    account: str,
+    fetched_at: datetime,
+    run_id: str,
+    now: datetime,
+    record_history: bool,
 ) -> int:
-    """Rows of the slice the snapshot no longer reports: recorded in history, then set to zero."""
-    d, s = inventory_data, inventory_staging
-    reported = select(literal(1)).where(s.c.batch_id == batch_id, *(s.c[k] == d.c[k] for k in KEY_COLUMNS))
-    gone = and_(d.c.source == source, d.c.account == account, ~reported.exists())
+    """Rows of the slice the snapshot no longer reports: recorded in history, then set to zero.
+    Every row of the slice ends with ``last_sync_at`` = the snapshot's fetch time."""
+    d, s = inventory_data, stage
+    reported = exists().where(*(s.c[k] == d.c[k] for k in KEY_COLUMNS))
+    slice_ = and_(d.c.source == source, d.c.account == account)
+    gone = and_(slice_, ~reported)
     nonzero = or_(d.c.current_stock != 0, d.c.reserved_stock != 0, d.c.available_stock != 0)
+    if record_history:
+        conn.execute(
+            insert(inventory_history).from_select(
+                HISTORY_COLUMNS,
+                select(
+                    *(d.c[k] for k in KEY_COLUMNS),
+                    d.c.current_stock,
+                    literal(0),
+                    d.c.reserved_stock,
+                    literal(0),
+                    literal(now),
+                    literal(run_id),
+                ).where(gone, nonzero),
+            )
+        )
     zeroed = conn.execute(
-        insert(inventory_history).from_select(
-            [
-                *KEY_COLUMNS,
-                "current_before",
-                "current_after",
-                "reserved_before",
-                "reserved_after",
-                "changed_at",
-                "run_id",
-            ],
-            select(
-                *(d.c[k] for k in KEY_COLUMNS),
-                d.c.current_stock,
-                literal(0),
-                d.c.reserved_stock,
-                literal(0),
-                literal(now),
-                literal(run_id),
-            ).where(gone, nonzero),
-        )
+        update(d).where(gone, nonzero).values(current_stock=0, reserved_stock=0, available_stock=0, updated_at=now)
     ).rowcount
-    conn.execute(
-        update(d)
-        .where(gone)
-        .values(
-            current_stock=0,
-            reserved_stock=0,
-            available_stock=0,
-            last_sync_at=fetched_at,
-            updated_at=case((nonzero, now), else_=d.c.updated_at),
-        )
-    )
+    conn.execute(update(d).where(slice_, d.c.last_sync_at != fetched_at).values(last_sync_at=fetched_at))
     return zeroed
 
 
@@ -156,36 +226,36 @@ def apply(
     run_id: str,
     full_resync: bool = False,
 ) -> ApplyResult:
-    """Make the ledger slice (source, account) equal to the snapshot, in one transaction."""
+    """Make the ledger slice (source, account) equal to the snapshot, in one transaction.
+
+    History records what changed against the previous state; the first sync of a slice has no
+    previous state, so it is the baseline and writes no history rows."""
     result = ApplyResult()
-    batch_id = str(uuid.uuid4())
     now = utcnow()
+    stage = _stage_table()
+    d = inventory_data
     with engine.begin() as conn:
         if full_resync:
             result.corrupt_removed = remove_corrupt(conn, source, account)
-        result.staged = _stage(conn, batch_id, chunks)
-        s = inventory_staging
-        result.duplicate_keys = conn.execute(
-            select(func.count()).select_from(
-                select(*(s.c[k] for k in KEY_COLUMNS))
-                .where(s.c.batch_id == batch_id)
-                .group_by(*(s.c[k] for k in KEY_COLUMNS))
-                .having(func.count() > 1)
-                .subquery()
-            )
-        ).scalar_one()
-        result.inserted, result.changed = _record_history(conn, batch_id, run_id, now)
-        columns = [*KEY_COLUMNS, *STOCK_COLUMNS, "last_sync_at", "updated_at"]
-        source_rows = select(
-            *(s.c[c] for c in (*KEY_COLUMNS, *STOCK_COLUMNS)), literal(fetched_at), literal(now)
-        ).where(s.c.batch_id == batch_id)
-        conn.execute(
-            upsert_from_select(
-                conn, inventory_data, columns, source_rows, KEY_COLUMNS, [*STOCK_COLUMNS, "last_sync_at", "updated_at"]
-            )
+        result.first_sync = (
+            conn.execute(select(d.c.id).where(d.c.source == source, d.c.account == account).limit(1)).first() is None
         )
-        result.zeroed = _zero_vanished(conn, batch_id, source, account, fetched_at, run_id, now)
-        conn.execute(delete(s).where(s.c.batch_id == batch_id))
+        drop_temporary(conn, stage)  # a pooled connection may still hold one from a failed apply
+        stage.create(conn)
+        try:
+            result.staged = _stage(conn, stage, chunks)
+            result.duplicate_keys = conn.execute(
+                select(func.count()).select_from(
+                    select(*(stage.c[k] for k in KEY_COLUMNS))
+                    .group_by(*(stage.c[k] for k in KEY_COLUMNS))
+                    .having(func.count() > 1)
+                    .subquery()
+                )
+            ).scalar_one()
+            _apply_staged(conn, stage, fetched_at, run_id, now, not result.first_sync, result)
+            result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now, not result.first_sync)
+        finally:
+            drop_temporary(conn, stage)
     return result
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 OZON_TYPES = {"fbo", "fbs", "rfbs", "fbp"}
 
@@ -112,11 +113,9 @@ def ozon_rows(items: Iterable[object], account: str) -> Normalized:
     return out
 
 
-@dataclass(frozen=True)
-class WbSize:
+class WbSize(NamedTuple):
     vendor_code: str
     nm_id: int
-    chrt_id: int
 
 
 def wb_card_index(cards: Iterable[object]) -> tuple[dict[int, WbSize], list[str]]:
@@ -132,7 +131,7 @@ def wb_card_index(cards: Iterable[object]) -> tuple[dict[int, WbSize], list[str]
             if chrt is None:
                 skipped.append(f"wb card {card.get('nmID')}: size without chrtID")
                 continue
-            index[chrt] = WbSize(card["vendorCode"].strip(), int(card.get("nmID") or 0), chrt)
+            index[chrt] = WbSize(card["vendorCode"].strip(), int(card.get("nmID") or 0))
     return index, skipped
 
 
@@ -207,15 +206,13 @@ def rows_from_pages(source: str, account: str, pages: Pages) -> Iterator[list[di
         for _, payload in pages():
             yield ozon_rows(payload["items"], account).rows
         return
-    cards: list = []
+    index: dict[int, WbSize] = {}
     warehouse_names: dict[int, str] = {}
     for part, payload in pages():
         if part == "cards":
-            cards.extend(payload["cards"])
+            index.update(wb_card_index(payload["cards"])[0])
         elif part == "seller_warehouses":
             warehouse_names = {int(w["id"]): str(w.get("name", "")) for w in payload}
-    index, _ = wb_card_index(cards)
-    del cards
     for part, payload in pages():
         if part == "wb_warehouses":
             yield wb_warehouse_rows(payload["data"]["items"], index, account).rows

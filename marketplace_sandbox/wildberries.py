@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -60,6 +61,7 @@ class WildberriesApi:
         self.sandbox = sandbox
         self.world = sandbox.world
         self.row_cap = 80_000
+        self._card_order: dict[str, tuple[int, list[WbItem], list[tuple[str, int]]]] = {}
 
     def routes(self) -> list[Route]:
         routes = [Route(f"/wb/{host}/ping", self._wrap(self.ping, "ping"), methods=["GET"]) for host in HOSTS]
@@ -176,29 +178,34 @@ class WildberriesApi:
                 )
             )
         wanted = set(nm_ids)
-        rows = []
+        page = []
         fault = request_fault(request)
         if fault != "empty":
+            position = 0  # rows are numbered in catalogue order; only the requested slice is built
             for it in self.world.wb[account]:
-                if wanted and it.nm_id not in wanted:
+                if (wanted and it.nm_id not in wanted) or (chrt_ids and wanted and it.chrt_id not in chrt_ids):
                     continue
-                if chrt_ids and wanted and it.chrt_id not in chrt_ids:
+                if position + len(it.wb) <= offset:
+                    position += len(it.wb)
                     continue
                 for wh, quantity, to_client, from_client in it.wb:
-                    wid, name, region = WB_WAREHOUSES[wh]
-                    rows.append(
-                        {
-                            "nmId": it.nm_id,
-                            "chrtId": it.chrt_id,
-                            "warehouseId": wid,
-                            "warehouseName": name,
-                            "regionName": region,
-                            "quantity": quantity,
-                            "inWayToClient": to_client,
-                            "inWayFromClient": from_client,
-                        }
-                    )
-        page = rows[offset : offset + limit]
+                    if offset <= position < offset + limit:
+                        wid, name, region = WB_WAREHOUSES[wh]
+                        page.append(
+                            {
+                                "nmId": it.nm_id,
+                                "chrtId": it.chrt_id,
+                                "warehouseId": wid,
+                                "warehouseName": name,
+                                "regionName": region,
+                                "quantity": quantity,
+                                "inWayToClient": to_client,
+                                "inWayFromClient": from_client,
+                            }
+                        )
+                    position += 1
+                if position >= offset + limit:
+                    break
         if fault == "truncate":
             page = page[: len(page) // 2]
         return json_response({"data": {"items": page}})
@@ -264,13 +271,14 @@ class WildberriesApi:
         if not isinstance(limit, int) or not 1 <= limit <= 100:
             raise _marketplace_error(400, "IncorrectRequest", "cursor.limit must be within 1..100")
         text = ((settings.get("filter") or {}).get("textSearch") or "").strip()
-        items = sorted(self.world.wb[account], key=lambda it: (it.updated_at, it.nm_id))
+        items, keys = self._cards_in_order(account)
         if text:
             items = [it for it in items if text in (it.vendor_code, str(it.nm_id))]
-        after = (cursor.get("updatedAt"), cursor.get("nmID"))
-        if after[0] and after[1]:
-            items = [it for it in items if (it.updated_at, it.nm_id) > (after[0], after[1])]
-        page = items[:limit]
+            keys = [(it.updated_at, it.nm_id) for it in items]
+        start = 0
+        if cursor.get("updatedAt") and cursor.get("nmID"):
+            start = bisect.bisect_right(keys, (cursor["updatedAt"], cursor["nmID"]))
+        page = items[start : start + limit]
         if request_fault(request) == "truncate":
             page = page[: len(page) // 2]
         last = page[-1] if page else None
@@ -284,6 +292,16 @@ class WildberriesApi:
                 },
             }
         )
+
+    def _cards_in_order(self, account: str) -> tuple[list[WbItem], list[tuple[str, int]]]:
+        """Cards in the order the cursor walks, (updatedAt, nmID); re-sorted when the catalogue changes."""
+        items = self.world.wb[account]
+        cached = self._card_order.get(account)
+        if cached is None or cached[0] != len(items):
+            ordered = sorted(items, key=lambda it: (it.updated_at, it.nm_id))
+            cached = (len(items), ordered, [(it.updated_at, it.nm_id) for it in ordered])
+            self._card_order[account] = cached
+        return cached[1], cached[2]
 
     @staticmethod
     def _card(it: WbItem) -> dict:

@@ -72,13 +72,12 @@ def fetch_ozon(api: OzonSellerResource, writer: snapshots.SnapshotWriter, accoun
 
 def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account: str) -> Tally:
     tally = Tally()
-    cards: list = []
+    index: dict = {}
     for page in api.card_pages():
         writer.add(page)
-        cards.extend(page.payload["cards"])
-    index, skipped = wb_card_index(cards)
-    del cards
-    tally.skipped.extend(skipped)
+        page_index, skipped = wb_card_index(page.payload["cards"])
+        index.update(page_index)
+        tally.skipped.extend(skipped)
     warehouses = api.seller_warehouses()
     writer.add(warehouses)
     for page in api.warehouse_report_pages():

@@ -38,7 +38,10 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_recycle=3600, pool_size=5, max_overflow=5)
+    connect_args = {"local_infile": True} if "+pymysql" in url else {}
+    return create_engine(
+        url, pool_pre_ping=True, pool_recycle=3600, pool_size=5, max_overflow=5, connect_args=connect_args
+    )
 
 
 def _alembic_config() -> Config:

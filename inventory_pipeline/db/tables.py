@@ -57,25 +57,6 @@ inventory_data = Table(
     Index("idx_sku", "sku"),
 )
 
-# Normalized rows of one snapshot on their way into the ledger; deleted when applied.
-inventory_staging = Table(
-    "inventory_staging",
-    metadata,
-    Column("batch_id", String(36), nullable=False),
-    Column("source", String(16), nullable=False),
-    Column("account", String(32), nullable=False),
-    Column("sku", String(128), nullable=False),
-    Column("warehouse_id", String(32), nullable=False),
-    Column("stock_type", String(8), nullable=False),
-    Column("product_id", String(32), nullable=False),
-    Column("marketplace_sku", String(32), nullable=False),
-    Column("warehouse_name", String(128), nullable=False),
-    Column("current_stock", Integer, nullable=False),
-    Column("reserved_stock", Integer, nullable=False),
-    Column("available_stock", Integer, nullable=False),
-    Index("idx_staging_batch_key", "batch_id", *KEY_COLUMNS),
-)
-
 inventory_history = Table(
     "inventory_history",
     metadata,

@@ -1,4 +1,4 @@
-"""Stock ledger: inventory_data, its history and staging, sync_logs, snapshots, accounts.
+"""Stock ledger: inventory_data, its history, sync_logs, snapshots, accounts.
 
 Revision ID: 0001
 Revises:
@@ -47,8 +47,6 @@ def upgrade() -> None:
     op.create_index("idx_source_account_sync", "inventory_data", ["source", "account", "last_sync_at"])
     op.create_index("idx_sku", "inventory_data", ["sku"])
 
-    op.create_table("inventory_staging", sa.Column("batch_id", sa.String(36), nullable=False), *_stock_columns())
-    op.create_index("idx_staging_batch_key", "inventory_staging", ["batch_id", *KEY])
 
     op.create_table(
         "inventory_history",
@@ -121,5 +119,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in ("accounts", "stock_snapshot_pages", "stock_snapshots", "sync_logs", "inventory_history",
-                  "inventory_staging", "inventory_data"):
+                  "inventory_data"):
         op.drop_table(table)

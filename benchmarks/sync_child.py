@@ -1,0 +1,100 @@
+"""The measured process of ``benchmarks.stock_sync``: ``python -m benchmarks.sync_child URL DB FLOOR_DB``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+
+from sqlalchemy import text
+
+
+def run_child(url: str, db_url: str, floor_url: str) -> dict:
+    from scripts.demo import sandbox_env
+
+    os.environ.update(sandbox_env(url))
+    os.environ.update({"SELLER_ACCOUNTS": "main", "INVENTORY_DB_URL": db_url, "MIN_PRODUCTS_THRESHOLD": "1"})
+    from dagster import DagsterInstance
+
+    from inventory_pipeline import ledger, snapshots
+    from inventory_pipeline.db.engine import make_engine, migrate
+    from inventory_pipeline.db.tables import inventory_data
+    from inventory_pipeline.definitions import build_definitions
+    from inventory_pipeline.normalize import rows_from_pages
+    from inventory_pipeline.settings import load_settings
+
+    engine = make_engine(db_url)
+    migrate(engine)
+    defs = build_definitions(load_settings())
+    with DagsterInstance.ephemeral() as instance:
+        started = time.perf_counter()
+        result = defs.resolve_job_def("stock_sync_all_sources").execute_in_process(
+            partition_key="main", instance=instance
+        )
+        job_seconds = time.perf_counter() - started
+        steps = {}
+        for event in result.all_events:
+            if event.event_type_value == "STEP_SUCCESS":
+                steps[event.step_key] = event.event_specific_data.duration_ms / 1000
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with engine.connect() as conn:
+        ledger_rows = conn.execute(text("SELECT COUNT(*) FROM inventory_data")).scalar_one()
+
+    # The write stage alone: the same rows into an empty ledger, against LOAD DATA of those rows.
+    floor_engine = make_engine(floor_url)
+    migrate(floor_engine)
+    rows, fetched = [], {}
+    for source in ("ozon", "wb"):
+        snap = snapshots.latest(engine, source, "main")
+        fetched[source] = snap.fetched_at
+        chunks = list(rows_from_pages(source, "main", lambda s=snap.id: snapshots.pages(engine, s)))
+        rows.append((source, chunks))
+    started = time.perf_counter()
+    for source, chunks in rows:
+        ledger.apply(floor_engine, source, "main", fetched[source], chunks, "bench")
+    write_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for source, chunks in rows:
+        ledger.apply(floor_engine, source, "main", fetched[source], chunks, "bench-again")
+    reapply_seconds = time.perf_counter() - started
+
+    columns = [c.name for c in inventory_data.columns if c.name != "id"]
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False, newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        stamp = fetched["ozon"].strftime("%Y-%m-%d %H:%M:%S")
+        for _, chunks in rows:
+            for chunk in chunks:
+                for r in chunk:
+                    writer.writerow([*(r[c] for c in columns[:-2]), stamp, stamp])
+        path = handle.name
+    with floor_engine.begin() as conn:
+        conn.execute(text("CREATE TABLE inventory_floor LIKE inventory_data"))
+    started = time.perf_counter()
+    with floor_engine.begin() as conn:
+        conn.execute(
+            text(
+                f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE inventory_floor "  # benchmark-made path
+                f"FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' ({', '.join(columns)})"
+            )
+        )
+    floor_seconds = time.perf_counter() - started
+    os.unlink(path)
+    return {
+        "job_seconds": job_seconds,
+        "steps": steps,
+        "peak_mb": peak_mb,
+        "ledger_rows": ledger_rows,
+        "write_seconds": write_seconds,
+        "reapply_seconds": reapply_seconds,
+        "floor_seconds": floor_seconds,
+    }
+
+
+if __name__ == "__main__":
+    figures = run_child(*sys.argv[1:4])
+    with open(os.environ["BENCH_OUT"], "w") as out:
+        json.dump(figures, out)

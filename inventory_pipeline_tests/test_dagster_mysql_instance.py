@@ -1,0 +1,39 @@
+"""The production ``dagster.yaml`` (dagster-mysql storage) against the test MariaDB server."""
+
+from __future__ import annotations
+
+import shutil
+
+import pymysql
+from dagster import AssetKey, DagsterInstance
+
+from inventory_pipeline.settings import PROJECT_ROOT
+from inventory_pipeline_tests.conftest import make_pipeline
+
+
+def test_materializes_through_an_instance_on_dagster_mysql(monkeypatch, tmp_path, mariadb, sandbox, sqlite_url):
+    connection = pymysql.connect(host="127.0.0.1", port=mariadb.port, user="root")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE DATABASE dagster_storage")
+    connection.close()
+    for name, value in {
+        "DAGSTER_MYSQL_USER": "root",
+        "DAGSTER_MYSQL_PASSWORD": "",
+        "DAGSTER_MYSQL_HOST": "127.0.0.1",
+        "DAGSTER_MYSQL_PORT": str(mariadb.port),
+        "DAGSTER_MYSQL_DB": "dagster_storage",
+    }.items():
+        monkeypatch.setenv(name, value)
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    pipeline = make_pipeline(monkeypatch, sandbox, sqlite_url)
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert type(instance.run_storage).__name__ == "MySQLRunStorage"
+        pipeline.instance = instance
+        result = pipeline.run()
+        assert result.success
+        stored = instance.get_run_by_id(result.run_id)
+        assert stored.is_success
+        event = instance.get_latest_materialization_event(AssetKey("inventory_data"))
+        assert event is not None and event.run_id == result.run_id
+        assert event.asset_materialization.partition == "main"
+        assert event.asset_materialization.metadata["ledger_rows"].value > 0

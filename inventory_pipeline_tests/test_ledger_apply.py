@@ -1,0 +1,100 @@
+"""The ledger apply on both databases: atomic, idempotent, history only of real changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from inventory_pipeline import ledger
+from inventory_pipeline.db.engine import make_engine
+from inventory_pipeline.db.tables import inventory_data, inventory_history
+from inventory_pipeline.normalize import row
+from inventory_pipeline_tests.ledger_views import history_count, ledger_state
+
+T1, T2 = datetime(2026, 11, 23, 8, 0), datetime(2026, 11, 23, 12, 0)
+
+
+def stock(sku: str, present: int, reserved: int = 0, warehouse: str = "1", name: str = "Склад") -> dict:
+    return row(
+        "wb",
+        "main",
+        sku,
+        warehouse,
+        "fbs",
+        product_id="1",
+        marketplace_sku="2",
+        warehouse_name=name,
+        present=present,
+        reserved=reserved,
+    )
+
+
+def test_first_sync_is_the_baseline_then_changes_are_history(database_url):
+    engine = make_engine(database_url)
+    first = ledger.apply(engine, "wb", "main", T1, [[stock("A", 5), stock("B", 3), stock("C", 1)]], "run-1")
+    assert (first.first_sync, first.inserted, history_count(engine)) == (True, 3, 0)
+    second = ledger.apply(engine, "wb", "main", T2, [[stock("A", 5), stock("B", 4, 1), stock("D", 2)]], "run-2")
+    assert (second.first_sync, second.inserted, second.changed, second.zeroed) == (False, 1, 1, 1)
+    with engine.connect() as conn:
+        history = {r.sku: (r.current_before, r.current_after) for r in conn.execute(select(inventory_history))}
+        ledger_rows = {
+            r.sku: (r.current_stock, r.available_stock, r.last_sync_at) for r in conn.execute(select(inventory_data))
+        }
+    assert history == {"B": (3, 4), "D": (None, 2), "C": (1, 0)}
+    assert ledger_rows == {"A": (5, 5, T2), "B": (4, 3, T2), "C": (0, 0, T2), "D": (2, 2, T2)}
+
+
+def test_reapplying_changes_nothing(database_url):
+    engine = make_engine(database_url)
+    rows = [[stock("A", 5), stock("B", 3)]]
+    ledger.apply(engine, "wb", "main", T1, rows, "run-1")
+    ledger.apply(engine, "wb", "main", T2, [[stock("A", 6)]], "run-2")
+    state, history = ledger_state(engine), history_count(engine)
+    again = ledger.apply(engine, "wb", "main", T2, [[stock("A", 6)]], "run-3")
+    assert (again.inserted, again.changed, again.zeroed) == (0, 0, 0)
+    assert ledger_state(engine) == state and history_count(engine) == history
+
+
+def test_a_failure_mid_apply_leaves_the_ledger_as_it_was(database_url):
+    engine = make_engine(database_url)
+    ledger.apply(engine, "wb", "main", T1, [[stock("A", 5), stock("B", 3)]], "run-1")
+    state = ledger_state(engine)
+
+    def chunks():
+        yield [stock("A", 50)]
+        raise ConnectionError("snapshot store went away")
+
+    with pytest.raises(ConnectionError):
+        ledger.apply(engine, "wb", "main", T2, chunks(), "run-2")
+    assert ledger_state(engine) == state
+    ledger.apply(engine, "wb", "main", T2, [[stock("A", 50), stock("B", 3)]], "run-3")
+    assert {r[2]: r[5] for r in ledger_state(engine)} == {"A": 50, "B": 3}
+
+
+def test_awkward_text_survives_the_bulk_path(database_url):
+    engine = make_engine(database_url)
+    name = "Склад\t«Север»\\2\nкорпус"
+    ledger.apply(engine, "wb", "main", T1, [[stock("SKU\\with\ttab", 1, name=name)]], "run-1")
+    with engine.connect() as conn:
+        stored = conn.execute(select(inventory_data.c.sku, inventory_data.c.warehouse_name)).one()
+    assert tuple(stored) == ("SKU\\with\ttab", name)
+
+
+def test_duplicate_keys_in_a_snapshot_are_counted(database_url):
+    engine = make_engine(database_url)
+    result = ledger.apply(engine, "wb", "main", T1, [[stock("A", 5), stock("A", 5), stock("B", 1)]], "run-1")
+    assert result.duplicate_keys == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(inventory_data)).scalar_one() == 2
+
+
+def test_slices_do_not_touch_each_other(database_url):
+    engine = make_engine(database_url)
+    ledger.apply(engine, "wb", "main", T1, [[stock("A", 5)]], "run-1")
+    ozon = row(
+        "ozon", "main", "A", "", "fbo", product_id="9", marketplace_sku="9", warehouse_name="", present=7, reserved=0
+    )
+    ledger.apply(engine, "ozon", "main", T2, [[ozon]], "run-2")
+    assert {(r[0], r[5]) for r in ledger_state(engine)} == {("wb", 5), ("ozon", 7)}
