@@ -25,6 +25,7 @@ class Snapshot:
     status: str
     sku_count: int
     row_count: int
+    skipped_count: int
     applied_at: datetime | None
 
 
@@ -52,7 +53,9 @@ class SnapshotWriter:
             )
         self.pages += 1
 
-    def finish(self, status: str, sku_count: int, row_count: int, api_calls: int, reason: str | None) -> None:
+    def finish(
+        self, status: str, sku_count: int, row_count: int, api_calls: int, reason: str | None, skipped_count: int = 0
+    ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(stock_snapshots)
@@ -61,6 +64,7 @@ class SnapshotWriter:
                     status=status,
                     sku_count=sku_count,
                     row_count=row_count,
+                    skipped_count=skipped_count,
                     page_count=self.pages,
                     api_calls=api_calls,
                     reason=reason,
@@ -78,6 +82,7 @@ def _snapshot(row) -> Snapshot:
         row.status,
         row.sku_count,
         row.row_count,
+        row.skipped_count,
         row.applied_at,
     )
 

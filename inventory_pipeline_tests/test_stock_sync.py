@@ -206,3 +206,38 @@ def test_health_check_names_what_is_wrong(sqlite_pipeline, monkeypatch):
     result = p.run("health_check")
     assert not result.success
     assert "WB_API_KEY_SECOND" in str(result.get_step_failure_events()[0].step_failure_data.error)
+
+
+def test_dropped_connection_and_timeout_mid_paging_are_retried(sqlite_pipeline, monkeypatch):
+    p = sqlite_pipeline
+    monkeypatch.setenv("OZON_PAGE_SIZE", "20")
+    monkeypatch.setenv("API_TIMEOUT", "0.5")
+    p.defs = build_definitions(load_settings())
+    p.faults("drop@/ozon/v4/product/info/stocks+1*1,slow@/ozon/v4/product/info/stocks+3*1", slow_seconds=1.5)
+    assert p.run("stock_sync_ozon").success
+    assert ledger_view(p.engine, "ozon") == truth_view(p.truth("ozon"), "ozon")
+
+
+def test_truncated_paging_fails_the_completeness_check(sqlite_pipeline, monkeypatch):
+    p = sqlite_pipeline
+    monkeypatch.setenv("OZON_PAGE_SIZE", "20")
+    p.defs = build_definitions(load_settings())
+    p.faults("truncate@/ozon/v4/product/info/stocks+1*1")
+    result = p.run("stock_sync_ozon")
+    assert not result.success
+    assert check_results(result)[("ozon_stock_snapshot", "complete")] is False
+    assert ledger_state(p.engine) == []
+    with p.engine.connect() as conn:
+        assert conn.execute(select(stock_snapshots.c.status)).scalars().all() == ["rejected"]
+
+
+def test_unreadable_rows_are_skipped_counted_and_the_sync_is_partial(sqlite_pipeline):
+    p = sqlite_pipeline
+    requests.put(f"{p.sandbox.url}/_sandbox/config", json={"ozon_bad_rows": ["HR-000003", "HR-000004"]}, timeout=5)
+    result = p.run("stock_sync_ozon")
+    assert result.success
+    with p.engine.connect() as conn:
+        log = conn.execute(select(sync_logs).where(sync_logs.c.source == "ozon")).one()
+        skus = set(conn.execute(select(inventory_data.c.sku)).scalars())
+    assert log.status == "partial" and log.records_failed >= 1
+    assert "HR-000003" not in skus and "HR-000005" in skus

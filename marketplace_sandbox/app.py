@@ -144,6 +144,8 @@ class Control:
                     sandbox.haier_token_ttl = int(body["haier_token_ttl"])
                 if "wb_row_cap" in body:
                     self.wb.row_cap = int(body["wb_row_cap"])
+                if "ozon_bad_rows" in body:
+                    sandbox.world.malformed_ozon_offers = set(body["ozon_bad_rows"])
                 if "haier_malformed" in body:
                     sandbox.world.malformed_haier_codes = set(body["haier_malformed"])
                 if "haier_bad_images" in body:
@@ -158,6 +160,7 @@ class Control:
                 "haier_token_ttl": sandbox.haier_token_ttl,
                 "wb_row_cap": self.wb.row_cap,
                 "haier_malformed": sorted(sandbox.world.malformed_haier_codes),
+                "ozon_bad_rows": sorted(sandbox.world.malformed_ozon_offers),
                 "haier_bad_images": self.haier.bad_images,
             }
         )

@@ -67,6 +67,8 @@ class HaierApi:
             body = json.loads(await request.body() or b"{}")
         except ValueError:
             return haier_error(400, "invalid request body")
+        if not isinstance(body, dict):
+            return haier_error(400, "invalid request body")
         if body.get("grant_type") != "client_credentials":
             return haier_error(400, "unsupported_grant_type")
         if (

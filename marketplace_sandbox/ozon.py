@@ -203,7 +203,10 @@ class OzonApi:
         return rows
 
     def _stock_item(self, it: OzonItem) -> dict:
-        return {"offer_id": it.offer_id, "product_id": it.product_id, "stocks": self._stocks(it)}
+        stocks = self._stocks(it)
+        if it.offer_id in self.world.malformed_ozon_offers:
+            stocks = [{**row, "present": None} for row in stocks] or [{"type": "fbs", "present": None}]
+        return {"offer_id": it.offer_id, "product_id": it.product_id, "stocks": stocks}
 
     def product_list(self, request: Request, account: str, body: dict) -> Response:
         limit = _limit(body, 1, 1000, "ProductListRequest")

@@ -55,6 +55,14 @@ def _json_field(value: object, field: str) -> dict | list:
     raise _validation(field, "must be a JSON string or an object")
 
 
+def _object(value: object, field: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _validation(field, "must be an object")
+    return value
+
+
 def _values(condition: object) -> set[str] | None:
     """The set a filter condition on one field accepts (``$eq``, ``$in``, ``$hasSome`` or a bare value)."""
     if isinstance(condition, dict):
@@ -195,7 +203,7 @@ class WixApi:
         return products
 
     def query_products_v1(self, request: Request, site: str, body: dict) -> Response:
-        query = body.get("query") or {}
+        query = _object(body.get("query"), "query")
         flt = _json_field(query.get("filter"), "query.filter")
         _json_field(query.get("sort"), "query.sort")
         limit, offset = _paging(query)
@@ -226,7 +234,7 @@ class WixApi:
         }
 
     def query_inventory_v1(self, request: Request, site: str, body: dict) -> Response:
-        query = body.get("query") or {}
+        query = _object(body.get("query"), "query")
         flt = _json_field(query.get("filter"), "query.filter")
         limit, offset = _paging(query)
         products = self.world.wix[site]
@@ -325,7 +333,7 @@ class WixApi:
         return page, {"count": len(page), "cursors": {"next": nxt}, "hasNext": nxt is not None}
 
     def query_products_v3(self, request: Request, site: str, body: dict) -> Response:
-        query = body.get("query") or {}
+        query = _object(body.get("query"), "query")
         flt = query.get("filter") or {}
         products = self.world.wix[site]
         skus = _values(flt.get("variantsInfo.variants.sku")) if "variantsInfo.variants.sku" in flt else None
@@ -373,7 +381,7 @@ class WixApi:
         }
 
     def query_inventory_v3(self, request: Request, site: str, body: dict) -> Response:
-        query = body.get("query") or {}
+        query = _object(body.get("query"), "query")
         flt = query.get("filter") or {}
         pairs = [(p, v) for p in self.world.wix[site] for v in p.variants]
         if "productId" in flt:

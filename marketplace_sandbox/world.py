@@ -199,6 +199,7 @@ class World:
         self.sales: list[Sale] = []
         self.ozon_stock_updates: dict[tuple[str, str, int], datetime] = {}
         self.malformed_haier_codes: set[str] = set()
+        self.malformed_ozon_offers: set[str] = set()
         self._order_seq = 0
         self._build()
 

@@ -81,7 +81,9 @@ def build_inventory_asset(
                 raise
             snapshots.mark_applied(engine, snapshot.id)
             duplicates += result.duplicate_keys
-            sync_log.finish(engine, log_id, "success", processed=result.staged)
+            # Unreadable rows were skipped when the snapshot was read: the sync is then partial.
+            status = "partial" if snapshot.skipped_count else "success"
+            sync_log.finish(engine, log_id, status, processed=result.staged, failed=snapshot.skipped_count)
             metadata.update(
                 {
                     f"{source}_snapshot_id": snapshot.id,
@@ -89,6 +91,7 @@ def build_inventory_asset(
                     f"{source}_inserted": result.inserted,
                     f"{source}_changed": result.changed,
                     f"{source}_zeroed": result.zeroed,
+                    f"{source}_skipped_rows": snapshot.skipped_count,
                     f"{source}_corrupt_removed": result.corrupt_removed,
                 }
             )

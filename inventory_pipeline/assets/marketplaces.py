@@ -149,7 +149,7 @@ def capture(
         verdicts.append(checks.complete(tally.received_items, tally.expected_items))
     failed = [v for v in verdicts if not v.passed]
     reason = "; ".join(v.description for v in failed) or None
-    writer.finish("rejected" if failed else "accepted", len(tally.skus), tally.rows, calls, reason)
+    writer.finish("rejected" if failed else "accepted", len(tally.skus), tally.rows, calls, reason, len(tally.skipped))
     if failed:
         sync_log.finish(engine, log_id, "failed", failed=len(tally.skipped), error=f"snapshot rejected: {reason}")
         context.log.error(f"{TITLES[source]} snapshot {writer.id} for '{account}' rejected: {reason}")

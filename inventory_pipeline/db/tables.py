@@ -106,6 +106,7 @@ stock_snapshots = Table(
     Column("status", String(16), nullable=False),  # fetching, accepted, rejected, failed
     Column("sku_count", Integer, nullable=False, default=0),
     Column("row_count", Integer, nullable=False, default=0),
+    Column("skipped_count", Integer, nullable=False, default=0),
     Column("page_count", Integer, nullable=False, default=0),
     Column("api_calls", Integer, nullable=False, default=0),
     Column("reason", Text),

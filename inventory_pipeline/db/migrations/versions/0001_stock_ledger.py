@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("sku_count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("row_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("skipped_count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("page_count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("api_calls", sa.Integer, nullable=False, server_default="0"),
         sa.Column("reason", sa.Text),
