@@ -9,6 +9,7 @@ nothing and an old snapshot can never make stale stock look fresh.
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from collections.abc import Iterable
@@ -20,7 +21,9 @@ from sqlalchemy import (
     Connection,
     Engine,
     Index,
+    Integer,
     MetaData,
+    Select,
     Table,
     and_,
     case,
@@ -79,22 +82,35 @@ def _stage_table() -> Table:
     return table
 
 
-def _tsv_field(value: object) -> str:
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+def _diff_table() -> Table:
+    """The staged rows that are new or differ from the ledger, with their previous figures."""
+    columns = [Column(c.name, c.type, nullable=False) for c in inventory_data.columns if c.name in ROW_COLUMNS]
+    return Table(
+        "inventory_diff",
+        MetaData(),
+        *columns,
+        Column("is_new", Integer, nullable=False),
+        Column("current_before", Integer),
+        Column("reserved_before", Integer),
+        prefixes=["TEMPORARY"],
+    )
 
 
 def _stage(conn: Connection, stage: Table, chunks: Iterable[list[dict]]) -> int:
     staged = 0
     if bulk_load_allowed(conn):
-        with tempfile.NamedTemporaryFile("w", suffix=".tsv", encoding="utf-8", delete=False) as handle:
-            for chunk in chunks:
-                handle.writelines("\t".join(_tsv_field(r[c]) for c in ROW_COLUMNS) + "\n" for r in chunk)
-                staged += len(chunk)
+        handle = tempfile.NamedTemporaryFile("w", suffix=".tsv", encoding="utf-8", newline="", delete=False)  # noqa: SIM115
         try:
+            with handle:
+                writer = csv.writer(handle, delimiter="\t", quotechar='"', lineterminator="\n")
+                for chunk in chunks:
+                    writer.writerows([r[c] for c in ROW_COLUMNS] for r in chunk)
+                    staged += len(chunk)
             conn.execute(
                 text(
                     f"LOAD DATA LOCAL INFILE :path INTO TABLE {stage.name} CHARACTER SET utf8mb4 "
-                    f"FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' ({', '.join(ROW_COLUMNS)})"
+                    "FIELDS TERMINATED BY '\\t' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
+                    f"LINES TERMINATED BY '\\n' ({', '.join(ROW_COLUMNS)})"
                 ),
                 {"path": handle.name},
             )
@@ -113,95 +129,93 @@ def _differs(s: Table, d: Table):
     return or_(d.c.id.is_(None), *(d.c[c] != s.c[c] for c in STOCK_COLUMNS))
 
 
-def _apply_staged(
-    conn: Connection,
-    stage: Table,
-    fetched_at: datetime,
-    run_id: str,
-    now: datetime,
-    record_history: bool,
-    result: ApplyResult,
-) -> None:
-    s, d = stage, inventory_data
-    joined = s.outerjoin(d, and_(*(d.c[k] == s.c[k] for k in KEY_COLUMNS)))
-    if record_history:
-        moved = or_(d.c.id.is_(None), d.c.current_stock != s.c.current_stock, d.c.reserved_stock != s.c.reserved_stock)
-        conn.execute(
-            insert(inventory_history).from_select(
-                HISTORY_COLUMNS,
-                select(
-                    *(s.c[k] for k in KEY_COLUMNS),
-                    d.c.current_stock,
-                    s.c.current_stock,
-                    d.c.reserved_stock,
-                    s.c.reserved_stock,
-                    literal(now),
-                    literal(run_id),
-                )
-                .select_from(joined)
-                .where(moved),
-            )
-        )
-    inserted, changed = conn.execute(
-        select(
-            func.coalesce(func.sum(case((d.c.id.is_(None), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(d.c.id.is_not(None), _differs(s, d)), 1), else_=0)), 0),
-        ).select_from(joined)
-    ).one()
-    result.inserted, result.changed = int(inserted), int(changed)  # MySQL sums are Decimal
-    changed_rows = (
-        select(*(s.c[c] for c in ROW_COLUMNS), literal(fetched_at), literal(now))
-        .select_from(joined)
-        .where(_differs(s, d))
-    )
+def _write(conn: Connection, source_rows: Select, fetched_at: datetime, now: datetime) -> None:
     conn.execute(
         upsert_from_select(
             conn,
-            d,
+            inventory_data,
             [*ROW_COLUMNS, "last_sync_at", "updated_at"],
-            changed_rows,
+            source_rows.add_columns(literal(fetched_at), literal(now)),
             KEY_COLUMNS,
             [*STOCK_COLUMNS, "last_sync_at", "updated_at"],
         )
     )
 
 
-def _zero_vanished(
-    conn: Connection,
-    stage: Table,
-    source: str,
-    account: str,
-    fetched_at: datetime,
-    run_id: str,
-    now: datetime,
-    record_history: bool,
-) -> int:
-    """Rows of the slice the snapshot no longer reports: recorded in history, then set to zero.
-    Every row of the slice ends with ``last_sync_at`` = the snapshot's fetch time."""
-    d, s = inventory_data, stage
-    reported = exists().where(*(s.c[k] == d.c[k] for k in KEY_COLUMNS))
-    slice_ = and_(d.c.source == source, d.c.account == account)
-    gone = and_(slice_, ~reported)
-    nonzero = or_(d.c.current_stock != 0, d.c.reserved_stock != 0, d.c.available_stock != 0)
-    if record_history:
+def _apply_changes(
+    conn: Connection, stage: Table, fetched_at: datetime, run_id: str, now: datetime, result: ApplyResult
+) -> None:
+    """One join of the snapshot against the ledger finds what is new or different; history, counts
+    and writes then read only those rows."""
+    s, d, diff = stage, inventory_data, _diff_table()
+    drop_temporary(conn, diff)
+    diff.create(conn)
+    try:
+        joined = s.outerjoin(d, and_(*(d.c[k] == s.c[k] for k in KEY_COLUMNS)))
+        conn.execute(
+            insert(diff).from_select(
+                [*ROW_COLUMNS, "is_new", "current_before", "reserved_before"],
+                select(
+                    *(s.c[c] for c in ROW_COLUMNS),
+                    case((d.c.id.is_(None), 1), else_=0),
+                    d.c.current_stock,
+                    d.c.reserved_stock,
+                )
+                .select_from(joined)
+                .where(_differs(s, d)),
+            )
+        )
+        moved = or_(
+            diff.c.is_new == 1,
+            diff.c.current_before != diff.c.current_stock,
+            diff.c.reserved_before != diff.c.reserved_stock,
+        )
         conn.execute(
             insert(inventory_history).from_select(
                 HISTORY_COLUMNS,
                 select(
-                    *(d.c[k] for k in KEY_COLUMNS),
-                    d.c.current_stock,
-                    literal(0),
-                    d.c.reserved_stock,
-                    literal(0),
+                    *(diff.c[k] for k in KEY_COLUMNS),
+                    diff.c.current_before,
+                    diff.c.current_stock,
+                    diff.c.reserved_before,
+                    diff.c.reserved_stock,
                     literal(now),
                     literal(run_id),
-                ).where(gone, nonzero),
+                ).where(moved),
             )
         )
+        inserted, total = conn.execute(select(func.coalesce(func.sum(diff.c.is_new), 0), func.count())).one()
+        result.inserted, result.changed = int(inserted), int(total) - int(inserted)  # MySQL sums are Decimal
+        _write(conn, select(*(diff.c[c] for c in ROW_COLUMNS)), fetched_at, now)
+    finally:
+        drop_temporary(conn, diff)
+
+
+def _zero_vanished(
+    conn: Connection, stage: Table, source: str, account: str, fetched_at: datetime, run_id: str, now: datetime
+) -> int:
+    """Rows of the slice the snapshot no longer reports: recorded in history, then set to zero."""
+    d, s = inventory_data, stage
+    reported = exists().where(*(s.c[k] == d.c[k] for k in KEY_COLUMNS))
+    gone = and_(d.c.source == source, d.c.account == account, ~reported)
+    nonzero = or_(d.c.current_stock != 0, d.c.reserved_stock != 0, d.c.available_stock != 0)
     zeroed = conn.execute(
-        update(d).where(gone, nonzero).values(current_stock=0, reserved_stock=0, available_stock=0, updated_at=now)
+        insert(inventory_history).from_select(
+            HISTORY_COLUMNS,
+            select(
+                *(d.c[k] for k in KEY_COLUMNS),
+                d.c.current_stock,
+                literal(0),
+                d.c.reserved_stock,
+                literal(0),
+                literal(now),
+                literal(run_id),
+            ).where(gone, nonzero),
+        )
     ).rowcount
-    conn.execute(update(d).where(slice_, d.c.last_sync_at != fetched_at).values(last_sync_at=fetched_at))
+    conn.execute(
+        update(d).where(gone, nonzero).values(current_stock=0, reserved_stock=0, available_stock=0, updated_at=now)
+    )
     return zeroed
 
 
@@ -229,31 +243,42 @@ def apply(
     """Make the ledger slice (source, account) equal to the snapshot, in one transaction.
 
     History records what changed against the previous state; the first sync of a slice has no
-    previous state, so it is the baseline and writes no history rows."""
+    previous state, so it is the baseline and writes no history rows. Every row of the slice ends
+    with ``last_sync_at`` = the snapshot's fetch time."""
     result = ApplyResult()
     now = utcnow()
     stage = _stage_table()
     d = inventory_data
+    slice_ = and_(d.c.source == source, d.c.account == account)
     with engine.begin() as conn:
         if full_resync:
             result.corrupt_removed = remove_corrupt(conn, source, account)
-        result.first_sync = (
-            conn.execute(select(d.c.id).where(d.c.source == source, d.c.account == account).limit(1)).first() is None
-        )
+        result.first_sync = conn.execute(select(d.c.id).where(slice_).limit(1)).first() is None
         drop_temporary(conn, stage)  # a pooled connection may still hold one from a failed apply
         stage.create(conn)
         try:
             result.staged = _stage(conn, stage, chunks)
-            result.duplicate_keys = conn.execute(
-                select(func.count()).select_from(
-                    select(*(stage.c[k] for k in KEY_COLUMNS))
-                    .group_by(*(stage.c[k] for k in KEY_COLUMNS))
-                    .having(func.count() > 1)
-                    .subquery()
+            per_key = (
+                select(func.count().label("n"))
+                .select_from(stage)
+                .group_by(*(stage.c[k] for k in KEY_COLUMNS))
+                .subquery()
+            )
+            keys, duplicated = conn.execute(
+                select(func.count(), func.coalesce(func.sum(case((per_key.c.n > 1, 1), else_=0)), 0)).select_from(
+                    per_key
                 )
-            ).scalar_one()
-            _apply_staged(conn, stage, fetched_at, run_id, now, not result.first_sync, result)
-            result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now, not result.first_sync)
+            ).one()
+            result.duplicate_keys = int(duplicated)
+            if result.first_sync:
+                _write(conn, select(*(stage.c[c] for c in ROW_COLUMNS)), fetched_at, now)
+                result.inserted = int(keys)
+            else:
+                _apply_changes(conn, stage, fetched_at, run_id, now, result)
+                in_slice = conn.execute(select(func.count()).select_from(d).where(slice_)).scalar_one()
+                if in_slice > keys:
+                    result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now)
+                conn.execute(update(d).where(slice_, d.c.last_sync_at != fetched_at).values(last_sync_at=fetched_at))
         finally:
             drop_temporary(conn, stage)
     return result

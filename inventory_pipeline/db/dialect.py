@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Select, Table, text
+from sqlalchemy import Connection, Select, Table, text, true
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -23,7 +23,8 @@ def upsert_from_select(
         stmt = mysql.insert(table).from_select(list(columns), select)
         return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in update})
     if name == "sqlite":
-        stmt = sqlite.insert(table).from_select(list(columns), select)
+        # SQLite cannot tell "SELECT … FROM t ON CONFLICT" from a join's ON without a WHERE.
+        stmt = sqlite.insert(table).from_select(list(columns), select.where(true()))
         return stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in update})
     raise NotImplementedError(f"the inventory database supports MySQL/MariaDB and SQLite, not {name}")
 

@@ -43,8 +43,8 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime, nullable=False),
         sa.UniqueConstraint(*KEY, name="uq_inventory_key"),
     )
-    op.create_index("idx_product_source_sync", "inventory_data", ["product_id", "source", "last_sync_at"])
-    op.create_index("idx_source_account_sync", "inventory_data", ["source", "account", "last_sync_at"])
+    op.create_index("idx_product_source", "inventory_data", ["product_id", "source"])
+    op.create_index("idx_source_account", "inventory_data", ["source", "account", "stock_type"])
     op.create_index("idx_sku", "inventory_data", ["sku"])
 
 
