@@ -51,7 +51,7 @@ def run_child(url: str, db_url: str, floor_url: str) -> dict:
     for source in ("ozon", "wb"):
         snap = snapshots.latest(engine, source, "main")
         fetched[source] = snap.fetched_at
-        chunks = list(rows_from_pages(source, "main", lambda s=snap.id: snapshots.pages(engine, s)))
+        chunks = list(rows_from_pages(source, "main", lambda parts, s=snap.id: snapshots.pages(engine, s, parts)))
         rows.append((source, chunks))
     started = time.perf_counter()
     for source, chunks in rows:

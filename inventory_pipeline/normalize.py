@@ -196,24 +196,25 @@ def wb_seller_rows(
     return out
 
 
-Pages = Callable[[], Iterable[tuple[str, object]]]
+# pages(parts) yields (part, payload) of a snapshot; ``parts`` (prefixes) may narrow what is read.
+Pages = Callable[[tuple[str, ...] | None], Iterable[tuple[str, object]]]
 
 
 def rows_from_pages(source: str, account: str, pages: Pages) -> Iterator[list[dict]]:
-    """Ledger rows of a snapshot, a page at a time. ``pages()`` yields (part, payload) and may be
-    called twice: Wildberries needs its cards before its stock rows make sense."""
+    """Ledger rows of a snapshot, a page at a time. Wildberries reads twice: its cards first (they
+    map sizes to articles), then its stock pages."""
     if source == "ozon":
-        for _, payload in pages():
+        for _, payload in pages(("stocks",)):
             yield ozon_rows(payload["items"], account).rows
         return
     index: dict[int, WbSize] = {}
     warehouse_names: dict[int, str] = {}
-    for part, payload in pages():
+    for part, payload in pages(("cards", "seller_warehouses")):
         if part == "cards":
             index.update(wb_card_index(payload["cards"])[0])
         elif part == "seller_warehouses":
             warehouse_names = {int(w["id"]): str(w.get("name", "")) for w in payload}
-    for part, payload in pages():
+    for part, payload in pages(("wb_warehouses", "seller_stocks:")):
         if part == "wb_warehouses":
             yield wb_warehouse_rows(payload["data"]["items"], index, account).rows
         elif part.startswith("seller_stocks:"):

@@ -1,6 +1,8 @@
 """Operational jobs that are not assets: the hourly health check and the dry run (seed 000's
 ``--check-api`` / ``--check-db`` and ``--test-mode``)."""
 
+from collections.abc import Iterator
+
 from dagster import Config, Failure, MetadataValue, OpExecutionContext, Output, op
 
 from inventory_pipeline import ledger
@@ -20,6 +22,9 @@ class _Collector:
 
     def add(self, page: RawPage) -> None:
         self.pages.append(page)
+
+    def read(self, parts: tuple[str, ...] | None = None) -> Iterator[tuple[str, object]]:
+        return ((p.part, p.payload) for p in self.pages if not parts or p.part.startswith(parts))
 
 
 def build_health_op(settings: Settings):
@@ -82,7 +87,7 @@ def build_dry_run_op(settings: Settings):
                 engine,
                 source,
                 config.account,
-                rows_from_pages(source, config.account, lambda c=collector: ((p.part, p.payload) for p in c.pages)),
+                rows_from_pages(source, config.account, collector.read),
             )
             report[source] = {
                 "new": result.new,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+import orjson
+from sqlalchemy import Engine, insert, or_, select, update
 
 from inventory_pipeline.db.tables import stock_snapshot_pages, stock_snapshots
 from inventory_pipeline.resources.pages import RawPage
@@ -48,7 +48,7 @@ class SnapshotWriter:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(stock_snapshot_pages).values(
-                    snapshot_id=self.id, page_no=self.pages, part=page.part, body_gzip=gzip.compress(page.body, 5)
+                    snapshot_id=self.id, page_no=self.pages, part=page.part, body_gzip=gzip.compress(page.body, 1)
                 )
             )
         self.pages += 1
@@ -101,24 +101,17 @@ def latest(
     return _snapshot(row) if row else None
 
 
-def pages(engine: Engine, snapshot_id: int, part_prefix: str = "") -> Iterator[tuple[str, object]]:
-    """(part, payload) of each stored page, in the order it was fetched, one page in memory at a time."""
+def pages(engine: Engine, snapshot_id: int, parts: tuple[str, ...] | None = None) -> Iterator[tuple[str, object]]:
+    """(part, payload) of each stored page in fetch order, streamed over one connection so that one
+    page is in memory at a time; ``parts`` keeps only pages whose part starts with one of them."""
+    p = stock_snapshot_pages
+    query = select(p.c.part, p.c.body_gzip).where(p.c.snapshot_id == snapshot_id)
+    if parts:
+        query = query.where(or_(*(p.c.part.startswith(prefix, autoescape=True) for prefix in parts)))
     with engine.connect() as conn:
-        numbers = conn.execute(
-            select(stock_snapshot_pages.c.page_no, stock_snapshot_pages.c.part)
-            .where(stock_snapshot_pages.c.snapshot_id == snapshot_id)
-            .order_by(stock_snapshot_pages.c.page_no)
-        ).all()
-    for page_no, part in numbers:
-        if not part.startswith(part_prefix):
-            continue
-        with engine.connect() as conn:
-            body = conn.execute(
-                select(stock_snapshot_pages.c.body_gzip).where(
-                    stock_snapshot_pages.c.snapshot_id == snapshot_id, stock_snapshot_pages.c.page_no == page_no
-                )
-            ).scalar_one()
-        yield part, json.loads(gzip.decompress(body))
+        rows = conn.execution_options(stream_results=True, yield_per=4).execute(query.order_by(p.c.page_no))
+        for part, body in rows:
+            yield part, orjson.loads(gzip.decompress(body))
 
 
 def mark_applied(engine: Engine, snapshot_id: int) -> None:

@@ -72,7 +72,9 @@ def build_inventory_asset(
                     source,
                     account,
                     snapshot.fetched_at,
-                    rows_from_pages(source, account, lambda sid=snapshot.id: snapshots.pages(engine, sid)),
+                    rows_from_pages(
+                        source, account, lambda parts, sid=snapshot.id: snapshots.pages(engine, sid, parts)
+                    ),
                     context.run_id,
                     full_resync=config.full_resync,
                 )

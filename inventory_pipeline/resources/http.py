@@ -3,13 +3,13 @@ own hints, clear errors, and nothing secret in any message."""
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
@@ -157,8 +157,8 @@ class JsonApi:
         if status == 204 or not content:
             return (None, content) if with_body else None
         try:
-            payload = json.loads(content)
-        except ValueError:
+            payload = orjson.loads(content)
+        except orjson.JSONDecodeError:
             raise _Transient(f"malformed JSON in a {status} answer ({len(content)} bytes)") from None
         return (payload, content) if with_body else payload
 

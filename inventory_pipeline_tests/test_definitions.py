@@ -1,0 +1,111 @@
+"""The code location as Dagster sees it: jobs, schedules, sensors, secrets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+from dagster import (
+    DagsterInstance,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    EnvVar,
+    build_schedule_context,
+    build_sensor_context,
+)
+from sqlalchemy import update
+
+from inventory_pipeline.db.tables import inventory_data
+from inventory_pipeline.definitions import build_definitions
+from inventory_pipeline.resources.database import InventoryDatabase
+from inventory_pipeline.settings import PROJECT_ROOT, load_settings
+
+
+def test_dagster_validates_the_code_location(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=PROJECT_ROOT,
+        env={"DAGSTER_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed validation" in result.stdout + result.stderr
+
+
+def test_jobs_schedules_and_sensors_are_there_and_on(monkeypatch):
+    monkeypatch.setenv("SELLER_ACCOUNTS", "main,second")
+    defs = build_definitions(load_settings())
+    for job in (
+        "stock_sync_all_sources",
+        "stock_sync_ozon",
+        "stock_sync_wb",
+        "stock_full_resync",
+        "health_check",
+        "stock_sync_dry_run",
+    ):
+        assert defs.resolve_job_def(job) is not None
+    schedules = {s.name: s for s in defs.schedules}
+    expected = {
+        "stock_sync_every_6h": "0 */6 * * *",
+        "ozon_stock_sync_every_4h": "0 */4 * * *",
+        "wb_stock_sync_every_4h_at_30": "30 */4 * * *",
+        "full_resync_sundays_0200": "0 2 * * 0",
+        "health_check_hourly": "0 * * * *",
+    }
+    assert {n: s.cron_schedule for n, s in schedules.items()} == expected
+    assert all(s.default_status == DefaultScheduleStatus.RUNNING for s in schedules.values())
+    assert all(s.execution_timezone == "Europe/Moscow" for s in schedules.values())
+    sensor = next(s for s in defs.sensors if s.name == "ledger_freshness")
+    assert sensor.default_status == DefaultSensorStatus.RUNNING
+
+
+def test_a_schedule_tick_asks_for_one_run_per_account(monkeypatch):
+    monkeypatch.setenv("SELLER_ACCOUNTS", "main,second")
+    defs = build_definitions(load_settings())
+    schedule = next(s for s in defs.schedules if s.name == "ozon_stock_sync_every_4h")
+    with DagsterInstance.ephemeral() as instance:
+        context = build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime(2026, 11, 23, 4, tzinfo=UTC)
+        )
+        requests = list(schedule(context))
+    assert sorted(r.partition_key for r in requests) == ["main", "second"]
+    assert len({r.run_key for r in requests}) == 2
+
+
+def test_secrets_are_env_vars_and_never_reach_the_event_log(monkeypatch, sqlite_pipeline):
+    monkeypatch.setenv("SELLER_ACCOUNTS", "main")
+    defs = build_definitions(load_settings())
+    resources = defs.resources
+    assert isinstance(resources["ozon_main"].api_key, EnvVar)
+    assert isinstance(resources["ozon_main"].client_id, EnvVar)
+    assert isinstance(resources["wb_main"].api_key, EnvVar)
+    assert isinstance(resources["database"].url, EnvVar)  # the URL carries the database password
+    result = sqlite_pipeline.run()
+    assert result.success
+    logged = " ".join(str(e) for e in sqlite_pipeline.instance.all_logs(result.run_id))
+    for secret in ("sandbox-ozon-key-main", "sandbox-wb-token-main"):
+        assert secret not in logged
+
+
+def test_freshness_sensor_reports_stale_sources(sqlite_pipeline, sqlite_url):
+    assert sqlite_pipeline.run().success
+    sensor = next(s for s in sqlite_pipeline.defs.sensors if s.name == "ledger_freshness")
+    database = InventoryDatabase(url=sqlite_url)
+
+    def evaluate():
+        with DagsterInstance.ephemeral() as instance:
+            context = build_sensor_context(instance=instance, resources={"database": database})
+            events = sensor(context).asset_events
+        return {e.partition: e for e in events}
+
+    fresh = evaluate()
+    assert fresh["main"].passed and fresh["main"].check_name == "fresh_per_source"
+    assert not fresh["second"].passed and "never synced" in fresh["second"].description
+    old = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=9)
+    with sqlite_pipeline.engine.begin() as conn:
+        conn.execute(update(inventory_data).where(inventory_data.c.source == "wb").values(last_sync_at=old))
+    stale = evaluate()["main"]
+    assert not stale.passed and "wb (9.0 h)" in stale.description
