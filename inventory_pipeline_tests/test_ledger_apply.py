@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from inventory_pipeline import ledger
 from inventory_pipeline.db.engine import make_engine
-from inventory_pipeline.db.tables import inventory_data, inventory_history
+from inventory_pipeline.db.tables import inventory_data, inventory_history, inventory_totals
 from inventory_pipeline.normalize import row
 from inventory_pipeline_tests.ledger_views import history_count, ledger_state
 
@@ -98,3 +98,15 @@ def test_slices_do_not_touch_each_other(database_url):
     )
     ledger.apply(engine, "ozon", "main", T2, [[ozon]], "run-2")
     assert {(r[0], r[5]) for r in ledger_state(engine)} == {("wb", 5), ("ozon", 7)}
+
+
+def test_totals_per_sku_sum_every_warehouse_and_type(database_url):
+    engine = make_engine(database_url)
+    rows = [
+        row("ozon", "main", "A", w, t, product_id="1", marketplace_sku="1", warehouse_name="", present=p, reserved=r)
+        for w, t, p, r in (("", "fbo", 10, 2), ("7", "fbs", 5, 1), ("8", "rfbs", 3, 0))
+    ]
+    ledger.apply(engine, "ozon", "main", T1, [rows], "run-1")
+    with engine.connect() as conn:
+        total = conn.execute(select(inventory_totals).where(inventory_totals.c.sku == "A")).one()
+    assert (total.current_stock, total.reserved_stock, total.available_stock) == (18, 3, 15)

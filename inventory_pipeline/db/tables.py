@@ -136,3 +136,16 @@ accounts = Table(
     Column("last_synced_at", DateTime),
     UniqueConstraint("marketplace", "name", name="uq_account"),
 )
+
+# A view (created by the migration): one row per source, account and SKU with the totals.
+inventory_totals = Table(
+    "inventory_totals",
+    MetaData(),
+    Column("source", String(16)),
+    Column("account", String(32)),
+    Column("sku", String(128)),
+    Column("current_stock", Integer),
+    Column("reserved_stock", Integer),
+    Column("available_stock", Integer),
+    Column("last_sync_at", DateTime),
+)

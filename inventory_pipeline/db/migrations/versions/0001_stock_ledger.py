@@ -106,6 +106,13 @@ def upgrade() -> None:
         sa.Column("body_gzip", Blob, nullable=False),
     )
 
+    # Seed 000's totals per SKU: Ozon fbo + fbs + rfbs, Wildberries quantity − reserved.
+    op.execute(
+        "CREATE VIEW inventory_totals AS SELECT source, account, sku, SUM(current_stock) AS current_stock, "
+        "SUM(reserved_stock) AS reserved_stock, SUM(available_stock) AS available_stock, "
+        "MAX(last_sync_at) AS last_sync_at FROM inventory_data GROUP BY source, account, sku"
+    )
+
     op.create_table(
         "accounts",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
@@ -119,6 +126,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW inventory_totals")
     for table in ("accounts", "stock_snapshot_pages", "stock_snapshots", "sync_logs", "inventory_history",
                   "inventory_data"):
         op.drop_table(table)
