@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -140,7 +141,11 @@ def test_postings_cursor_paging_and_filters(ozon):
 
 def test_rate_limit_real_profile():
     with SandboxServer(skus=20, seed=3, profile="real") as server:
-        statuses = [post(server, "/v3/product/list", {"filter": {}, "limit": 1}) for _ in range(60)]
+        # 200 requests from 8 threads: they would have to take over 3 s to stay under 50 per second.
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(
+                pool.map(lambda _: post(server, "/v3/product/list", {"filter": {}, "limit": 1}), range(200))
+            )
         limited = [r for r in statuses if r.status_code == 429]
         assert limited, "50 requests per second per Client-Id"
         assert limited[0].json()["code"] == 8 and limited[0].headers["retry-after"] == "1"

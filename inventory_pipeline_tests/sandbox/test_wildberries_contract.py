@@ -138,5 +138,5 @@ def test_token_buckets_real_profile():
         # On the marketplace host a 4XX costs ten requests of the burst of 20.
         for _ in range(2):
             call(server, "POST", "/marketplace/api/v3/stocks/1", json={"skus": ["x"]})
-        statuses = [call(server, "GET", "/marketplace/api/v3/warehouses").status_code for _ in range(3)]
+        statuses = [call(server, "GET", "/marketplace/api/v3/warehouses").status_code for _ in range(10)]
         assert 429 in statuses
