@@ -79,7 +79,12 @@ def main() -> int:
         job = defs.resolve_job_def("stock_sync_all_sources")
         ok = True
         for account in job.partitions_def.get_partition_keys():
-            result = job.execute_in_process(partition_key=account, instance=instance, raise_on_error=False)
+            result = job.execute_in_process(
+                partition_key=account,
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
             ok &= result.success
             checks = result.get_asset_check_evaluations()
             passed = sum(1 for c in checks if c.passed)
