@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import AssetsDefinition, JobDefinition, StaticPartitionsDefinition, define_asset_job, job
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from inventory_pipeline.operations import build_dry_run_op, build_health_op
+from inventory_pipeline.operations import build_dry_run_op, build_health_op, rollback_wix_push
 from inventory_pipeline.settings import Settings
 
 
@@ -15,9 +15,17 @@ def build_jobs(
     ozon: AssetsDefinition,
     wb: AssetsDefinition,
     ledger: AssetsDefinition,
+    wix: list[AssetsDefinition],
 ) -> dict[str, UnresolvedAssetJobDefinition | JobDefinition]:
     health_op = build_health_op(settings)
     dry_run_op = build_dry_run_op(settings)
+
+    # The push rides in the sync job when a Wix site is configured, so a failed snapshot check stops it.
+    pushed = wix if settings.wix_site_configured else []
+
+    @job(description="Undo the Wix quantities one run changed (config: run_id).")
+    def wix_rollback() -> None:
+        rollback_wix_push()
 
     @job(description="Hourly: every API accepts its credentials, the database is reachable and migrated.")
     def health_check() -> None:
@@ -32,9 +40,10 @@ def build_jobs(
     return {
         "all": define_asset_job(
             "stock_sync_all_sources",
-            selection=[ozon, wb, ledger],
+            selection=[ozon, wb, ledger, *pushed],
             partitions_def=partitions,
-            description="Ozon and Wildberries snapshots into the ledger (seed's --source=all).",
+            description="Ozon and Wildberries snapshots into the ledger, then the Wix push when a site is "
+            "configured (seed's --source=all).",
         ),
         "ozon": define_asset_job(
             "stock_sync_ozon",
@@ -55,6 +64,16 @@ def build_jobs(
             config={"ops": {"inventory_data": {"config": {"full_resync": True}}}},
             description="Reload everything and remove corrupt rows, one transaction per source (seed's --full-resync).",
         ),
+        "wix_push": define_asset_job(
+            "wix_stock_push_job",
+            selection=wix,
+            description="Plan and push the ledger's stock to Wix (seed's hourly Celery "
+            "task and POST /warehouse/sync-wix/).",
+        ),
+        "wix_plan": define_asset_job(
+            "wix_stock_plan_only", selection=wix[:1], description="Dry run: build and show the Wix plan, write nothing."
+        ),
+        "wix_rollback": wix_rollback,
         "health": health_check,
         "dry_run": stock_sync_dry_run,
     }

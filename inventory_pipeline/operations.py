@@ -4,14 +4,20 @@
 from collections.abc import Iterator
 
 from dagster import Config, Failure, MetadataValue, OpExecutionContext, Output, op
+from sqlalchemy import select
 
 from inventory_pipeline import ledger
 from inventory_pipeline.assets.marketplaces import FETCHERS, resource_key
+from inventory_pipeline.assets.wix import log_push
 from inventory_pipeline.db.engine import schema_revision
+from inventory_pipeline.db.tables import wix_push_log
 from inventory_pipeline.normalize import rows_from_pages
 from inventory_pipeline.resources.http import ApiError
 from inventory_pipeline.resources.pages import RawPage
+from inventory_pipeline.resources.wix import WixItem
 from inventory_pipeline.settings import Settings
+from inventory_pipeline.wix_plan import PlanItem
+from inventory_pipeline.wix_push import push, verify
 
 
 class _Collector:
@@ -100,3 +106,35 @@ def build_dry_run_op(settings: Settings):
         return Output(report, metadata=metadata)
 
     return preview_stock_sync
+
+
+class WixRollbackConfig(Config):
+    run_id: str
+    """The run whose Wix writes to undo (see wix_push_log)."""
+
+
+@op(required_resource_keys={"database", "wix"})
+def rollback_wix_push(context: OpExecutionContext, config: WixRollbackConfig) -> Output[dict]:
+    """Put back the quantities a chosen run changed in Wix, read fresh before writing."""
+    engine = context.resources.database.engine
+    wix = context.resources.wix
+    log = wix_push_log
+    with engine.connect() as conn:
+        rows = conn.execute(select(log).where(log.c.run_id == config.run_id, log.c.status == "applied")).all()
+    if not rows:
+        raise Failure(f"run {config.run_id} applied no Wix change to roll back (wix_push_log)")
+    version = wix.catalog_version()
+    known = [WixItem(r.sku, r.product_id, r.variant_id, "", r.target_quantity) for r in rows]
+    current = wix.reread(version, known)
+    changes = [PlanItem(current[r.sku], r.before_quantity) for r in rows if r.sku in current]
+    outcome = push(wix, version, [c for c in changes if c.delta])
+    log_push(engine, context.run_id, outcome)
+    mismatched = verify(wix, version, outcome.applied)
+    summary = {
+        "restored": len(outcome.applied) - len(mismatched),
+        "failed": len(outcome.failed) + len(mismatched),
+        "missing_in_wix": len(rows) - len(current),
+    }
+    if outcome.failed or mismatched:
+        raise Failure(f"rollback of {config.run_id} incomplete: {summary}", metadata=summary)
+    return Output(summary, metadata=summary)

@@ -53,6 +53,20 @@ def _names(name: str, default: list[str]) -> list[str]:
     return names
 
 
+def _pairs(name: str, kind: type) -> dict:
+    """``a=1,b=2`` → {"a": 1, "b": 2}; the message names the variable when a pair is malformed."""
+    out = {}
+    for part in filter(None, (p.strip() for p in os.environ.get(name, "").split(","))):
+        key, sep, value = part.rpartition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError
+            out[key.strip()] = kind(value.strip())
+        except ValueError:
+            raise SettingsError(f"{name}: expected KEY=VALUE pairs separated by commas, got {part!r}") from None
+    return out
+
+
 def default_db_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'data' / 'inventory.db'}"
 
@@ -67,6 +81,14 @@ class Settings:
     max_sync_age_hours: float
     max_stock_value: int
     schedules_running: bool
+    wix_site_configured: bool
+    wix_stock_types: tuple[str, ...]
+    wix_warehouse_map: dict[str, str]
+    wix_buffer: int
+    wix_sku_buffers: dict[str, int]
+    wix_cap: int | None
+    wix_max_zero_share: float
+    wix_max_total_change: float
 
     @property
     def accounts(self) -> list[str]:
@@ -88,6 +110,14 @@ def load_settings() -> Settings:
         max_sync_age_hours=env_float("MAX_SYNC_AGE_HOURS", 8),
         max_stock_value=env_int("MAX_STOCK_VALUE", 10_000),
         schedules_running=os.environ.get("SCHEDULES_RUNNING", "1").strip() not in {"0", "false", "no"},
+        wix_site_configured=bool(os.environ.get("WIX_SITE_ID", "").strip()),
+        wix_stock_types=tuple(_names("WIX_STOCK_TYPES", ["fbs", "rfbs"])),
+        wix_warehouse_map=_pairs("WIX_WAREHOUSE_MAP", str),
+        wix_buffer=env_int("WIX_SAFETY_BUFFER", 0),
+        wix_sku_buffers=_pairs("WIX_SKU_BUFFERS", int),
+        wix_cap=env_int("WIX_MAX_QUANTITY", -1) if os.environ.get("WIX_MAX_QUANTITY", "").strip() else None,
+        wix_max_zero_share=env_float("WIX_MAX_ZERO_SHARE", 0.25),
+        wix_max_total_change=env_float("WIX_MAX_TOTAL_CHANGE", 0.5),
     )
 
 

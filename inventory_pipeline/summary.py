@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
-from inventory_pipeline.db.tables import inventory_data, sync_logs
+from inventory_pipeline.db.tables import inventory_data, sync_logs, wix_plans, wix_push_log
 
 
 def ledger_summary(engine: Engine) -> str:
@@ -32,3 +32,16 @@ def ledger_summary(engine: Engine) -> str:
     lines += ["", "latest sync_logs: source/account status records duration"]
     lines += [f"  {r[0]}/{r[1]} {r[2]} {r[3]} {r[4] or 0:.1f}s" for r in logs]
     return "\n".join(lines)
+
+
+def wix_summary(engine: Engine) -> str:
+    with engine.connect() as conn:
+        plan = conn.execute(select(wix_plans).order_by(wix_plans.c.id.desc()).limit(1)).first()
+        pushed = conn.execute(select(wix_push_log.c.status, func.count()).group_by(wix_push_log.c.status)).all()
+    if plan is None:
+        return "\nWix: no plan yet"
+    return (
+        f"\nWix ({plan.catalog_version}): {plan.total_products} SKUs, {plan.found_in_wix} found in Wix, "
+        f"{plan.unknown_in_wix} only in Wix (untouched); writes so far: "
+        + (", ".join(f"{n} {status}" for status, n in pushed) or "none")
+    )

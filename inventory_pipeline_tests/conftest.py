@@ -88,14 +88,12 @@ class Pipeline:
 
 
 def make_pipeline(monkeypatch, sandbox: SandboxServer, url: str, **env: str) -> Pipeline:
-    for name, value in {
-        **sandbox_env(sandbox.url),
-        "INVENTORY_DB_URL": url,
-        "API_RETRY_DELAY": "0.05",
-        "API_TIMEOUT": "5",
-        **env,
-    }.items():
+    settings = {**sandbox_env(sandbox.url), "INVENTORY_DB_URL": url, "API_RETRY_DELAY": "0.05", "API_TIMEOUT": "5"}
+    settings.pop("WIX_SITE_ID")  # a Wix site only for the tests that ask for one
+    for name, value in {**settings, **env}.items():
         monkeypatch.setenv(name, value)
+    if "WIX_SITE_ID" not in env:
+        monkeypatch.delenv("WIX_SITE_ID", raising=False)
     defs = build_definitions(load_settings())
     return Pipeline(defs, make_engine(url), sandbox, DagsterInstance.ephemeral())
 

@@ -162,6 +162,11 @@ class FaultMiddleware:
         if kind == "500after":
             await fault_response(scope["path"], "500")(scope, receive, send)
             return
+        if kind == "slowafter":
+            await asyncio.sleep(self.sandbox.faults.slow_seconds)
+            for message in messages:
+                await send(message)
+            return
         if kind == "malformed":
             broken = body[: max(1, len(body) // 2)] or b"{"
             headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]

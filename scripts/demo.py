@@ -30,6 +30,9 @@ def sandbox_env(url: str) -> dict[str, str]:
         "WB_MARKETPLACE_API_URL": f"{url}/wb/marketplace",
         "WB_CONTENT_API_URL": f"{url}/wb/content",
         "WB_STATISTICS_API_URL": f"{url}/wb/statistics",
+        "WIX_API_URL": f"{url}/wix",
+        "WIX_API_KEY": accounts["wix"]["api_key"],
+        "WIX_SITE_ID": "site-v1",
         "SELLER_ACCOUNTS": ",".join(accounts["ozon"]),
     }
     for name, creds in accounts["ozon"].items():
@@ -68,22 +71,32 @@ def main() -> int:
             )
 
         from dagster import DagsterInstance
+        from sqlalchemy import select
 
         from inventory_pipeline.db.engine import database_url, make_engine, migrate
+        from inventory_pipeline.db.tables import wix_push_log
         from inventory_pipeline.definitions import defs
-        from inventory_pipeline.summary import ledger_summary
+        from inventory_pipeline.summary import ledger_summary, wix_summary
 
         engine = make_engine(database_url())
         migrate(engine)
         instance = DagsterInstance.get()
         job = defs.resolve_job_def("stock_sync_all_sources")
         ok = True
+        # A store never pushed to moves a lot at once: the first push is confirmed here, openly.
+        with engine.connect() as conn:
+            first_push = conn.execute(select(wix_push_log.c.id).limit(1)).first() is None
+        if first_push:
+            print("first push to this Wix site: confirmed in run config (confirm_large_change)")
         for account in job.partitions_def.get_partition_keys():
             result = job.execute_in_process(
                 partition_key=account,
                 instance=instance,
                 raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                run_config={
+                    "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+                    "ops": {"wix_stock_push": {"config": {"confirm_large_change": first_push}}},
+                },
             )
             ok &= result.success
             checks = result.get_asset_check_evaluations()
@@ -93,6 +106,7 @@ def main() -> int:
                 f"{passed}/{len(checks)} checks passed"
             )
         print(ledger_summary(engine))
+        print(wix_summary(engine))
         print(f"\nInventory database: {engine.url.render_as_string(hide_password=True)}")
         print("Open the Dagster UI on these runs with: make ui   (then http://127.0.0.1:3000)")
         return 0 if ok else 1

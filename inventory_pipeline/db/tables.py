@@ -149,3 +149,47 @@ inventory_totals = Table(
     Column("available_stock", Integer),
     Column("last_sync_at", DateTime),
 )
+
+wix_plans = Table(
+    "wix_plans",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("catalog_version", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("total_products", Integer, nullable=False),
+    Column("found_in_wix", Integer, nullable=False),
+    Column("updates_prepared", Integer, nullable=False),
+    Column("unknown_in_wix", Integer, nullable=False),
+)
+
+wix_plan_items = Table(
+    "wix_plan_items",
+    metadata,
+    Column("plan_id", Id, ForeignKey("wix_plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    Column("product_id", String(64), nullable=False),
+    Column("variant_id", String(64), nullable=False),
+    Column("inventory_item_id", String(64), nullable=False),
+    Column("revision", String(32)),
+    Column("current_quantity", Integer, nullable=False),
+    Column("target_quantity", Integer, nullable=False),
+)
+
+wix_push_log = Table(
+    "wix_push_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("variant_id", String(64), nullable=False),
+    Column("before_quantity", Integer, nullable=False),
+    Column("target_quantity", Integer, nullable=False),
+    Column("delta", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # applied, failed
+    Column("error", Text),
+    Column("pushed_at", DateTime, nullable=False),
+    Index("idx_wix_push_log_run", "run_id"),
+    Index("idx_wix_push_log_sku", "sku", "pushed_at"),
+)

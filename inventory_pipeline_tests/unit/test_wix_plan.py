@@ -1,0 +1,78 @@
+"""Wix targets, plan and guard: the pure rules, table-driven."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from inventory_pipeline.resources.wix import WixItem
+from inventory_pipeline.wix_plan import Plan, PlanItem, TargetRules, guard, plan, targets
+
+COLUMNS = ["source", "account", "sku", "warehouse_id", "stock_type", "available_stock"]
+
+
+def ledger(*rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+LEDGER = ledger(
+    ("ozon", "main", "A", "22142605386000", "fbs", 5),
+    ("ozon", "main", "A", "", "fbo", 40),  # Ozon's own warehouse: not for Wix buyers
+    ("wb", "main", "A", "1", "fbs", 4),
+    ("wb", "main", "A", "507", "fbw", 30),
+    ("ozon", "main", "B", "22142605388000", "rfbs", 2),
+    ("ozon", "main", "C", "", "fbo", 9),  # only FBO stock: 0 on Wix
+    ("wb", "main", "D", "1", "fbs", -3),  # oversold: counts as nothing, never negative
+)
+
+
+def test_default_targets_count_the_sellers_own_warehouses():
+    assert targets(LEDGER, TargetRules()) == {"A": 9, "B": 2, "C": 0, "D": 0}
+
+
+def test_a_shared_physical_warehouse_is_counted_once():
+    same = TargetRules(warehouse_map={"ozon:22142605386000": "moscow", "wb:1": "moscow"})
+    assert targets(LEDGER, same)["A"] == 5  # the larger of the two reports of one shelf
+
+
+def test_buffers_cap_and_configured_types():
+    assert targets(LEDGER, TargetRules(buffer=3)) == {"A": 6, "B": 0, "C": 0, "D": 0}
+    assert targets(LEDGER, TargetRules(buffer=3, sku_buffers={"A": 0}))["A"] == 9
+    assert targets(LEDGER, TargetRules(cap=7))["A"] == 7
+    assert targets(LEDGER, TargetRules(stock_types=("fbs", "rfbs", "fbo", "fbw")))["C"] == 9
+
+
+def test_empty_ledger():
+    assert targets(ledger(), TargetRules()) == {}
+
+
+def item(sku: str, qty: int, product: str = "p") -> WixItem:
+    return WixItem(sku, f"{product}-{sku}", f"v-{sku}", f"i-{sku}", qty)
+
+
+def test_plan_sorts_found_missing_unknown_and_ambiguous():
+    wix = [item("A", 1), item("B", 2), item("X", 5), item("C", 0), item("C", 1, "other")]
+    planned = plan({"A": 9, "B": 2, "C": 0, "Z": 4}, wix)
+    assert [(p.item.sku, p.delta) for p in planned.items] == [("A", 8), ("B", 0)]
+    assert [p.item.sku for p in planned.changes] == ["A"]
+    assert (planned.not_found, planned.unknown, planned.duplicates) == (["Z"], ["X"], ["C"])
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "passed"),
+    [
+        ([5, 5, 5, 5], [5, 5, 5, 0], True),  # one of four to zero: 25 %, at the limit
+        ([5, 5, 5, 5], [5, 5, 0, 0], False),  # half the SKUs emptied
+        ([10, 10, 10, 10], [5, 5, 5, 4], False),  # total falls 52 %
+        ([10, 10, 10, 10], [5, 5, 5, 5], True),  # total falls exactly 50 %
+        ([0, 0], [0, 3], True),  # nothing in Wix before: any fill is fine
+    ],
+)
+def test_guard(before, after, passed):
+    planned = Plan(
+        [PlanItem(item(str(n), b), a) for n, (b, a) in enumerate(zip(before, after, strict=True))], [], [], []
+    )
+    verdict = guard(planned, max_zero_share=0.25, max_total_change=0.5)
+    assert verdict.passed is passed
+    if not passed:
+        assert "confirm_large_change" in verdict.description
