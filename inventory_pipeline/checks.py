@@ -116,3 +116,21 @@ def no_duplicate_keys(duplicate_keys: int) -> Verdict:
         "in the applied snapshots",
         {"duplicate_keys": duplicate_keys},
     )
+
+
+def at_least(name: str, value: float, minimum: float) -> Verdict:
+    return Verdict(
+        name,
+        value >= minimum,
+        f"{name.replace('_', ' ')} {value:.1%}, at least {minimum:.0%} required",
+        {name: round(value, 4), "minimum": minimum},
+    )
+
+
+def below(name: str, value: float, limit: float) -> Verdict:
+    return Verdict(
+        name,
+        value < limit,
+        f"{name.replace('_', ' ')} {value:.1%}, must stay under {limit:.0%}",
+        {name: round(value, 4), "limit": limit},
+    )

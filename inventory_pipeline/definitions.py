@@ -6,6 +6,7 @@ from dagster import Definitions, StaticPartitionsDefinition
 
 from inventory_pipeline.assets.inventory import build_inventory_asset
 from inventory_pipeline.assets.marketplaces import build_snapshot_asset
+from inventory_pipeline.assets.supplier import build_supplier_assets
 from inventory_pipeline.assets.wix import build_wix_assets
 from inventory_pipeline.jobs import build_jobs
 from inventory_pipeline.resources import build_resources
@@ -20,10 +21,11 @@ def build_definitions(settings: Settings) -> Definitions:
     wb = build_snapshot_asset("wb", accounts, settings)
     ledger = build_inventory_asset(accounts, settings, [ozon, wb])
     wix = build_wix_assets(settings, ledger)
-    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix)
+    supplier = build_supplier_assets(settings)
+    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, supplier)
     resources = build_resources(settings)
     return Definitions(
-        assets=[ozon, wb, ledger, *wix],
+        assets=[ozon, wb, ledger, *wix, *supplier],
         jobs=list(jobs.values()),
         schedules=build_schedules(settings, jobs),
         sensors=[build_freshness_sensor(settings)],

@@ -16,6 +16,7 @@ def build_jobs(
     wb: AssetsDefinition,
     ledger: AssetsDefinition,
     wix: list[AssetsDefinition],
+    supplier: list[AssetsDefinition],
 ) -> dict[str, UnresolvedAssetJobDefinition | JobDefinition]:
     health_op = build_health_op(settings)
     dry_run_op = build_dry_run_op(settings)
@@ -74,6 +75,19 @@ def build_jobs(
             "wix_stock_plan_only", selection=wix[:1], description="Dry run: build and show the Wix plan, write nothing."
         ),
         "wix_rollback": wix_rollback,
+        "haier_catalogue": define_asset_job(
+            "haier_catalogue_sync",
+            selection=supplier,
+            description="Haier catalogue with prices, stock and images (seed's --sync-prices --sync-stock).",
+        ),
+        "haier_prices": define_asset_job(
+            "haier_prices_sync", selection=[supplier[1]], description="Haier prices (seed's --sync-prices)."
+        ),
+        "haier_stock": define_asset_job(
+            "haier_stock_sync",
+            selection=[supplier[2]],
+            description="Haier stock per county (seed's --sync-stock --county-code).",
+        ),
         "health": health_check,
         "dry_run": stock_sync_dry_run,
     }

@@ -239,12 +239,14 @@ def apply(
     chunks: Iterable[list[dict]],
     run_id: str,
     full_resync: bool = False,
+    zero_missing: bool = True,
 ) -> ApplyResult:
     """Make the ledger slice (source, account) equal to the snapshot, in one transaction.
 
     History records what changed against the previous state; the first sync of a slice has no
     previous state, so it is the baseline and writes no history rows. Every row of the slice ends
-    with ``last_sync_at`` = the snapshot's fetch time."""
+    with ``last_sync_at`` = the snapshot's fetch time. ``zero_missing=False`` is for a read known to
+    be incomplete: rows it did not report keep their figures."""
     result = ApplyResult()
     now = utcnow()
     stage = _stage_table()
@@ -276,7 +278,7 @@ def apply(
             else:
                 _apply_changes(conn, stage, fetched_at, run_id, now, result)
                 in_slice = conn.execute(select(func.count()).select_from(d).where(slice_)).scalar_one()
-                if in_slice > keys:
+                if zero_missing and in_slice > keys:
                     result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now)
                 conn.execute(update(d).where(slice_, d.c.last_sync_at != fetched_at).values(last_sync_at=fetched_at))
         finally:

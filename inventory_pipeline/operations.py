@@ -37,6 +37,8 @@ def build_health_op(settings: Settings):
     keys = {resource_key("ozon", a) for a in settings.ozon_accounts} | {
         resource_key("wb", a) for a in settings.wb_accounts
     }
+    keys |= {"wix"} if settings.wix_site_configured else set()
+    keys |= {"haier"} if settings.haier_configured else set()
 
     @op(required_resource_keys={"database", *keys})
     def check_health(context: OpExecutionContext) -> Output[dict]:

@@ -67,6 +67,15 @@ def _pairs(name: str, kind: type) -> dict:
     return out
 
 
+def _counties() -> list[str]:
+    raw = os.environ.get("HAIER_COUNTY_CODES", "").strip() or "110101"
+    codes = [c.strip() for c in raw.split(",") if c.strip()]
+    for code in codes:
+        if len(code) != 6 or not code.isdigit():
+            raise SettingsError(f"HAIER_COUNTY_CODES: {code!r} is not a 6-digit county code (GB/T 2260)")
+    return codes
+
+
 def default_db_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'data' / 'inventory.db'}"
 
@@ -89,6 +98,12 @@ class Settings:
     wix_cap: int | None
     wix_max_zero_share: float
     wix_max_total_change: float
+    haier_configured: bool
+    haier_account: str
+    haier_counties: tuple[str, ...]
+    media_dir: str
+    image_max_bytes: int
+    image_timeout_seconds: float
 
     @property
     def accounts(self) -> list[str]:
@@ -118,6 +133,12 @@ def load_settings() -> Settings:
         wix_cap=env_int("WIX_MAX_QUANTITY", -1) if os.environ.get("WIX_MAX_QUANTITY", "").strip() else None,
         wix_max_zero_share=env_float("WIX_MAX_ZERO_SHARE", 0.25),
         wix_max_total_change=env_float("WIX_MAX_TOTAL_CHANGE", 0.5),
+        haier_configured=bool(os.environ.get("HAIER_CLIENT_ID", "").strip()),
+        haier_account=(_names("HAIER_ACCOUNT", ["haier"]) or ["haier"])[0],
+        haier_counties=tuple(_counties()),
+        media_dir=os.environ.get("MEDIA_DIR", "").strip() or str(PROJECT_ROOT / "data" / "media"),
+        image_max_bytes=env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024),
+        image_timeout_seconds=env_float("IMAGE_TIMEOUT", 30.0),
     )
 
 

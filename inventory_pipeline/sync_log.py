@@ -8,7 +8,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from inventory_pipeline.db.tables import sync_logs
 
-STATUSES = {"processing", "success", "partial", "failed"}
+STATUSES = {"pending", "processing", "success", "partial", "failed"}
 
 
 def utcnow() -> datetime:
@@ -16,14 +16,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def start(engine: Engine, source: str, account: str, run_id: str, sync_type: str = "stock") -> int:
+def start(
+    engine: Engine, source: str, account: str, run_id: str, sync_type: str = "stock", status: str = "processing"
+) -> int:
     with engine.begin() as conn:
         result = conn.execute(
             insert(sync_logs).values(
                 source=source,
                 account=account,
                 sync_type=sync_type,
-                status="processing",
+                status=status,
                 records_processed=0,
                 records_failed=0,
                 started_at=utcnow(),
@@ -69,3 +71,11 @@ def open_log(engine: Engine, source: str, account: str, run_id: str) -> int | No
             .order_by(sync_logs.c.id.desc())
             .limit(1)
         ).scalar()
+
+
+def mark(engine: Engine, log_id: int, status: str) -> None:
+    """Move a log row along (pending → processing) without finishing it."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown sync status {status!r}")
+    with engine.begin() as conn:
+        conn.execute(update(sync_logs).where(sync_logs.c.id == log_id).values(status=status))

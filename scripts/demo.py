@@ -33,6 +33,14 @@ def sandbox_env(url: str) -> dict[str, str]:
         "WIX_API_URL": f"{url}/wix",
         "WIX_API_KEY": accounts["wix"]["api_key"],
         "WIX_SITE_ID": "site-v1",
+        "HAIER_API_URL": f"{url}/haier",
+        "HAIER_CLIENT_ID": accounts["haier"]["client_id"],
+        "HAIER_CLIENT_SECRET": accounts["haier"]["client_secret"],
+        "HAIER_CUSTOMER_CODE": accounts["haier"]["customer_code"],
+        "HAIER_SEND_TO_CODE": accounts["haier"]["send_to_code"],
+        "HAIER_SUPPLIER_CODE": accounts["haier"]["supplier_code"],
+        "HAIER_PASSWORD": accounts["haier"]["password"],
+        "HAIER_SELLER_PASSWORD": accounts["haier"]["password"],
         "SELLER_ACCOUNTS": ",".join(accounts["ozon"]),
     }
     for name, creds in accounts["ozon"].items():

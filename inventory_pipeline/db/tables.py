@@ -193,3 +193,49 @@ wix_push_log = Table(
     Index("idx_wix_push_log_run", "run_id"),
     Index("idx_wix_push_log_sku", "sku", "pushed_at"),
 )
+
+products = Table(
+    "products",
+    metadata,
+    Column("product_code", String(32), primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("brand", String(64), nullable=False),
+    Column("sellable", Boolean, nullable=False),
+    Column("not_sellable_reason", String(255), nullable=False),
+    Column("image_urls", Text, nullable=False),  # JSON list
+    Column("content_hash", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("idx_products_brand_category", "brand", "category"),
+)
+
+product_prices = Table(
+    "product_prices",
+    metadata,
+    Column("product_code", String(32), primary_key=True),
+    Column("supply_price", Float),
+    Column("invoice_price", Float),
+    Column("stock_rebate", Float),
+    Column("rebate_money", Float),
+    Column("sale_price", Float),
+    Column("sellable", Boolean, nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+product_images = Table(
+    "product_images",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("product_code", String(32), nullable=False),
+    Column("url", String(512), nullable=False),
+    Column("path", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("product_code", "url", name="uq_product_image_url"),
+    Index("idx_product_images_sha", "sha256"),
+)

@@ -7,6 +7,7 @@ import os
 from dagster import EnvVar
 
 from inventory_pipeline.resources.database import InventoryDatabase
+from inventory_pipeline.resources.haier import HaierResource
 from inventory_pipeline.resources.ozon import OzonSellerResource
 from inventory_pipeline.resources.wildberries import WildberriesResource
 from inventory_pipeline.resources.wix import WixStoresResource
@@ -63,5 +64,20 @@ def build_resources(settings: Settings) -> dict[str, object]:
         timeout_seconds=timeout,
         retries=retries,
         retry_delay_seconds=delay,
+    )
+    resources["haier"] = HaierResource(
+        base_url=_url("HAIER_API_URL", "https://openplat-bj-aliyun.haier.net"),
+        token_path=_url("HAIER_TOKEN_PATH", "/oauth2/auth"),
+        client_id=EnvVar("HAIER_CLIENT_ID"),
+        client_secret=EnvVar("HAIER_CLIENT_SECRET"),
+        customer_code=EnvVar("HAIER_CUSTOMER_CODE"),
+        send_to_code=EnvVar("HAIER_SEND_TO_CODE"),
+        supplier_code=EnvVar("HAIER_SUPPLIER_CODE"),
+        password=EnvVar("HAIER_PASSWORD"),
+        seller_password=EnvVar("HAIER_SELLER_PASSWORD"),
+        timeout_seconds=timeout,
+        retries=retries,
+        retry_delay_seconds=delay,
+        stock_concurrency=env_int("HAIER_STOCK_CONCURRENCY", 5),
     )
     return resources

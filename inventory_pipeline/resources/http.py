@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,7 @@ class JsonApi:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.calls = 0
+        self.seconds = 0.0
 
     def call(
         self,
@@ -106,6 +108,7 @@ class JsonApi:
         params: dict | None = None,
         retry: bool = True,
         with_body: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """Send one request and return its JSON (with the raw body too when ``with_body``);
         ``retry=False`` for writes that must never be sent twice."""
@@ -128,23 +131,28 @@ class JsonApi:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._once(method, path, body, params, with_body)
+                    return self._once(method, path, body, params, with_body, headers)
         except _Transient as exc:
             tries = f"after {attempts} attempts" if attempts > 1 else "(writes are not retried)"
             raise ApiUnavailableError(f"{self.api} {method} {path} failed {tries}: {exc}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, method: str, path: str, body: Any, params: dict | None, with_body: bool) -> Any:
+    def _once(
+        self, method: str, path: str, body: Any, params: dict | None, with_body: bool, headers: dict[str, str] | None
+    ) -> Any:
         self.calls += 1
+        started = time.monotonic()
         try:
             response = self.session.request(
-                method, self.base_url + path, json=body, params=params, timeout=self.timeout
+                method, self.base_url + path, json=body, params=params, timeout=self.timeout, headers=headers
             )
             content = response.content  # a connection dropped mid-body raises here
         except requests.Timeout:
+            self.seconds += time.monotonic() - started
             raise _Transient(f"no answer within {self.timeout:g} s") from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise _Transient(f"connection failed: {type(exc).__name__}") from None
+        self.seconds += time.monotonic() - started
         status = response.status_code
         if self.auth_failure(status, content):
             raise ApiAuthError(
