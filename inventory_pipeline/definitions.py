@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dagster import Definitions, StaticPartitionsDefinition
 
+from inventory_pipeline.assets.events import build_events_asset
 from inventory_pipeline.assets.inventory import build_inventory_asset
 from inventory_pipeline.assets.marketplaces import build_snapshot_asset
+from inventory_pipeline.assets.sales import build_sales_assets
 from inventory_pipeline.assets.supplier import build_supplier_assets
 from inventory_pipeline.assets.wix import build_wix_assets
 from inventory_pipeline.jobs import build_jobs
@@ -22,10 +24,12 @@ def build_definitions(settings: Settings) -> Definitions:
     ledger = build_inventory_asset(accounts, settings, [ozon, wb])
     wix = build_wix_assets(settings, ledger)
     supplier = build_supplier_assets(settings)
-    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, supplier)
+    sales = build_sales_assets(settings, ledger)
+    events = build_events_asset(settings, accounts, ledger)
+    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, supplier, sales, events)
     resources = build_resources(settings)
     return Definitions(
-        assets=[ozon, wb, ledger, *wix, *supplier],
+        assets=[ozon, wb, ledger, events, *wix, *supplier, *sales],
         jobs=list(jobs.values()),
         schedules=build_schedules(settings, jobs),
         sensors=[build_freshness_sensor(settings)],

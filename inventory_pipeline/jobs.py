@@ -17,6 +17,8 @@ def build_jobs(
     ledger: AssetsDefinition,
     wix: list[AssetsDefinition],
     supplier: list[AssetsDefinition],
+    sales: list[AssetsDefinition],
+    events: AssetsDefinition,
 ) -> dict[str, UnresolvedAssetJobDefinition | JobDefinition]:
     health_op = build_health_op(settings)
     dry_run_op = build_dry_run_op(settings)
@@ -41,20 +43,20 @@ def build_jobs(
     return {
         "all": define_asset_job(
             "stock_sync_all_sources",
-            selection=[ozon, wb, ledger, *pushed],
+            selection=[ozon, wb, ledger, events, *pushed],
             partitions_def=partitions,
             description="Ozon and Wildberries snapshots into the ledger, then the Wix push when a site is "
             "configured (seed's --source=all).",
         ),
         "ozon": define_asset_job(
             "stock_sync_ozon",
-            selection=[ozon, ledger],
+            selection=[ozon, ledger, events],
             partitions_def=partitions,
             description="Ozon snapshot into the ledger (seed's --source=ozon).",
         ),
         "wb": define_asset_job(
             "stock_sync_wb",
-            selection=[wb, ledger],
+            selection=[wb, ledger, events],
             partitions_def=partitions,
             description="Wildberries snapshot into the ledger (seed's --source=wb).",
         ),
@@ -75,6 +77,15 @@ def build_jobs(
             "wix_stock_plan_only", selection=wix[:1], description="Dry run: build and show the Wix plan, write nothing."
         ),
         "wix_rollback": wix_rollback,
+        "sales": define_asset_job(
+            "sales_daily",
+            selection=sales[:2],
+            partitions_def=sales[0].partitions_def,
+            description="Ozon and Wildberries sales of one day and account (backfillable).",
+        ),
+        "sales_analysis": define_asset_job(
+            "sales_analysis_job", selection=sales[2:], description="Sales analysis and product status."
+        ),
         "haier_catalogue": define_asset_job(
             "haier_catalogue_sync",
             selection=supplier,

@@ -134,10 +134,10 @@ def _write(conn: Connection, source_rows: Select, fetched_at: datetime, now: dat
         upsert_from_select(
             conn,
             inventory_data,
-            [*ROW_COLUMNS, "last_sync_at", "updated_at"],
-            source_rows.add_columns(literal(fetched_at), literal(now)),
+            [*ROW_COLUMNS, "last_sync_at", "updated_at", "first_seen_at"],
+            source_rows.add_columns(literal(fetched_at), literal(now), literal(fetched_at)),
             KEY_COLUMNS,
-            [*STOCK_COLUMNS, "last_sync_at", "updated_at"],
+            [*STOCK_COLUMNS, "last_sync_at", "updated_at"],  # first_seen_at stays as first written
         )
     )
 

@@ -1,7 +1,11 @@
 """Seed 001's cron table as Dagster schedules, on by default, in ``PIPELINE_TIMEZONE``."""
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from dagster import (
     DefaultScheduleStatus,
+    MultiPartitionKey,
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
@@ -38,13 +42,56 @@ def build_schedules(settings: Settings, jobs: dict) -> list[ScheduleDefinition]:
 
         return _each_account
 
+    def sales_day(name: str, cron: str, days_back: int):
+        @schedule(
+            name=name,
+            job=jobs["sales"],
+            cron_schedule=cron,
+            execution_timezone=settings.timezone,
+            default_status=status,
+        )
+        def _sales(context: ScheduleEvaluationContext):
+            tick = context.scheduled_execution_time or datetime.now(ZoneInfo(settings.timezone))
+            day = (tick.astimezone(ZoneInfo(settings.timezone)) - timedelta(days=days_back)).date().isoformat()
+            for account in settings.accounts:
+                yield RunRequest(
+                    run_key=f"{name}:{tick.isoformat()}:{account}",
+                    partition_key=MultiPartitionKey({"date": day, "account": account}),
+                )
+
+        return _sales
+
     return [
         *(per_account(key) for key in STOCK_CRONS),
+        sales_day("sales_yesterday_daily", "0 3 * * *", 1),
+        sales_day("sales_today_hourly", "20 * * * *", 0),
+        ScheduleDefinition(
+            name="sales_analysis_daily",
+            job=jobs["sales_analysis"],
+            cron_schedule="30 4 * * *",
+            execution_timezone=settings.timezone,
+            default_status=status,
+        ),
         ScheduleDefinition(
             name="health_check_hourly",
             job=jobs["health"],
             cron_schedule="0 * * * *",
             execution_timezone=settings.timezone,
             default_status=status,
+        ),
+        *(
+            ScheduleDefinition(
+                name=name,
+                job=jobs[key],
+                cron_schedule=cron,
+                execution_timezone=settings.timezone,
+                default_status=status if configured else DefaultScheduleStatus.STOPPED,
+            )
+            for name, key, cron, configured in (
+                ("wix_push_hourly", "wix_push", "15 * * * *", settings.wix_site_configured),
+                ("haier_catalogue_daily_0200", "haier_catalogue", "0 2 * * *", settings.haier_configured),
+                ("haier_prices_hourly", "haier_prices", "0 * * * *", settings.haier_configured),
+                ("haier_stock_every_30_min", "haier_stock", "*/30 * * * *", settings.haier_configured),
+            )
         ),
     ]

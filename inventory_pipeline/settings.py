@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -104,6 +105,15 @@ class Settings:
     media_dir: str
     image_max_bytes: int
     image_timeout_seconds: float
+    sales_start_date: str
+    sales_window_days: int
+    analysis_period_days: int
+    absolute_new_days: int
+    new_product_days: int
+    low_stock_days_ordinary: float
+    low_stock_days_new: float
+    fbo_threshold: int
+    ui_url: str
 
     @property
     def accounts(self) -> list[str]:
@@ -139,6 +149,16 @@ def load_settings() -> Settings:
         media_dir=os.environ.get("MEDIA_DIR", "").strip() or str(PROJECT_ROOT / "data" / "media"),
         image_max_bytes=env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024),
         image_timeout_seconds=env_float("IMAGE_TIMEOUT", 30.0),
+        sales_start_date=os.environ.get("SALES_START_DATE", "").strip()
+        or (date.today() - timedelta(days=90)).isoformat(),
+        sales_window_days=env_int("SALES_WINDOW_DAYS", 14),
+        analysis_period_days=env_int("ANALYSIS_PERIOD_DAYS", 30),
+        absolute_new_days=env_int("ABSOLUTE_NEW_DAYS", 14),
+        new_product_days=env_int("NEW_PRODUCT_DAYS", 30),
+        low_stock_days_ordinary=env_float("LOW_STOCK_DAYS_ORDINARY", 12.2),
+        low_stock_days_new=env_float("LOW_STOCK_DAYS_NEW", 6.2),
+        fbo_threshold=env_int("FBO_THRESHOLD", 10),
+        ui_url=os.environ.get("DAGSTER_UI_URL", "").strip() or "http://127.0.0.1:3000",
     )
 
 

@@ -37,6 +37,8 @@ def test_dagster_validates_the_code_location(tmp_path):
 
 def test_jobs_schedules_and_sensors_are_there_and_on(monkeypatch):
     monkeypatch.setenv("SELLER_ACCOUNTS", "main,second")
+    monkeypatch.delenv("WIX_SITE_ID", raising=False)
+    monkeypatch.delenv("HAIER_CLIENT_ID", raising=False)
     defs = build_definitions(load_settings())
     for job in (
         "stock_sync_all_sources",
@@ -54,9 +56,22 @@ def test_jobs_schedules_and_sensors_are_there_and_on(monkeypatch):
         "wb_stock_sync_every_4h_at_30": "30 */4 * * *",
         "full_resync_sundays_0200": "0 2 * * 0",
         "health_check_hourly": "0 * * * *",
+        "sales_yesterday_daily": "0 3 * * *",
+        "sales_today_hourly": "20 * * * *",
+        "sales_analysis_daily": "30 4 * * *",
+        "wix_push_hourly": "15 * * * *",
+        "haier_catalogue_daily_0200": "0 2 * * *",
+        "haier_prices_hourly": "0 * * * *",
+        "haier_stock_every_30_min": "*/30 * * * *",
     }
     assert {n: s.cron_schedule for n, s in schedules.items()} == expected
-    assert all(s.default_status == DefaultScheduleStatus.RUNNING for s in schedules.values())
+    optional = {"wix_push_hourly", "haier_catalogue_daily_0200", "haier_prices_hourly", "haier_stock_every_30_min"}
+    assert all(s.default_status == DefaultScheduleStatus.RUNNING for n, s in schedules.items() if n not in optional)
+    assert all(schedules[n].default_status == DefaultScheduleStatus.STOPPED for n in optional)  # not configured
+    monkeypatch.setenv("WIX_SITE_ID", "site")
+    monkeypatch.setenv("HAIER_CLIENT_ID", "client")
+    configured = {s.name: s for s in build_definitions(load_settings()).schedules}
+    assert all(configured[n].default_status == DefaultScheduleStatus.RUNNING for n in optional)
     assert all(s.execution_timezone == "Europe/Moscow" for s in schedules.values())
     sensor = next(s for s in defs.sensors if s.name == "ledger_freshness")
     assert sensor.default_status == DefaultSensorStatus.RUNNING

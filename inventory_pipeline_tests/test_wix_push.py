@@ -183,4 +183,9 @@ def test_wix_is_left_out_of_the_sync_when_no_site_is_configured(monkeypatch, san
     make_pipeline(monkeypatch, sandbox, sqlite_url)  # no WIX_SITE_ID
     defs = build_definitions(load_settings())
     selection = defs.resolve_job_def("stock_sync_all_sources").asset_layer.executable_asset_keys
-    assert {k.path[-1] for k in selection} == {"ozon_stock_snapshot", "wb_stock_snapshot", "inventory_data"}
+    assert {k.path[-1] for k in selection} == {
+        "ozon_stock_snapshot",
+        "wb_stock_snapshot",
+        "inventory_data",
+        "stock_events",
+    }

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -51,6 +52,7 @@ inventory_data = Table(
     Column("available_stock", Integer, nullable=False),
     Column("last_sync_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("first_seen_at", DateTime),
     UniqueConstraint(*KEY_COLUMNS, name="uq_inventory_key"),
     # last_sync_at is in no index: every sync sets it on every row of a slice, and an index on it
     # would turn that one-column update into two index rewrites per row.
@@ -238,4 +240,90 @@ product_images = Table(
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("product_code", "url", name="uq_product_image_url"),
     Index("idx_product_images_sha", "sha256"),
+)
+
+sales = Table(
+    "sales",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),
+    Column("account", String(32), nullable=False),
+    Column("sale_date", Date, nullable=False),  # the marketplace's own day (Moscow time)
+    Column("kind", String(8), nullable=False),  # order, sale, return
+    Column("external_id", String(96), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("scheme", String(8), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("amount", Float, nullable=False),
+    Column("cancelled", Boolean, nullable=False),
+    Column("event_at", DateTime, nullable=False),
+    UniqueConstraint("source", "account", "kind", "external_id", name="uq_sales_event"),
+)
+
+sales_analysis = Table(
+    "sales_analysis",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("computed_at", DateTime, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("account", String(32), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("revenue", Float, nullable=False),
+    Column("days_in_stock", Integer, nullable=False),
+    Column("avg_daily_units_in_stock", Float, nullable=False),
+    Column("theoretical_units", Float, nullable=False),
+)
+
+product_status = Table(
+    "product_status",
+    metadata,
+    Column("account", String(32), primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("since", DateTime, nullable=False),
+)
+
+product_status_history = Table(
+    "product_status_history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account", String(32), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("old_status", String(16)),
+    Column("new_status", String(16), nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_type", String(32), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("account", String(32), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("stock_type", String(8), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("delivered", String(64), nullable=False),
+    Column("delivery_errors", Text),
+)
+
+event_dedupe = Table(
+    "event_dedupe",
+    metadata,
+    Column("dedupe_key", String(255), primary_key=True),
+    Column("last_sent_at", DateTime, nullable=False),
+)
+
+event_cursors = Table(
+    "event_cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("last_history_id", BigInteger, nullable=False),
 )

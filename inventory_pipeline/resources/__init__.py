@@ -8,6 +8,7 @@ from dagster import EnvVar
 
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.haier import HaierResource
+from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.resources.ozon import OzonSellerResource
 from inventory_pipeline.resources.wildberries import WildberriesResource
 from inventory_pipeline.resources.wix import WixStoresResource
@@ -16,6 +17,11 @@ from inventory_pipeline.settings import Settings, credential_var, default_db_url
 
 def _url(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
+
+
+def _secret(name: str) -> str:
+    """An optional secret: through ``EnvVar`` when set, empty (channel off) otherwise."""
+    return EnvVar(name) if os.environ.get(name, "").strip() else ""
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -79,5 +85,18 @@ def build_resources(settings: Settings) -> dict[str, object]:
         retries=retries,
         retry_delay_seconds=delay,
         stock_concurrency=env_int("HAIER_STOCK_CONCURRENCY", 5),
+    )
+    resources["notifier"] = NotifierResource(
+        smtp_host=_url("SMTP_HOST", ""),
+        smtp_port=env_int("SMTP_PORT", 587),
+        smtp_user=_url("SMTP_USER", ""),
+        smtp_password=_secret("SMTP_PASSWORD"),
+        smtp_starttls=_url("SMTP_STARTTLS", "1") not in {"0", "false", "no"},
+        mail_from=_url("MAIL_FROM", "inventory-pipeline@localhost"),
+        alert_email=_url("ALERT_EMAIL", ""),
+        telegram_token=_secret("TELEGRAM_BOT_TOKEN"),
+        telegram_chat_id=_url("TELEGRAM_CHAT_ID", ""),
+        telegram_api_url=_url("TELEGRAM_API_URL", "https://api.telegram.org"),
+        webhook_url=_url("NOTIFY_WEBHOOK_URL", ""),
     )
     return resources

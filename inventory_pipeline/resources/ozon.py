@@ -82,6 +82,24 @@ class OzonSellerResource(ConfigurableResource):
             if not cursor or not payload["items"]:
                 return
 
+    def postings(self, scheme: str, since: str, to: str) -> Iterator[dict]:
+        """FBO (``/v3/posting/fbo/list``) or FBS (``/v4/posting/fbs/list``) postings created in [since, to]."""
+        path, limit = ("/v3/posting/fbo/list", 1000) if scheme == "fbo" else ("/v4/posting/fbs/list", 100)
+        cursor = ""
+        while True:
+            body = {
+                "cursor": cursor,
+                "filter": {"since": since, "to": to},
+                "limit": limit,
+                "sort_dir": "ASC",
+                "with": {"financial_data": True},
+            }
+            payload = expect(self.api.call("POST", path, body=body), dict, "the postings answer", "Ozon")
+            yield from expect(payload.get("postings"), list, "postings", "Ozon")
+            cursor = payload.get("cursor") or ""
+            if not payload.get("has_next") or not cursor:
+                return
+
     def check_credentials(self) -> str:
         """One cheap authenticated call; raises ``ApiAuthError`` naming the variables to fix."""
         payload = self.api.call("POST", "/v2/warehouse/list", body={"limit": 1, "cursor": ""})

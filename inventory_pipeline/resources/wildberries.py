@@ -101,6 +101,11 @@ class WildberriesResource(ConfigurableResource):
             )
             yield RawPage(f"seller_stocks:{warehouse_id}", raw, payload)
 
+    def statistics_day(self, kind: str, day: str) -> list[dict]:
+        """Every ``orders`` or ``sales`` row WB dates on ``day`` (a Moscow date): ``flag=1``."""
+        rows = self._host("statistics").call("GET", f"/api/v1/supplier/{kind}", params={"dateFrom": day, "flag": 1})
+        return expect(rows if rows is not None else [], list, f"the {kind} answer", "Wildberries")
+
     def check_credentials(self) -> str:
         self._host("content").call("GET", "/ping")
         return f"Wildberries account '{self.account}': token accepted"

@@ -1,0 +1,188 @@
+"""Sales rows, analysis, product status and stock-event rules: table-driven, boundaries included."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from inventory_pipeline.sales import (
+    CoverRules,
+    StatusRules,
+    analyse,
+    classify,
+    days_of_cover,
+    fbo_event,
+    in_stock_days,
+    low_on_stock,
+    ozon_rows,
+    wb_rows,
+)
+
+NOW = datetime(2026, 11, 23, 12, 0)
+DAY = date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("first_seen", "first_order", "status"),
+    [
+        (NOW - timedelta(days=3), None, "absolute_new"),
+        (NOW - timedelta(days=14), None, "absolute_new"),  # the boundary day still counts
+        (NOW - timedelta(days=15), None, "ordinary"),  # long listed, never sold
+        (None, None, "ordinary"),
+        (NOW - timedelta(days=3), NOW - timedelta(days=1), "new"),
+        (NOW - timedelta(days=90), NOW - timedelta(days=30), "new"),
+        (NOW - timedelta(days=90), NOW - timedelta(days=31), "ordinary"),
+    ],
+)
+def test_classify(first_seen, first_order, status):
+    assert classify(first_seen, first_order, NOW, StatusRules()) == status
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "event"),
+    [
+        (12, 9, "StockFBOOver"),
+        (10, 9, "StockFBOOver"),
+        (10, 10, None),
+        (11, 10, None),
+        (9, 10, "StockFBOReceived"),
+        (0, 25, "StockFBOReceived"),
+        (9, 3, None),
+        (30, 20, None),
+    ],
+)
+def test_fbo_events_at_exactly_ten(before, after, event):
+    assert fbo_event(before, after, 10) == event
+
+
+@pytest.mark.parametrize(
+    ("available", "avg", "status", "alert"),
+    [
+        (10, 1.0, "ordinary", 10.0),
+        (13, 1.0, "ordinary", None),
+        (12.2, 1.0, "ordinary", None),
+        (5, 1.0, "new", 5.0),
+        (7, 1.0, "new", None),
+        (0, 2.0, "ordinary", 0.0),
+        (3, 0.0, "ordinary", None),  # no sales at all: no cover figure, no alert
+        (1, 1.0, "absolute_new", None),
+    ],
+)
+def test_low_on_stock(available, avg, status, alert):
+    assert low_on_stock(available, avg, status, CoverRules()) == alert
+
+
+def test_days_of_cover():
+    assert days_of_cover(10, 2.0) == 5 and days_of_cover(-3, 2.0) == 0 and days_of_cover(5, 0) is None
+
+
+def test_wb_rows_orders_sales_returns_and_cancellations():
+    orders = [
+        {
+            "date": "2026-11-20T10:00:00",
+            "srid": "a",
+            "supplierArticle": "HR-1",
+            "warehouseType": "Склад WB",
+            "priceWithDisc": 100,
+            "isCancel": False,
+        },
+        {
+            "date": "2026-11-20T11:00:00",
+            "srid": "b",
+            "supplierArticle": "HR-1",
+            "warehouseType": "Склад продавца",
+            "priceWithDisc": 100,
+            "isCancel": True,
+        },
+        {"date": "2026-11-21T00:10:00", "srid": "c", "supplierArticle": "HR-1", "priceWithDisc": 5},
+    ]
+    sales = [
+        {"date": "2026-11-20T12:00:00", "saleID": "S1", "supplierArticle": "HR-1", "forPay": 80},
+        {"date": "2026-11-20T13:00:00", "saleID": "R1", "supplierArticle": "HR-1", "forPay": -80},
+    ]
+    rows = wb_rows(orders, sales, "main", DAY)
+    assert [(r["kind"], r["scheme"], r["quantity"], r["cancelled"]) for r in rows] == [
+        ("order", "fbw", 1, False),
+        ("order", "fbs", 1, True),
+        ("sale", "fbs", 1, False),
+        ("return", "fbs", -1, False),
+    ]
+    assert rows[0]["event_at"] == datetime(2026, 11, 20, 7, 0)  # Moscow 10:00 is 07:00 UTC
+
+
+def test_ozon_rows_keep_the_moscow_day():
+    postings = [
+        {
+            "posting_number": "1-1",
+            "status": "delivered",
+            "created_at": "2026-11-19T21:30:00Z",
+            "products": [{"sku": 5, "offer_id": "HR-2", "quantity": 2, "price": {"amount": "10.50"}}],
+        },
+        {
+            "posting_number": "1-2",
+            "status": "cancelled",
+            "created_at": "2026-11-19T20:59:59Z",
+            "products": [{"sku": 5, "offer_id": "HR-2", "quantity": 1, "price": {"amount": "10"}}],
+        },
+    ]
+    rows = ozon_rows(postings, "fbo", "main", DAY)  # 21:30 UTC on the 19th is 00:30 Moscow on the 20th
+    assert [(r["external_id"], r["quantity"], r["amount"]) for r in rows] == [("1-1:5", 2, 21.0)]
+
+
+def test_analysis_counts_in_stock_days_and_theoretical_sales():
+    days = [DAY - timedelta(days=n) for n in (3, 2, 1, 0)]
+    key = {"source": "wb", "account": "main", "warehouse_id": "1", "stock_type": "fbs"}
+    current = pd.DataFrame([{**key, "sku": "A", "current_stock": 0, "first_seen_at": datetime(2026, 11, 1)}])
+    # A had 5 until it sold out on the morning of the 19th (UTC), so it was in stock on the 17th and 18th.
+    history = pd.DataFrame([{**key, "sku": "A", "changed_at": datetime(2026, 11, 19, 6), "current_before": 5}])
+    stock = in_stock_days(current, history, days)
+    assert stock.sort_values("day")["in_stock"].tolist() == [True, True, False, False]
+    sales = pd.DataFrame(
+        [
+            {
+                "source": "wb",
+                "account": "main",
+                "sku": "A",
+                "sale_date": days[0],
+                "kind": "order",
+                "quantity": 1,
+                "amount": 10.0,
+                "cancelled": False,
+            },
+            {
+                "source": "wb",
+                "account": "main",
+                "sku": "A",
+                "sale_date": days[1],
+                "kind": "order",
+                "quantity": 3,
+                "amount": 30.0,
+                "cancelled": False,
+            },
+            {
+                "source": "wb",
+                "account": "main",
+                "sku": "A",
+                "sale_date": days[1],
+                "kind": "order",
+                "quantity": 1,
+                "amount": 10.0,
+                "cancelled": True,
+            },
+            {
+                "source": "wb",
+                "account": "main",
+                "sku": "A",
+                "sale_date": days[3],
+                "kind": "return",
+                "quantity": -1,
+                "amount": -10.0,
+                "cancelled": False,
+            },
+        ]
+    )
+    row = analyse(sales, stock, days).iloc[0]
+    assert (row["units"], row["revenue"], row["days_in_stock"]) == (3, 30.0, 2)  # a return proves no stock
+    assert row["avg_daily_units_in_stock"] == 2.0 and row["theoretical_units"] == 8.0  # 4 units on 2 days
