@@ -10,6 +10,7 @@ from email.message import EmailMessage
 
 import requests
 from dagster import ConfigurableResource
+from pydantic import PrivateAttr
 from tenacity import retry, stop_after_attempt, wait_exponential
 
 
@@ -34,6 +35,8 @@ class NotifierResource(ConfigurableResource):
     timeout_seconds: float = 10.0
     attempts: int = 3
 
+    _down: set[str] = PrivateAttr(default_factory=set)
+
     @property
     def channels(self) -> list[str]:
         return [
@@ -49,6 +52,9 @@ class NotifierResource(ConfigurableResource):
     def send(self, subject: str, text: str, payload: dict, html: str | None = None) -> Delivery:
         outcome = Delivery()
         for channel in self.channels:
+            if channel in self._down:  # failed every attempt earlier in this run: do not stall on it again
+                outcome.errors.append(f"{channel}: skipped, it failed earlier in this run")
+                continue
             sender = {
                 "email": lambda: self._email(subject, text, html),
                 "telegram": lambda: self._telegram(f"{subject}\n{text}"),
@@ -60,6 +66,7 @@ class NotifierResource(ConfigurableResource):
                 )()
                 outcome.delivered.append(channel)
             except Exception as exc:  # reported, never raised: see the module docstring
+                self._down.add(channel)
                 outcome.errors.append(f"{channel}: {type(exc).__name__}: {str(exc)[:200]}")
         return outcome
 

@@ -1,0 +1,189 @@
+"""Sales backfills, product status and stock events end to end: the sandbox's sales, a real local
+SMTP server and a real local webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+from dagster import MultiPartitionKey
+from sqlalchemy import select
+
+from inventory_pipeline.db.tables import notifications, product_status, sales
+from inventory_pipeline_tests.conftest import make_pipeline
+from inventory_pipeline_tests.servers import free_port
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content.decode("utf-8", "replace"))
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def webhook():
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+
+
+def moscow_day(days_back: int) -> str:
+    return (datetime.now(UTC) + timedelta(hours=3) - timedelta(days=days_back)).date().isoformat()
+
+
+def backfill(p, days: list[str], account: str = "main") -> None:
+    job = p.defs.resolve_job_def("sales_daily")
+    for day in days:
+        key = MultiPartitionKey({"date": day, "account": account})
+        assert job.execute_in_process(partition_key=key, instance=p.instance).success
+
+
+def stored_orders(p, source: str, day: str) -> Counter:
+    with p.engine.connect() as conn:
+        rows = conn.execute(
+            select(sales.c.sku, sales.c.cancelled).where(
+                sales.c.source == source,
+                sales.c.kind == "order",
+                sales.c.sale_date == datetime.fromisoformat(day).date(),
+            )
+        )
+        return Counter((r.sku, bool(r.cancelled)) for r in rows)
+
+
+def truth_orders(p, channel: str, day: str) -> Counter:
+    import requests
+
+    rows = requests.get(f"{p.sandbox.url}/_sandbox/sales/{channel}", params={"account": "main"}, timeout=10).json()
+    return Counter(
+        (r["sku"], r["cancelled"])
+        for r in rows
+        if (datetime.fromisoformat(r["at"]) + timedelta(hours=3)).date().isoformat() == day
+    )
+
+
+def test_backfill_matches_the_marketplaces_and_a_rerun_changes_nothing(sqlite_pipeline):
+    p = sqlite_pipeline
+    days = [moscow_day(n) for n in (4, 3, 2)]
+    backfill(p, days)
+    for day in days:
+        for source in ("ozon", "wb"):
+            assert stored_orders(p, source, day) == truth_orders(p, source, day) != Counter()
+    import requests
+
+    truth = requests.get(f"{p.sandbox.url}/_sandbox/sales/wb", params={"account": "main"}, timeout=10).json()
+    returned = Counter(
+        r["sku"]
+        for r in truth
+        if r["returned"]
+        and not r["cancelled"]
+        and (datetime.fromisoformat(r["at"]) + timedelta(days=3, hours=3)).date().isoformat() in days
+    )
+    with p.engine.connect() as conn:
+        before = sorted(tuple(r[1:]) for r in conn.execute(select(sales)))
+        stored = Counter(r.sku for r in conn.execute(select(sales).where(sales.c.kind == "return")))
+    assert stored == returned  # WB dates a return on the day the buyer brought it back
+    backfill(p, days[:1])
+    with p.engine.connect() as conn:
+        assert sorted(tuple(r[1:]) for r in conn.execute(select(sales))) == before
+
+
+def test_analysis_and_product_status(sqlite_pipeline):
+    p = sqlite_pipeline
+    assert p.run().success
+    backfill(p, [moscow_day(n) for n in (3, 2, 1)])
+    result = p.defs.resolve_job_def("sales_analysis_job").execute_in_process(instance=p.instance)
+    assert result.success
+    analysis = result.asset_materializations_for_node("sales_analysis")[0].metadata
+    assert analysis["skus"].value > 0 and analysis["units"].value > 0
+    with p.engine.connect() as conn:
+        statuses = Counter(r.status for r in conn.execute(select(product_status)))
+    # The ledger was first seen today: what sold is new, what never sold is absolute_new.
+    assert set(statuses) == {"new", "absolute_new"} and statuses["new"] > 0
+
+
+def test_fbo_drop_is_one_event_mailed_and_posted_once(monkeypatch, sandbox, sqlite_url, mailbox, webhook):
+    url, received = webhook
+    p = make_pipeline(
+        monkeypatch,
+        sandbox,
+        sqlite_url,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(mailbox.port),
+        SMTP_STARTTLS="0",
+        ALERT_EMAIL="ops@example.com",
+        NOTIFY_WEBHOOK_URL=url,
+    )
+    assert p.run("stock_sync_ozon").success  # baseline: no events about the first state
+    world = sandbox.sandbox.world
+    item = next(it for it in world.ozon["main"] if it.has_rows and sum(e[1] for e in it.fbo) >= 10)
+    for entry in item.fbo:
+        entry[1], entry[2] = 1, 0  # FBO falls from >= 10 to a handful
+    result = p.run("stock_sync_ozon")
+    assert result.success
+    with p.engine.connect() as conn:
+        over = conn.execute(select(notifications).where(notifications.c.event_type == "StockFBOOver")).all()
+    assert [(n.sku, n.stock_type) for n in over] == [(item.offer_id, "fbo")]
+    assert over[0].delivered == "email,webhook" and over[0].delivery_errors is None
+    assert any(item.offer_id in m and "StockFBOOver" in m for m in mailbox.messages)
+    assert any(r["event"] == "StockFBOOver" and r["sku"] == item.offer_id for r in received)
+    mails = len(mailbox.messages)
+    for entry in item.fbo:  # back up and down again within 15 hours: nothing new is sent for the drop
+        entry[1] = 30
+    assert p.run("stock_sync_ozon").success
+    for entry in item.fbo:
+        entry[1] = 2
+    assert p.run("stock_sync_ozon").success
+    with p.engine.connect() as conn:
+        kinds = Counter(
+            n.event_type
+            for n in conn.execute(
+                select(notifications).where(notifications.c.sku == item.offer_id, notifications.c.stock_type == "fbo")
+            )
+        )
+    assert kinds["StockFBOOver"] == 1 and kinds["StockFBOReceived"] == 1
+    assert len(mailbox.messages) == mails + 1  # only the StockFBOReceived
+
+
+def test_a_dead_channel_never_fails_the_sync(monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(monkeypatch, sandbox, sqlite_url, NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{free_port()}/gone")
+    assert p.run("stock_sync_ozon").success
+    for item in sandbox.sandbox.world.ozon["main"]:
+        for entry in item.fbo:
+            entry[1] = 0
+    assert p.run(
+        "stock_sync_ozon", config={"ops": {"ozon_stock_snapshot": {"config": {"accept_collapse": True}}}}
+    ).success
+    with p.engine.connect() as conn:
+        failed = conn.execute(select(notifications).where(notifications.c.event_type == "StockFBOOver")).all()
+    assert failed and all("webhook" in n.delivery_errors and n.delivered == "log" for n in failed)
