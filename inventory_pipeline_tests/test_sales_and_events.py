@@ -44,7 +44,8 @@ def webhook():
 
     class Receiver(BaseHTTPRequestHandler):
         def do_POST(self):
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append({**body, "_path": self.path})
             self.send_response(204)
             self.end_headers()
 
@@ -187,3 +188,18 @@ def test_a_dead_channel_never_fails_the_sync(monkeypatch, sandbox, sqlite_url):
     with p.engine.connect() as conn:
         failed = conn.execute(select(notifications).where(notifications.c.event_type == "StockFBOOver")).all()
     assert failed and all("webhook" in n.delivery_errors and n.delivered == "log" for n in failed)
+
+
+def test_telegram_gets_the_message_and_the_token_stays_out_of_errors(webhook):
+    from inventory_pipeline.resources.notify import NotifierResource
+
+    url, received = webhook
+    notifier = NotifierResource(telegram_token="123:secret-token", telegram_chat_id="-100", telegram_api_url=url)
+    delivery = notifier.send("LowOnStock: HR-1", "available units 3, days of cover 1.5", {})
+    assert delivery.delivered == ["telegram"]
+    assert received[0]["_path"] == "/hook/bot123:secret-token/sendMessage"
+    assert received[0]["chat_id"] == "-100" and "days of cover 1.5" in received[0]["text"]
+    dead = NotifierResource(telegram_token="123:secret-token", telegram_chat_id="-100", attempts=1,
+                            telegram_api_url=f"http://127.0.0.1:{free_port()}")
+    failed = dead.send("x", "y", {})
+    assert failed.delivered == [] and "secret-token" not in " ".join(failed.errors)
