@@ -65,8 +65,9 @@ def moscow_day(days_back: int) -> str:
 
 def backfill(p, days: list[str], account: str = "main") -> None:
     job = p.defs.resolve_job_def("sales_daily")
-    for day in days:
-        key = MultiPartitionKey({"date": day, "account": account})
+    for n, day in enumerate(days):
+        # Both forms a run can carry: a MultiPartitionKey (UI, schedules) and plain text (the CLI's tag).
+        key = MultiPartitionKey({"date": day, "account": account}) if n % 2 else f"{account}|{day}"
         assert job.execute_in_process(partition_key=key, instance=p.instance).success
 
 

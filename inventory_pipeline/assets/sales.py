@@ -95,7 +95,8 @@ def build_sales_assets(settings: Settings, ledger: AssetsDefinition) -> list[Ass
             "of one Moscow day and seller account; re-running a day replaces that day exactly.",
         )
         def _sales(context: AssetExecutionContext) -> MaterializeResult:
-            keys = context.partition_key.keys_by_dimension
+            # A run launched from the CLI carries the key as plain text ("main|2026-11-20").
+            keys = partitions.get_partition_key_from_str(str(context.partition_key)).keys_by_dimension
             day, account = date.fromisoformat(keys["date"]), keys["account"]
             if account not in accounts:
                 return MaterializeResult(metadata={"configured": False})
