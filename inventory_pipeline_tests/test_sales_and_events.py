@@ -200,7 +200,11 @@ def test_telegram_gets_the_message_and_the_token_stays_out_of_errors(webhook):
     assert delivery.delivered == ["telegram"]
     assert received[0]["_path"] == "/hook/bot123:secret-token/sendMessage"
     assert received[0]["chat_id"] == "-100" and "days of cover 1.5" in received[0]["text"]
-    dead = NotifierResource(telegram_token="123:secret-token", telegram_chat_id="-100", attempts=1,
-                            telegram_api_url=f"http://127.0.0.1:{free_port()}")
+    dead = NotifierResource(
+        telegram_token="123:secret-token",
+        telegram_chat_id="-100",
+        attempts=1,
+        telegram_api_url=f"http://127.0.0.1:{free_port()}",
+    )
     failed = dead.send("x", "y", {})
     assert failed.delivered == [] and "secret-token" not in " ".join(failed.errors)

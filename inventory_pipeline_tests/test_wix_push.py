@@ -20,6 +20,25 @@ WRITES = (
 )
 
 
+def _receiver(received: list[dict]):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def expected_quantities(p, account="main") -> dict[str, int]:
     """What Wix should show, from the marketplaces' truth: own-warehouse available stock, 0 otherwise."""
     out: dict[str, int] = defaultdict(int)
@@ -28,6 +47,15 @@ def expected_quantities(p, account="main") -> dict[str, int]:
     for r in p.truth("wb", account):
         out[r["sku"]] += max(0, r["quantity"]) if r["stock_type"] == "fbs" else 0
     return dict(out)
+
+
+def fill_ledger(p) -> None:
+    """The ledger from both marketplaces, without the push that the all-sources job would make."""
+    assert p.run("stock_sync_ozon").success and p.run("stock_sync_wb").success
+
+
+def fired(p) -> int:
+    return sum(rule["fired"] for rule in requests.get(f"{p.sandbox.url}/_sandbox/faults", timeout=5).json()["rules"])
 
 
 def wix_truth(p, site) -> dict[str, int]:
@@ -72,16 +100,11 @@ def test_push_sets_every_quantity_and_a_second_push_writes_nothing(wix_pipeline)
 
 def test_a_write_applied_then_failed_is_never_applied_twice(wix_pipeline):
     p = wix_pipeline
-    assert p.run("stock_sync_all_sources").success
-    p.advance(24)
-    assert p.run("stock_sync_all_sources").success or True  # a run may fail only on its own faults below
+    fill_ledger(p)
     write = "/wix/stores/v2/inventoryItems/increment" if p.site == "site-v1" else "/wix/stores/v3/bulk"
     p.faults(f"500after@{write}*1")
-    for sku, qty in wix_truth(p, p.site).items():  # make sure the push has increments to do
-        if sku.startswith("HR-") and qty > 0:
-            break
     result = p.run("wix_stock_push_job")
-    assert result.success
+    assert result.success and fired(p) == 1
     expected, after = expected_quantities(p), wix_truth(p, p.site)
     assert all(after[s] == expected[s] for s in after if s in expected)
 
@@ -96,9 +119,9 @@ def test_a_timed_out_write_is_read_back_before_anything_is_resent(monkeypatch, s
         WIX_MAX_ZERO_SHARE="0.9",
         WIX_MAX_TOTAL_CHANGE="5",
     )
-    assert p.run("stock_sync_all_sources").success or True
+    fill_ledger(p)
     p.faults("slowafter@/wix/stores/v2/inventoryItems/increment*1", slow_seconds=1.0)
-    assert p.run("wix_stock_push_job").success
+    assert p.run("wix_stock_push_job").success and fired(p) == 1
     expected, after = expected_quantities(p), wix_truth(p, "site-v1")
     assert all(after[s] == expected[s] for s in after if s in expected)
 
@@ -141,7 +164,15 @@ def test_stale_v3_revision_is_replanned(monkeypatch, sandbox, sqlite_url):
 
 
 def test_guard_stops_a_push_that_would_empty_the_store(monkeypatch, sandbox, sqlite_url):
-    p = make_pipeline(monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v1")
+    received: list[dict] = []
+    server = _receiver(received)
+    p = make_pipeline(
+        monkeypatch,
+        sandbox,
+        sqlite_url,
+        WIX_SITE_ID="site-v1",
+        NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{server.server_port}/",
+    )
     assert p.run("stock_sync_ozon").success
     with p.engine.begin() as conn:  # a broken ledger: everything at zero
         conn.execute(update(inventory_data).values(current_stock=0, reserved_stock=0, available_stock=0))
@@ -150,6 +181,8 @@ def test_guard_stops_a_push_that_would_empty_the_store(monkeypatch, sandbox, sql
     assert not stopped.success
     assert "would go to zero" in str(stopped.get_step_failure_events()[0].step_failure_data.error)
     assert wix_truth(p, "site-v1") == before
+    assert [r["event"] for r in received] == ["WixPushStopped"]  # the alert went out
+    server.shutdown()
     confirmed = p.run(
         "wix_stock_push_job", config={"ops": {"wix_stock_push": {"config": {"confirm_large_change": True}}}}
     )
@@ -189,3 +222,53 @@ def test_wix_is_left_out_of_the_sync_when_no_site_is_configured(monkeypatch, san
         "inventory_data",
         "stock_events",
     }
+
+
+def test_process_killed_mid_push_then_rerun_is_exact(monkeypatch, sandbox, sqlite_url, tmp_path):
+    """A real kill: the push runs in its own process, which is SIGKILLed while a write it sent is still
+    unanswered. The re-run reads what Wix holds and finishes exactly, nothing applied twice."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from inventory_pipeline.settings import PROJECT_ROOT
+
+    p = make_pipeline(
+        monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v1", WIX_MAX_ZERO_SHARE="0.9", WIX_MAX_TOTAL_CHANGE="5"
+    )
+    fill_ledger(p)
+    p.faults("slowafter@/wix/stores/v2/inventoryItems/decrement", slow_seconds=10)
+    requests.delete(f"{p.sandbox.url}/_sandbox/calls", timeout=5)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    child = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("dagster")),
+            "job",
+            "execute",
+            "-m",
+            "inventory_pipeline.definitions",
+            "-j",
+            "wix_stock_push_job",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not fired(p) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert fired(p) == 1, "the push never reached its decrement batch"
+    time.sleep(0.5)  # the decrement is applied; its answer is still 10 s away
+    os.killpg(child.pid, signal.SIGKILL)
+    assert child.wait(timeout=30) == -signal.SIGKILL
+    p.faults("")
+    assert p.run("wix_stock_push_job").success
+    expected, after = expected_quantities(p), wix_truth(p, "site-v1")
+    assert all(after[s] == expected[s] for s in after if s in expected)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, insert, select
 
 from inventory_pipeline.db.tables import inventory_data, wix_plan_items, wix_plans, wix_push_log
 from inventory_pipeline.resources.database import InventoryDatabase
+from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.resources.wix import WixItem, WixStoresResource
 from inventory_pipeline.settings import Settings
 from inventory_pipeline.sync_log import utcnow
@@ -195,6 +196,7 @@ def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[Asset
         config: WixPushConfig,
         database: InventoryDatabase,
         wix: WixStoresResource,
+        notifier: NotifierResource,
         wix_stock_plan: int,
     ) -> MaterializeResult:
         engine = database.engine
@@ -209,7 +211,15 @@ def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[Asset
         verdict = guard(planned, settings.wix_max_zero_share, settings.wix_max_total_change)
         if not verdict.passed and not config.confirm_large_change:
             context.log.error(f"Wix push stopped: {verdict.description}")
-            raise Failure(description=f"Wix push stopped: {verdict.description}", metadata=verdict.metadata)
+            delivery = notifier.send(
+                "Wix push stopped by its guard",
+                verdict.description,
+                {"event": "WixPushStopped", "run_id": context.run_id, **verdict.metadata},
+            )
+            raise Failure(
+                description=f"Wix push stopped: {verdict.description}",
+                metadata={**verdict.metadata, "alerted": ", ".join(delivery.delivered) or "log only"},
+            )
         version = header["catalog_version"]
         outcome = push(wix, version, planned.changes)
         log_push(engine, context.run_id, outcome)
