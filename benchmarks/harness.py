@@ -6,13 +6,11 @@ import contextlib
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import requests
-
 from inventory_pipeline_tests.servers import MariaDBServer, free_port
+from marketplace_sandbox.server import wait_until_up
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -39,15 +37,7 @@ def sandbox_process(skus: int, profile: str = "fast", seed: int = 1) -> Iterator
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 900
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/_sandbox/health", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("sandbox did not start")
+        wait_until_up(url, timeout=900)  # a million-SKU world takes a while to build
         yield url
     finally:
         process.terminate()

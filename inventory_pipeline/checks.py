@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from dagster import AssetCheckResult, AssetCheckSeverity
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -12,6 +14,15 @@ class Verdict:
     passed: bool
     description: str
     metadata: dict = field(default_factory=dict)
+
+    def result(self, severity: AssetCheckSeverity = AssetCheckSeverity.ERROR) -> AssetCheckResult:
+        return AssetCheckResult(
+            check_name=self.check,
+            passed=self.passed,
+            description=self.description,
+            metadata=self.metadata,
+            severity=severity,
+        )
 
 
 def enough_products(sku_count: int, minimum: int) -> Verdict:

@@ -13,6 +13,18 @@ from marketplace_sandbox.app import create_app
 from marketplace_sandbox.core import Sandbox
 
 
+def wait_until_up(url: str, timeout: float = 60.0) -> None:
+    """Block until the sandbox at ``url`` answers its health check."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/_sandbox/health", timeout=2).ok:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the sandbox at {url} did not answer within {timeout:g} s")
+
+
 class SandboxServer:
     """``with SandboxServer(skus=50) as sb: sb.url`` — a real HTTP server on 127.0.0.1."""
 
@@ -33,14 +45,8 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         self._thread.start()
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/_sandbox/health", timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError(f"sandbox did not start on {self.url}")
+        wait_until_up(self.url, timeout=15)
+        return self
 
     def stop(self) -> None:
         self._server.should_exit = True

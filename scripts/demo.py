@@ -7,10 +7,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
+
+from marketplace_sandbox.server import wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,15 +61,7 @@ def main() -> int:
         cwd=ROOT,
     )
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{url}/_sandbox/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            print("the sandbox did not start", file=sys.stderr)
-            return 1
+        wait_until_up(url)
         os.environ.update(sandbox_env(url))
         os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
         Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)

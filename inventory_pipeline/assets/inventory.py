@@ -1,7 +1,6 @@
 """The normalized stock ledger ``inventory_data`` (group ``inventory``)."""
 
 from dagster import (
-    AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
@@ -127,16 +126,7 @@ def build_inventory_asset(
         )
         return MaterializeResult(
             metadata=metadata,
-            check_results=[
-                AssetCheckResult(
-                    check_name=v.check,
-                    passed=v.passed,
-                    description=v.description,
-                    metadata=v.metadata,
-                    severity=LEDGER_CHECKS[v.check][1],
-                )
-                for v in verdicts
-            ],
+            check_results=[v.result(LEDGER_CHECKS[v.check][1]) for v in verdicts],
         )
 
     return inventory_data

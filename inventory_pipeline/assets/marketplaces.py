@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 from dagster import (
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
@@ -169,16 +168,7 @@ def capture(
             "preview": _preview(tally.preview),
             "dagster/row_count": tally.rows,
         },
-        check_results=[
-            AssetCheckResult(
-                check_name=v.check,
-                passed=v.passed,
-                description=v.description,
-                severity=AssetCheckSeverity.ERROR,
-                metadata=v.metadata,
-            )
-            for v in verdicts
-        ],
+        check_results=[v.result() for v in verdicts],
     )
 
 

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import requests
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
@@ -64,16 +62,7 @@ class Tally:
         verdicts = [checks.at_least("success_rate", success_rate, 0.95), checks.below("error_rate", error_rate, 0.05)]
         return MaterializeResult(
             metadata=metadata,
-            check_results=[
-                AssetCheckResult(
-                    check_name=v.check,
-                    passed=v.passed,
-                    description=v.description,
-                    metadata=v.metadata,
-                    severity=AssetCheckSeverity.ERROR,
-                )
-                for v in verdicts
-            ],
+            check_results=[v.result() for v in verdicts],
         )
 
 

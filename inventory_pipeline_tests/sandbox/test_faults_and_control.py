@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -13,6 +12,7 @@ import requests
 from inventory_pipeline_tests.servers import free_port
 from marketplace_sandbox import SandboxServer
 from marketplace_sandbox.faults import FaultInjector, parse_spec
+from marketplace_sandbox.server import wait_until_up
 
 AUTH = {"Client-Id": "1001", "Api-Key": "sandbox-ozon-key-main"}
 STOCKS = "/ozon/v4/product/info/stocks"
@@ -147,12 +147,8 @@ def test_command_line_serves_every_api():
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                health = requests.get(f"{url}/_sandbox/health", timeout=1).json()
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        wait_until_up(url)
+        health = requests.get(f"{url}/_sandbox/health", timeout=5).json()
         assert health == {**health, "skus": 30, "seed": 2, "profile": "fast"}
         assert requests.post(f"{url}{STOCKS}", json=BODY, headers=AUTH, timeout=5).ok
     finally:
