@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, StaticPartitionsDefinition
 
-from inventory_pipeline.assets.events import build_events_asset
+from inventory_pipeline.assets.events import build_anomalies_asset, build_events_asset
 from inventory_pipeline.assets.inventory import build_inventory_asset
 from inventory_pipeline.assets.marketplaces import build_snapshot_asset
 from inventory_pipeline.assets.sales import build_sales_assets
@@ -26,10 +26,11 @@ def build_definitions(settings: Settings) -> Definitions:
     supplier = build_supplier_assets(settings)
     sales = build_sales_assets(settings, ledger)
     events = build_events_asset(settings, accounts, ledger)
-    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, supplier, sales, events)
+    anomalies = build_anomalies_asset(settings, accounts, ledger)
+    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, supplier, sales, [events, anomalies])
     resources = build_resources(settings)
     return Definitions(
-        assets=[ozon, wb, ledger, events, *wix, *supplier, *sales],
+        assets=[ozon, wb, ledger, events, anomalies, *wix, *supplier, *sales],
         jobs=list(jobs.values()),
         schedules=build_schedules(settings, jobs),
         sensors=[build_freshness_sensor(settings)],

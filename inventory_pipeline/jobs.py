@@ -18,7 +18,7 @@ def build_jobs(
     wix: list[AssetsDefinition],
     supplier: list[AssetsDefinition],
     sales: list[AssetsDefinition],
-    events: AssetsDefinition,
+    monitoring: list[AssetsDefinition],
 ) -> dict[str, UnresolvedAssetJobDefinition | JobDefinition]:
     health_op = build_health_op(settings)
     dry_run_op = build_dry_run_op(settings)
@@ -43,20 +43,20 @@ def build_jobs(
     return {
         "all": define_asset_job(
             "stock_sync_all_sources",
-            selection=[ozon, wb, ledger, events, *pushed],
+            selection=[ozon, wb, ledger, *monitoring, *pushed],
             partitions_def=partitions,
             description="Ozon and Wildberries snapshots into the ledger, then the Wix push when a site is "
             "configured (seed's --source=all).",
         ),
         "ozon": define_asset_job(
             "stock_sync_ozon",
-            selection=[ozon, ledger, events],
+            selection=[ozon, ledger, *monitoring],
             partitions_def=partitions,
             description="Ozon snapshot into the ledger (seed's --source=ozon).",
         ),
         "wb": define_asset_job(
             "stock_sync_wb",
-            selection=[wb, ledger, events],
+            selection=[wb, ledger, *monitoring],
             partitions_def=partitions,
             description="Wildberries snapshot into the ledger (seed's --source=wb).",
         ),

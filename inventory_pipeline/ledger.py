@@ -60,6 +60,7 @@ HISTORY_COLUMNS = [
     "reserved_after",
     "changed_at",
     "run_id",
+    "change",
 ]
 
 
@@ -181,6 +182,7 @@ def _apply_changes(
                     diff.c.reserved_stock,
                     literal(now),
                     literal(run_id),
+                    case((diff.c.is_new == 1, "new"), else_="changed"),
                 ).where(moved),
             )
         )
@@ -210,6 +212,7 @@ def _zero_vanished(
                 literal(0),
                 literal(now),
                 literal(run_id),
+                literal("vanished"),
             ).where(gone, nonzero),
         )
     ).rowcount

@@ -114,6 +114,9 @@ class Settings:
     low_stock_days_new: float
     fbo_threshold: int
     ui_url: str
+    anomaly_threshold: float
+    anomaly_min_units: int
+    anomaly_error_count: int
 
     @property
     def accounts(self) -> list[str]:
@@ -159,6 +162,9 @@ def load_settings() -> Settings:
         low_stock_days_new=env_float("LOW_STOCK_DAYS_NEW", 6.2),
         fbo_threshold=env_int("FBO_THRESHOLD", 10),
         ui_url=os.environ.get("DAGSTER_UI_URL", "").strip() or "http://127.0.0.1:3000",
+        anomaly_threshold=env_float("ANOMALY_THRESHOLD", 0.1),
+        anomaly_min_units=env_int("ANOMALY_MIN_UNITS", 5),
+        anomaly_error_count=env_int("ANOMALY_ERROR_COUNT", 100),
     )
 
 

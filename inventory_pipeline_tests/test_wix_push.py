@@ -221,6 +221,7 @@ def test_wix_is_left_out_of_the_sync_when_no_site_is_configured(monkeypatch, san
         "wb_stock_snapshot",
         "inventory_data",
         "stock_events",
+        "stock_anomalies",
     }
 
 

@@ -3,10 +3,23 @@ StockFBOReceived per SKU, account and stock type, stored and sent at most once p
 
 from datetime import timedelta
 
-from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, StaticPartitionsDefinition, asset
+import pandas as pd
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    StaticPartitionsDefinition,
+    asset,
+)
 from sqlalchemy import Engine, case, false, func, insert, select, update
 
+from inventory_pipeline.anomalies import KEY, AnomalyRules, detect
 from inventory_pipeline.db.tables import event_cursors, inventory_data, inventory_history, product_status, sales
+from inventory_pipeline.db.tables import stock_anomalies as stock_anomalies_table
 from inventory_pipeline.events import StockEvent, emit
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
@@ -144,3 +157,109 @@ def build_events_asset(
         )
 
     return stock_events
+
+
+def build_anomalies_asset(
+    settings: Settings, partitions: StaticPartitionsDefinition, ledger: AssetsDefinition
+) -> AssetsDefinition:
+    rules = AnomalyRules(
+        settings.max_stock_value, settings.anomaly_threshold, settings.anomaly_min_units, settings.max_sync_age_hours
+    )
+
+    @asset(
+        name="stock_anomalies",
+        group_name="monitoring",
+        partitions_def=partitions,
+        deps=[ledger],
+        check_specs=[
+            AssetCheckSpec(
+                "anomalies_within_limits",
+                asset="stock_anomalies",
+                description="WARN for a few anomalies, ERROR from ANOMALY_ERROR_COUNT on.",
+            )
+        ],
+        description="What looks wrong in one account's ledger after a sync (seed 000's anomaly queries): "
+        "negative or too large stock, jumps since the last snapshot, stale rows, vanished SKUs, "
+        "reserved above present. Kept per run in stock_anomalies.",
+    )
+    def stock_anomalies(context: AssetExecutionContext, database: InventoryDatabase) -> MaterializeResult:
+        engine, account, now = database.engine, context.partition_key, utcnow()
+        d, h = inventory_data, inventory_history
+        with engine.connect() as conn:
+            current = pd.DataFrame(
+                conn.execute(
+                    select(
+                        d.c.source,
+                        d.c.account,
+                        d.c.sku,
+                        d.c.warehouse_id,
+                        d.c.stock_type,
+                        d.c.current_stock,
+                        d.c.reserved_stock,
+                        d.c.last_sync_at,
+                    ).where(d.c.account == account)
+                )
+                .mappings()
+                .all(),
+                columns=[*KEY, "current_stock", "reserved_stock", "last_sync_at"],
+            )
+            latest = (
+                select(h.c.source, func.max(h.c.changed_at).label("at"))
+                .where(h.c.account == account)
+                .group_by(h.c.source)
+                .subquery()
+            )
+            changes = pd.DataFrame(
+                conn.execute(
+                    select(
+                        h.c.source,
+                        h.c.account,
+                        h.c.sku,
+                        h.c.warehouse_id,
+                        h.c.stock_type,
+                        h.c.current_before,
+                        h.c.current_after,
+                        h.c.change,
+                    )
+                    .join(latest, (latest.c.source == h.c.source) & (latest.c.at == h.c.changed_at))
+                    .where(h.c.account == account)
+                )
+                .mappings()
+                .all(),
+                columns=[*KEY, "current_before", "current_after", "change"],
+            )
+        current["last_sync_at"] = pd.to_datetime(current["last_sync_at"])
+        found = detect(current, changes, now, rules)
+        if not found.empty:
+            with engine.begin() as conn:
+                conn.execute(
+                    insert(stock_anomalies_table),
+                    [
+                        {**r, "run_id": context.run_id, "detected_at": now, "detail": str(r["detail"])[:255]}
+                        for r in found.to_dict("records")
+                    ],
+                )
+        counts = found["rule"].value_counts().to_dict() if not found.empty else {}
+        total = len(found)
+        severity = AssetCheckSeverity.ERROR if total >= settings.anomaly_error_count else AssetCheckSeverity.WARN
+        check = AssetCheckResult(
+            check_name="anomalies_within_limits",
+            passed=total == 0,
+            severity=severity,
+            description=f"{total} anomalies ({', '.join(f'{k} {v}' for k, v in counts.items())})"
+            if total
+            else "no anomalies",
+            metadata={"anomalies": total, **counts},
+        )
+        table = found.head(30)
+        return MaterializeResult(
+            metadata={
+                "anomalies": total,
+                **{f"rule_{k}": int(v) for k, v in counts.items()},
+                "preview": MetadataValue.md(table.to_markdown(index=False) if total else "_none_"),
+                "dagster/row_count": total,
+            },
+            check_results=[check],
+        )
+
+    return stock_anomalies

@@ -76,6 +76,7 @@ inventory_history = Table(
     Column("reserved_after", Integer, nullable=False),
     Column("changed_at", DateTime, nullable=False),
     Column("run_id", String(64), nullable=False),
+    Column("change", String(8)),  # new, changed, vanished
     Index("idx_history_sku_time", "source", "account", "sku", "changed_at"),
     Index("idx_history_time", "changed_at"),
 )
@@ -326,4 +327,20 @@ event_cursors = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("last_history_id", BigInteger, nullable=False),
+)
+
+stock_anomalies = Table(
+    "stock_anomalies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("detected_at", DateTime, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("account", String(32), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("warehouse_id", String(32), nullable=False),
+    Column("stock_type", String(8), nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("detail", String(255), nullable=False),
 )
