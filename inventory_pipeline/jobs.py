@@ -5,7 +5,13 @@ from __future__ import annotations
 from dagster import AssetsDefinition, JobDefinition, StaticPartitionsDefinition, define_asset_job, job
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from inventory_pipeline.operations import build_dry_run_op, build_health_op, rollback_wix_push
+from inventory_pipeline.operations import (
+    apply_history_retention,
+    back_up_inventory,
+    build_dry_run_op,
+    build_health_op,
+    rollback_wix_push,
+)
 from inventory_pipeline.settings import Settings
 
 
@@ -25,6 +31,11 @@ def build_jobs(
 
     # The push rides in the sync job when a Wix site is configured, so a failed snapshot check stops it.
     pushed = wix if settings.wix_site_configured else []
+
+    @job(description="Daily: back up the inventory database (7 days kept) and apply history retention.")
+    def backup_and_retention() -> None:
+        back_up_inventory()
+        apply_history_retention()
 
     @job(description="Undo the Wix quantities one run changed (config: run_id).")
     def wix_rollback() -> None:
@@ -100,5 +111,6 @@ def build_jobs(
             description="Haier stock per county (seed's --sync-stock --county-code).",
         ),
         "health": health_check,
+        "backup": backup_and_retention,
         "dry_run": stock_sync_dry_run,
     }

@@ -2,6 +2,8 @@
 ``--check-api`` / ``--check-db`` and ``--test-mode``)."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 from dagster import Config, Failure, MetadataValue, OpExecutionContext, Output, op
 from sqlalchemy import select
@@ -9,13 +11,15 @@ from sqlalchemy import select
 from inventory_pipeline import ledger
 from inventory_pipeline.assets.marketplaces import FETCHERS, resource_key
 from inventory_pipeline.assets.wix import log_push
+from inventory_pipeline.backup import apply_retention, backup, prune_backups
 from inventory_pipeline.db.engine import schema_revision
 from inventory_pipeline.db.tables import wix_push_log
 from inventory_pipeline.normalize import rows_from_pages
 from inventory_pipeline.resources.http import ApiError
 from inventory_pipeline.resources.pages import RawPage
 from inventory_pipeline.resources.wix import WixItem
-from inventory_pipeline.settings import Settings
+from inventory_pipeline.settings import Settings, load_settings
+from inventory_pipeline.sync_log import utcnow
 from inventory_pipeline.wix_plan import PlanItem
 from inventory_pipeline.wix_push import push, verify
 
@@ -140,3 +144,26 @@ def rollback_wix_push(context: OpExecutionContext, config: WixRollbackConfig) ->
     if outcome.failed or mismatched:
         raise Failure(f"rollback of {config.run_id} incomplete: {summary}", metadata=summary)
     return Output(summary, metadata=summary)
+
+
+@op(required_resource_keys={"database"})
+def back_up_inventory(context: OpExecutionContext) -> Output[str]:
+    """A dated, compressed copy of the inventory database; copies older than BACKUP_KEEP_DAYS go."""
+    settings = load_settings()
+    now = datetime.now(UTC)
+    path = backup(context.resources.database.engine, Path(settings.backup_dir), now)
+    removed = prune_backups(Path(settings.backup_dir), settings.backup_keep_days, now)
+    return Output(
+        str(path),
+        metadata={"backup": str(path), "size_bytes": path.stat().st_size, "old_backups_removed": len(removed)},
+    )
+
+
+@op(required_resource_keys={"database"})
+def apply_history_retention(context: OpExecutionContext) -> Output[dict]:
+    """History, logs, notifications and old snapshots beyond their retention are deleted."""
+    settings = load_settings()
+    removed = apply_retention(
+        context.resources.database.engine, utcnow(), settings.history_retention_days, settings.snapshot_retention_days
+    )
+    return Output(removed, metadata={k: int(v) for k, v in removed.items()})

@@ -73,6 +73,13 @@ def build_schedules(settings: Settings, jobs: dict) -> list[ScheduleDefinition]:
             default_status=status,
         ),
         ScheduleDefinition(
+            name="backup_daily_0130",
+            job=jobs["backup"],
+            cron_schedule="30 1 * * *",
+            execution_timezone=settings.timezone,
+            default_status=status,
+        ),
+        ScheduleDefinition(
             name="health_check_hourly",
             job=jobs["health"],
             cron_schedule="0 * * * *",

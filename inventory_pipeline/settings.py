@@ -117,6 +117,10 @@ class Settings:
     anomaly_threshold: float
     anomaly_min_units: int
     anomaly_error_count: int
+    backup_dir: str
+    backup_keep_days: int
+    history_retention_days: int
+    snapshot_retention_days: int
 
     @property
     def accounts(self) -> list[str]:
@@ -165,6 +169,10 @@ def load_settings() -> Settings:
         anomaly_threshold=env_float("ANOMALY_THRESHOLD", 0.1),
         anomaly_min_units=env_int("ANOMALY_MIN_UNITS", 5),
         anomaly_error_count=env_int("ANOMALY_ERROR_COUNT", 100),
+        backup_dir=os.environ.get("BACKUP_DIR", "").strip() or str(PROJECT_ROOT / "data" / "backups"),
+        backup_keep_days=env_int("BACKUP_KEEP_DAYS", 7),
+        history_retention_days=env_int("HISTORY_RETENTION_DAYS", 180),
+        snapshot_retention_days=env_int("SNAPSHOT_RETENTION_DAYS", 14),
     )
 
 

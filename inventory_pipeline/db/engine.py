@@ -65,12 +65,28 @@ def schema_revision(engine: Engine) -> tuple[str | None, str]:
 
 
 def main() -> None:
-    """``inventory-db upgrade|current``: migrate or report the inventory database."""
+    """``inventory-db upgrade|current|backup [DIR]|restore FILE``: migrate, report, back up or restore
+    the inventory database named by INVENTORY_DB_URL."""
     import sys
 
     action = sys.argv[1] if len(sys.argv) > 1 else "upgrade"
     engine = make_engine(database_url())
     target = engine.url.render_as_string(hide_password=True)
+    if action in {"backup", "restore"}:
+        from datetime import UTC, datetime
+        from pathlib import Path
+
+        from inventory_pipeline.backup import backup, restore
+
+        if action == "backup":
+            folder = Path(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("BACKUP_DIR", "data/backups"))
+            print(f"backup of {target}: {backup(engine, folder, datetime.now(UTC))}")
+        elif len(sys.argv) < 3:
+            sys.exit("usage: inventory-db restore BACKUP_FILE")
+        else:
+            restore(engine, Path(sys.argv[2]))
+            print(f"{target} restored from {sys.argv[2]}")
+        return
     if action == "upgrade":
         migrate(engine)
         print(f"inventory database at {target} is migrated to {schema_revision(engine)[1]}")
@@ -79,7 +95,7 @@ def main() -> None:
         print(f"inventory database at {target}: revision {current or 'none'}, newest {head}")
         sys.exit(0 if current == head else 1)
     else:
-        sys.exit(f"usage: inventory-db upgrade|current (got {action!r})")
+        sys.exit(f"usage: inventory-db upgrade|current|backup [DIR]|restore FILE (got {action!r})")
 
 
 if __name__ == "__main__":
