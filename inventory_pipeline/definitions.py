@@ -13,7 +13,7 @@ from inventory_pipeline.assets.wix import build_wix_assets
 from inventory_pipeline.jobs import build_jobs
 from inventory_pipeline.resources import build_resources
 from inventory_pipeline.schedules import build_schedules
-from inventory_pipeline.sensors import build_freshness_sensor
+from inventory_pipeline.sensors import build_alert_sensors, build_freshness_sensor
 from inventory_pipeline.settings import Settings, load_settings
 
 
@@ -33,7 +33,7 @@ def build_definitions(settings: Settings) -> Definitions:
         assets=[ozon, wb, ledger, events, anomalies, *wix, *supplier, *sales],
         jobs=list(jobs.values()),
         schedules=build_schedules(settings, jobs),
-        sensors=[build_freshness_sensor(settings)],
+        sensors=[build_freshness_sensor(settings), *build_alert_sensors(settings)],
         resources=resources,
     )
 

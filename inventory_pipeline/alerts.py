@@ -1,0 +1,64 @@
+"""Operational alerts (failed runs, failed checks) without an alert storm: one message per subject
+per ``ALERT_WINDOW``; what comes in between is recorded and summarized in the next message."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, insert, select
+
+from inventory_pipeline.db.tables import notifications
+from inventory_pipeline.events import claim
+from inventory_pipeline.resources.notify import NotifierResource
+
+ALERT_WINDOW = timedelta(hours=1)
+
+
+def operational_alert(
+    engine: Engine,
+    notifier: NotifierResource,
+    event_type: str,
+    subject_key: str,
+    subject: str,
+    text: str,
+    payload: dict,
+    now: datetime,
+    run_id: str,
+) -> bool:
+    """Send (True) or record as suppressed (False) one alert about ``subject_key``."""
+    n = notifications
+    row = {
+        "event_type": event_type,
+        "source": "dagster",
+        "account": "-",
+        "sku": subject_key[:128],
+        "stock_type": "-",
+        "created_at": now,
+        "run_id": run_id,
+        "payload": json.dumps(payload, ensure_ascii=False),
+    }
+    if not claim(engine, f"{event_type}:{subject_key}", now, ALERT_WINDOW):
+        with engine.begin() as conn:
+            conn.execute(insert(n).values(**row, message=f"{subject}\n{text}", delivered="suppressed"))
+        return False
+    with engine.connect() as conn:
+        # Ids, not times, order the rows: several alerts can share one second.
+        last_sent = conn.execute(select(func.max(n.c.id)).where(
+            n.c.event_type == event_type, n.c.sku == subject_key[:128], n.c.delivered != "suppressed")).scalar()
+        suppressed = conn.execute(select(func.count()).select_from(n).where(
+            n.c.event_type == event_type, n.c.sku == subject_key[:128], n.c.delivered == "suppressed",
+            n.c.id > (last_sent or 0))).scalar_one()
+    if suppressed:
+        text += f"\n(and {suppressed} more since the last alert about {subject_key})"
+    delivery = notifier.send(subject, text, {**payload, "suppressed_since_last": suppressed})
+    with engine.begin() as conn:
+        conn.execute(
+            insert(n).values(
+                **row,
+                message=f"{subject}\n{text}",
+                delivered=",".join(delivery.delivered) or "log",
+                delivery_errors="; ".join(delivery.errors) or None,
+            )
+        )
+    return True
