@@ -44,11 +44,21 @@ def operational_alert(
         return False
     with engine.connect() as conn:
         # Ids, not times, order the rows: several alerts can share one second.
-        last_sent = conn.execute(select(func.max(n.c.id)).where(
-            n.c.event_type == event_type, n.c.sku == subject_key[:128], n.c.delivered != "suppressed")).scalar()
-        suppressed = conn.execute(select(func.count()).select_from(n).where(
-            n.c.event_type == event_type, n.c.sku == subject_key[:128], n.c.delivered == "suppressed",
-            n.c.id > (last_sent or 0))).scalar_one()
+        last_sent = conn.execute(
+            select(func.max(n.c.id)).where(
+                n.c.event_type == event_type, n.c.sku == subject_key[:128], n.c.delivered != "suppressed"
+            )
+        ).scalar()
+        suppressed = conn.execute(
+            select(func.count())
+            .select_from(n)
+            .where(
+                n.c.event_type == event_type,
+                n.c.sku == subject_key[:128],
+                n.c.delivered == "suppressed",
+                n.c.id > (last_sent or 0),
+            )
+        ).scalar_one()
     if suppressed:
         text += f"\n(and {suppressed} more since the last alert about {subject_key})"
     delivery = notifier.send(subject, text, {**payload, "suppressed_since_last": suppressed})

@@ -10,6 +10,8 @@ from inventory_pipeline.operations import (
     back_up_inventory,
     build_dry_run_op,
     build_health_op,
+    check_recent_syncs,
+    check_schedules_running,
     rollback_wix_push,
 )
 from inventory_pipeline.settings import Settings
@@ -44,6 +46,8 @@ def build_jobs(
     @job(description="Hourly: every API accepts its credentials, the database is reachable and migrated.")
     def health_check() -> None:
         health_op()
+        check_schedules_running()
+        check_recent_syncs()
 
     @job(
         description="Fetch and normalize like a sync and report what would change; write nothing (seed's --test-mode)."

@@ -2,18 +2,19 @@
 ``--check-api`` / ``--check-db`` and ``--test-mode``)."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dagster import Config, Failure, MetadataValue, OpExecutionContext, Output, op
-from sqlalchemy import select
+from dagster._core.scheduler.instigation import InstigatorStatus
+from sqlalchemy import func, select
 
 from inventory_pipeline import ledger
 from inventory_pipeline.assets.marketplaces import FETCHERS, resource_key
 from inventory_pipeline.assets.wix import log_push
 from inventory_pipeline.backup import apply_retention, backup, prune_backups
 from inventory_pipeline.db.engine import schema_revision
-from inventory_pipeline.db.tables import wix_push_log
+from inventory_pipeline.db.tables import inventory_data, sync_logs, wix_push_log
 from inventory_pipeline.normalize import rows_from_pages
 from inventory_pipeline.resources.http import ApiError
 from inventory_pipeline.resources.pages import RawPage
@@ -167,3 +168,67 @@ def apply_history_retention(context: OpExecutionContext) -> Output[dict]:
         context.resources.database.engine, utcnow(), settings.history_retention_days, settings.snapshot_retention_days
     )
     return Output(removed, metadata={k: int(v) for k, v in removed.items()})
+
+
+HEARTBEAT_MAX_AGE = timedelta(minutes=5)
+
+
+@op
+def check_schedules_running(context: OpExecutionContext) -> Output[dict]:
+    """Seed 000's --check-cron: the daemon that runs schedules and sensors is alive, and no schedule
+    or sensor has been switched off."""
+    now = datetime.now(UTC).timestamp()
+    beats = context.instance.get_daemon_heartbeats()
+    problems = [
+        f"the Dagster daemon's {name} has not reported for {int(now - beat.timestamp)} s"
+        for name, beat in beats.items()
+        if name in {"SCHEDULER", "SENSOR"} and now - beat.timestamp > HEARTBEAT_MAX_AGE.total_seconds()
+    ]
+    if not {"SCHEDULER", "SENSOR"} & set(beats):
+        problems.append(
+            "the Dagster daemon is not running, so no schedule or sensor runs: start `dagster-daemon run`"
+            " (or `make ui`)"
+        )
+    states = context.instance.all_instigator_state() if context.instance.schedule_storage else []
+    stopped = sorted(state.instigator_name for state in states if state.status == InstigatorStatus.STOPPED)
+    if stopped:
+        problems.append(f"switched off: {', '.join(stopped)}")
+    if problems:
+        raise Failure(description="; ".join(problems), metadata={"stopped": ", ".join(stopped) or "none"})
+    return Output({"daemons": sorted(beats)}, metadata={"daemons": ", ".join(sorted(beats))})
+
+
+@op(required_resource_keys={"database"})
+def check_recent_syncs(context: OpExecutionContext) -> Output[dict]:
+    """Last successful sync per source within MAX_SYNC_AGE_HOURS; at least MIN_PRODUCTS_THRESHOLD
+    products synced in the last 24 hours (seed 000's monitor script)."""
+    settings = load_settings()
+    engine, now = context.resources.database.engine, utcnow()
+    with engine.connect() as conn:
+        last = dict(
+            conn.execute(
+                select(sync_logs.c.source, func.max(sync_logs.c.started_at))
+                .where(sync_logs.c.status.in_(("success", "partial")))
+                .group_by(sync_logs.c.source)
+            ).all()
+        )
+        recent = conn.execute(
+            select(func.count(func.distinct(inventory_data.c.sku))).where(
+                inventory_data.c.last_sync_at > now - timedelta(hours=24)
+            )
+        ).scalar_one()
+    expected = {"ozon": settings.ozon_accounts, "wb": settings.wb_accounts}
+    limit = timedelta(hours=settings.max_sync_age_hours)
+    problems = [
+        f"{source}: no successful sync" + (f" since {last[source]:%Y-%m-%d %H:%M} UTC" if last.get(source) else " yet")
+        for source, accounts in expected.items()
+        if accounts and (not last.get(source) or now - last[source] > limit)
+    ]
+    if recent < settings.min_products_threshold:
+        problems.append(
+            f"only {recent} products synced in the last 24 h (MIN_PRODUCTS_THRESHOLD={settings.min_products_threshold})"
+        )
+    metadata = {f"{s}_last_success": str(last.get(s, "never")) for s in expected} | {"products_24h": recent}
+    if problems:
+        raise Failure(description="; ".join(problems), metadata=metadata)
+    return Output(metadata, metadata=metadata)

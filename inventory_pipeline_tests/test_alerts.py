@@ -32,8 +32,15 @@ def test_run_failures_alert_once_and_summarize_repeats(monkeypatch, sandbox, sql
         assert not result.success
         failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
         run = p.instance.get_run_by_id(result.run_id)
-        sensor(build_run_status_sensor_context(sensor_name=sensor.name, dagster_event=failure,
-                                               dagster_instance=p.instance, dagster_run=run, resources=resources))
+        sensor(
+            build_run_status_sensor_context(
+                sensor_name=sensor.name,
+                dagster_event=failure,
+                dagster_instance=p.instance,
+                dagster_run=run,
+                resources=resources,
+            )
+        )
         return result.run_id
 
     first = fail_and_sense()
@@ -65,6 +72,7 @@ def test_failed_checks_alert_from_the_event_log(monkeypatch, sandbox, sqlite_url
     checks = sorted(r["check"] for r in received)
     assert checks == ["ozon_stock_snapshot.enough_products", "ozon_stock_snapshot.no_collapse"]
     with p.engine.connect() as conn:
-        assert conn.execute(select(notifications.c.delivered).where(
-            notifications.c.event_type == "CheckFailure")).scalars().all() == ["webhook", "webhook"]
+        assert conn.execute(
+            select(notifications.c.delivered).where(notifications.c.event_type == "CheckFailure")
+        ).scalars().all() == ["webhook", "webhook"]
     server.shutdown()

@@ -205,15 +205,6 @@ def test_each_account_is_its_own_partition(sqlite_pipeline):
     assert ledger_view(p.engine, "ozon", "main") == {}
 
 
-def test_health_check_names_what_is_wrong(sqlite_pipeline, monkeypatch):
-    p = sqlite_pipeline
-    assert p.run("health_check").success
-    monkeypatch.setenv("WB_API_KEY_SECOND", "nope")
-    result = p.run("health_check")
-    assert not result.success
-    assert "WB_API_KEY_SECOND" in str(result.get_step_failure_events()[0].step_failure_data.error)
-
-
 def test_dropped_connection_and_timeout_mid_paging_are_retried(sqlite_pipeline, monkeypatch):
     p = sqlite_pipeline
     monkeypatch.setenv("OZON_PAGE_SIZE", "20")

@@ -1,0 +1,65 @@
+"""The hourly health job (seed 000's diagnostic_tool.py --full-check), one clear result per check."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dagster import DagsterInstance
+
+from inventory_pipeline.settings import PROJECT_ROOT
+from inventory_pipeline_tests.conftest import make_pipeline
+from inventory_pipeline_tests.servers import free_port
+
+
+def outcomes(result) -> dict[str, str]:
+    failed = {e.step_key: str(e.step_failure_data.error.message) for e in result.get_step_failure_events()}
+    return {step: failed.get(step, "ok") for step in ("check_health", "check_schedules_running", "check_recent_syncs")}
+
+
+def test_each_check_reports_what_is_wrong(monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(monkeypatch, sandbox, sqlite_url)
+    before = outcomes(p.run("health_check"))
+    assert before["check_health"] == "ok"
+    assert "no successful sync yet" in before["check_recent_syncs"]
+    assert "daemon is not running" in before["check_schedules_running"]
+    assert p.run(account="main").success and p.run(account="second").success
+    assert outcomes(p.run("health_check"))["check_recent_syncs"] == "ok"
+    monkeypatch.setenv("WB_API_KEY_SECOND", "nope")
+    assert "WB_API_KEY_SECOND" in outcomes(p.run("health_check"))["check_health"]
+
+
+def test_a_database_that_is_down_is_named(monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(
+        monkeypatch, sandbox, sqlite_url, INVENTORY_DB_URL=f"mysql+pymysql://root@127.0.0.1:{free_port()}/inventory"
+    )
+    failure = outcomes(p.run("health_check"))["check_health"]
+    assert "database" in failure and "Can't connect" in failure
+
+
+def test_a_running_daemon_passes_the_schedule_check(monkeypatch, sandbox, sqlite_url, tmp_path):
+    p = make_pipeline(monkeypatch, sandbox, sqlite_url)
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "inventory_pipeline_tests" / "instance.yaml", home / "dagster.yaml")
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with DagsterInstance.from_config(str(home)) as instance:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and not {"SCHEDULER", "SENSOR"} <= set(instance.get_daemon_heartbeats()):
+                time.sleep(1)
+            p.instance = instance
+            assert outcomes(p.run("health_check"))["check_schedules_running"] == "ok"
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
