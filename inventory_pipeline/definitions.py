@@ -7,6 +7,7 @@ from dagster import Definitions, StaticPartitionsDefinition
 from inventory_pipeline.assets.events import build_anomalies_asset, build_events_asset
 from inventory_pipeline.assets.inventory import build_inventory_asset
 from inventory_pipeline.assets.marketplaces import build_snapshot_asset
+from inventory_pipeline.assets.report import build_report_asset
 from inventory_pipeline.assets.sales import build_sales_assets
 from inventory_pipeline.assets.supplier import build_supplier_assets
 from inventory_pipeline.assets.wix import build_wix_assets
@@ -27,10 +28,11 @@ def build_definitions(settings: Settings) -> Definitions:
     sales = build_sales_assets(settings, ledger)
     events = build_events_asset(settings, accounts, ledger)
     anomalies = build_anomalies_asset(settings, accounts, ledger)
-    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, supplier, sales, [events, anomalies])
+    report = build_report_asset(settings)
+    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, supplier, sales, [events, anomalies], report)
     resources = build_resources(settings)
     return Definitions(
-        assets=[ozon, wb, ledger, events, anomalies, *wix, *supplier, *sales],
+        assets=[ozon, wb, ledger, events, anomalies, report, *wix, *supplier, *sales],
         jobs=list(jobs.values()),
         schedules=build_schedules(settings, jobs),
         sensors=[build_freshness_sensor(settings), *build_alert_sensors(settings)],

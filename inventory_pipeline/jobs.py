@@ -27,6 +27,7 @@ def build_jobs(
     supplier: list[AssetsDefinition],
     sales: list[AssetsDefinition],
     monitoring: list[AssetsDefinition],
+    report: AssetsDefinition,
 ) -> dict[str, UnresolvedAssetJobDefinition | JobDefinition]:
     health_op = build_health_op(settings)
     dry_run_op = build_dry_run_op(settings)
@@ -116,5 +117,8 @@ def build_jobs(
         ),
         "health": health_check,
         "backup": backup_and_retention,
+        "weekly_report": define_asset_job(
+            "weekly_report_job", selection=[report], description="Seed 001's weekly report, Mondays 09:00."
+        ),
         "dry_run": stock_sync_dry_run,
     }

@@ -73,6 +73,13 @@ def build_schedules(settings: Settings, jobs: dict) -> list[ScheduleDefinition]:
             default_status=status,
         ),
         ScheduleDefinition(
+            name="weekly_report_mondays_0900",
+            job=jobs["weekly_report"],
+            cron_schedule="0 9 * * 1",
+            execution_timezone=settings.timezone,
+            default_status=status,
+        ),
+        ScheduleDefinition(
             name="backup_daily_0130",
             job=jobs["backup"],
             cron_schedule="30 1 * * *",

@@ -121,6 +121,7 @@ class Settings:
     backup_keep_days: int
     history_retention_days: int
     snapshot_retention_days: int
+    report_dir: str
 
     @property
     def accounts(self) -> list[str]:
@@ -173,6 +174,7 @@ def load_settings() -> Settings:
         backup_keep_days=env_int("BACKUP_KEEP_DAYS", 7),
         history_retention_days=env_int("HISTORY_RETENTION_DAYS", 180),
         snapshot_retention_days=env_int("SNAPSHOT_RETENTION_DAYS", 14),
+        report_dir=os.environ.get("REPORT_DIR", "").strip() or str(PROJECT_ROOT / "data" / "reports"),
     )
 
 

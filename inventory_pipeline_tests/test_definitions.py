@@ -60,6 +60,7 @@ def test_jobs_schedules_and_sensors_are_there_and_on(monkeypatch):
         "sales_today_hourly": "20 * * * *",
         "sales_analysis_daily": "30 4 * * *",
         "backup_daily_0130": "30 1 * * *",
+        "weekly_report_mondays_0900": "0 9 * * 1",
         "wix_push_hourly": "15 * * * *",
         "haier_catalogue_daily_0200": "0 2 * * *",
         "haier_prices_hourly": "0 * * * *",

@@ -1,0 +1,180 @@
+"""The weekly report (group ``monitoring``): seed 001's ``sync_monitor.py --weekly-report``."""
+
+import base64
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+from sqlalchemy import Engine, func, select
+
+from inventory_pipeline.db.tables import inventory_data, notifications, stock_anomalies, sync_logs, wix_push_log
+from inventory_pipeline.resources.database import InventoryDatabase
+from inventory_pipeline.resources.notify import NotifierResource
+from inventory_pipeline.settings import Settings
+from inventory_pipeline.sync_log import utcnow
+
+matplotlib.use("Agg")  # files only, no screen
+from matplotlib import pyplot as plt
+
+
+def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(per source table, per day frame for the chart, totals) for the week since ``since``."""
+    s = sync_logs
+    with engine.connect() as conn:
+        logs = pd.DataFrame(
+            conn.execute(
+                select(s.c.source, s.c.status, s.c.records_processed, s.c.duration_seconds, s.c.started_at).where(
+                    s.c.started_at >= since
+                )
+            )
+            .mappings()
+            .all(),
+            columns=["source", "status", "records_processed", "duration_seconds", "started_at"],
+        )
+        stale = dict(
+            conn.execute(
+                select(inventory_data.c.source, func.count(func.distinct(inventory_data.c.sku)))
+                .where(inventory_data.c.last_sync_at < now - timedelta(hours=max_age_hours))
+                .group_by(inventory_data.c.source)
+            ).all()
+        )
+        anomalies = dict(
+            conn.execute(
+                select(stock_anomalies.c.source, func.count())
+                .where(stock_anomalies.c.detected_at >= since)
+                .group_by(stock_anomalies.c.source)
+            ).all()
+        )
+        pushes = dict(
+            conn.execute(
+                select(wix_push_log.c.status, func.count())
+                .where(wix_push_log.c.pushed_at >= since)
+                .group_by(wix_push_log.c.status)
+            ).all()
+        )
+        alerts = conn.execute(
+            select(func.count())
+            .select_from(notifications)
+            .where(notifications.c.created_at >= since, notifications.c.delivered != "suppressed")
+        ).scalar_one()
+    if logs.empty:
+        table = pd.DataFrame(
+            columns=[
+                "source",
+                "syncs",
+                "success_rate",
+                "mean_duration_s",
+                "records_processed",
+                "stale_skus",
+                "anomalies",
+            ]
+        )
+        daily = pd.DataFrame(columns=["day", "source", "records_processed", "success_rate"])
+    else:
+        logs["ok"] = logs["status"].isin(["success", "partial"])
+        table = (
+            logs.groupby("source")
+            .agg(
+                syncs=("status", "size"),
+                success_rate=("ok", "mean"),
+                mean_duration_s=("duration_seconds", "mean"),
+                records_processed=("records_processed", "sum"),
+            )
+            .reset_index()
+        )
+        table["success_rate"] = (table["success_rate"] * 100).round(1)
+        table["mean_duration_s"] = table["mean_duration_s"].round(1)
+        table["stale_skus"] = table["source"].map(stale).fillna(0).astype(int)
+        table["anomalies"] = table["source"].map(anomalies).fillna(0).astype(int)
+        logs["day"] = pd.to_datetime(logs["started_at"]).dt.date
+        daily = (
+            logs.groupby(["day", "source"])
+            .agg(records_processed=("records_processed", "sum"), success_rate=("ok", "mean"))
+            .reset_index()
+        )
+    totals = {
+        "wix_writes_applied": int(pushes.get("applied", 0)),
+        "wix_writes_failed": int(pushes.get("failed", 0)),
+        "alerts_sent": int(alerts),
+    }
+    return table, daily, totals
+
+
+def chart(daily: pd.DataFrame, days: list) -> bytes:
+    """Two panels over the week's seven days: stock rows synced per day and source, and the share of
+    that day's syncs that succeeded."""
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    positions = range(len(days))
+    groups = list(daily.groupby("source"))
+    width = 0.8 / max(1, len(groups))
+    for n, (source, rows) in enumerate(groups):
+        by_day = rows.set_index("day").reindex(days)
+        top.bar([p - 0.4 + width * (n + 0.5) for p in positions], by_day["records_processed"].fillna(0),
+                width=width, label=source)
+        bottom.plot(list(positions), by_day["success_rate"] * 100, marker="o", label=source)
+    top.set_title("Stock rows synced per day")
+    bottom.set_title("Syncs that succeeded, %")
+    bottom.set_ylim(0, 105)
+    bottom.set_xticks(list(positions), [f"{d:%a %d.%m}" for d in days])
+    for axis in (top, bottom):
+        axis.grid(alpha=0.3)
+        if not daily.empty:
+            axis.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def build_report_asset(settings: Settings) -> AssetsDefinition:
+    @asset(
+        name="weekly_report",
+        group_name="monitoring",
+        kinds={"pandas"},
+        description="Per source over the last 7 days: syncs, success rate, mean duration, records processed, "
+        "stale SKUs, anomalies; Wix writes and alerts sent; a chart of the week. Shown here and "
+        "sent by e-mail as HTML.",
+    )
+    def weekly_report(
+        context: AssetExecutionContext, database: InventoryDatabase, notifier: NotifierResource
+    ) -> MaterializeResult:
+        now = utcnow()
+        since = now - timedelta(days=7)
+        table, daily, totals = week_figures(database.engine, since, now, settings.max_sync_age_hours)
+        png = chart(daily, [(now - timedelta(days=n)).date() for n in range(6, -1, -1)])
+        folder = Path(settings.report_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"weekly_report_{now:%Y%m%d}.png"
+        path.write_bytes(png)
+        markdown = table.to_markdown(index=False) if not table.empty else "_no syncs this week_"
+        image = base64.b64encode(png).decode()
+        html = (
+            f"<h2>Inventory pipeline: week {since:%Y-%m-%d} to {now:%Y-%m-%d}</h2>"
+            f"{table.to_html(index=False) if not table.empty else '<p>No syncs this week.</p>'}"
+            f"<p>Wix writes applied: {totals['wix_writes_applied']}, failed: {totals['wix_writes_failed']}; "
+            f"alerts sent: {totals['alerts_sent']}.</p><img alt='week chart' src='data:image/png;base64,{image}'>"
+        )
+        delivery = notifier.send(
+            f"Weekly inventory report {now:%Y-%m-%d}",
+            markdown,
+            {"event": "WeeklyReport", **totals, "sources": table.to_dict("records")},
+            html=html,
+        )
+        return MaterializeResult(
+            metadata={
+                "report": MetadataValue.md(
+                    f"{markdown}\n\nWix writes applied {totals['wix_writes_applied']}, failed "
+                    f"{totals['wix_writes_failed']}; alerts sent {totals['alerts_sent']}.\n\n"
+                    f"![week](data:image/png;base64,{image})"
+                ),
+                "chart": MetadataValue.path(str(path.resolve())),
+                **totals,
+                "sent_to": ", ".join(delivery.delivered) or "nobody (no channel configured)",
+            }
+        )
+
+    return weekly_report
