@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup demo test mariadb migrate ui sandbox lint bench clean
+.PHONY: setup demo test mariadb chromium migrate ui sandbox lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,13 @@ setup: $(VENV)/.installed
 mariadb:
 	bash scripts/ensure_mariadb.sh
 
+chromium:
+	bash scripts/ensure_chromium.sh
+
 demo: setup
 	$(PY) scripts/demo.py
 
-test: setup mariadb
+test: setup mariadb chromium
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 migrate: setup
@@ -37,6 +40,8 @@ lint: setup
 
 bench: setup mariadb
 	$(PY) -m benchmarks.sandbox_pages
+	$(PY) -m benchmarks.stock_sync --skus 10000 100000
+	$(PY) -m benchmarks.wix_push
 
 clean:
 	rm -rf $(VENV) data .dagster_home test-artifacts

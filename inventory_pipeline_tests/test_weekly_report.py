@@ -9,9 +9,19 @@ from inventory_pipeline_tests.test_sales_and_events import mailbox  # noqa: F401
 
 
 def test_the_week_in_numbers_a_chart_and_a_mail(monkeypatch, sandbox, sqlite_url, tmp_path, mailbox):  # noqa: F811
-    p = make_pipeline(monkeypatch, sandbox, sqlite_url, REPORT_DIR=str(tmp_path), SMTP_HOST="127.0.0.1",
-                      SMTP_PORT=str(mailbox.port), SMTP_STARTTLS="0", ALERT_EMAIL="ops@example.com",
-                      WIX_SITE_ID="site-v1", WIX_MAX_ZERO_SHARE="0.9", WIX_MAX_TOTAL_CHANGE="5")
+    p = make_pipeline(
+        monkeypatch,
+        sandbox,
+        sqlite_url,
+        REPORT_DIR=str(tmp_path),
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(mailbox.port),
+        SMTP_STARTTLS="0",
+        ALERT_EMAIL="ops@example.com",
+        WIX_SITE_ID="site-v1",
+        WIX_MAX_ZERO_SHARE="0.9",
+        WIX_MAX_TOTAL_CHANGE="5",
+    )
     assert p.run().success
     assert p.run().success
     p.faults("500@/wb/content")

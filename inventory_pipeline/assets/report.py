@@ -112,8 +112,12 @@ def chart(daily: pd.DataFrame, days: list) -> bytes:
     width = 0.8 / max(1, len(groups))
     for n, (source, rows) in enumerate(groups):
         by_day = rows.set_index("day").reindex(days)
-        top.bar([p - 0.4 + width * (n + 0.5) for p in positions], by_day["records_processed"].fillna(0),
-                width=width, label=source)
+        top.bar(
+            [p - 0.4 + width * (n + 0.5) for p in positions],
+            by_day["records_processed"].fillna(0),
+            width=width,
+            label=source,
+        )
         bottom.plot(list(positions), by_day["success_rate"] * 100, marker="o", label=source)
     top.set_title("Stock rows synced per day")
     bottom.set_title("Syncs that succeeded, %")
