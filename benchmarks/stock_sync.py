@@ -74,9 +74,8 @@ def report(f: dict) -> str:
     made, minimum = sum(f["api_calls"].values()), sum(f["api_calls_minimum"].values())
     lines = [
         f"{f['skus']} SKUs per marketplace: {f['ledger_rows']} ledger rows",
-        f"  end to end {f['job_seconds']:.1f} s ({f['ledger_rows'] / f['job_seconds']:.0f} rows/s); "
-        f"steps: ozon {f['steps']['ozon_stock_snapshot']:.1f} s, wb {f['steps']['wb_stock_snapshot']:.1f} s, "
-        f"ledger {f['steps']['inventory_data']:.1f} s",
+        f"  end to end {f['job_seconds']:.1f} s ({f['ledger_rows'] / f['job_seconds']:.0f} rows/s); steps: "
+        + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in f["steps"].items()),
         f"  API calls {made} / minimum {minimum} = {made / minimum:.2f}",
         f"  peak memory {f['peak_mb']:.0f} MB",
         f"  write stage {f['write_seconds']:.2f} s vs LOAD DATA floor {f['floor_seconds']:.2f} s: "

@@ -16,14 +16,15 @@ from sqlalchemy import text
 def run_child(url: str, db_url: str, floor_url: str) -> dict:
     from scripts.demo import sandbox_env
 
-    os.environ.update(sandbox_env(url))
+    # The stock sync alone: no Wix push, no supplier settings.
+    os.environ.update({k: v for k, v in sandbox_env(url).items() if not k.startswith(("WIX_SITE", "HAIER_"))})
     os.environ.update({"SELLER_ACCOUNTS": "main", "INVENTORY_DB_URL": db_url, "MIN_PRODUCTS_THRESHOLD": "1"})
     from dagster import DagsterInstance
 
     from inventory_pipeline import ledger, snapshots
     from inventory_pipeline.db.engine import make_engine, migrate
-    from inventory_pipeline.db.tables import inventory_data
     from inventory_pipeline.definitions import build_definitions
+    from inventory_pipeline.ledger import ROW_COLUMNS
     from inventory_pipeline.normalize import rows_from_pages
     from inventory_pipeline.settings import load_settings
 
@@ -62,14 +63,14 @@ def run_child(url: str, db_url: str, floor_url: str) -> dict:
         ledger.apply(floor_engine, source, "main", fetched[source], chunks, "bench-again")
     reapply_seconds = time.perf_counter() - started
 
-    columns = [c.name for c in inventory_data.columns if c.name != "id"]
+    columns = [*ROW_COLUMNS, "last_sync_at", "updated_at", "first_seen_at"]
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False, newline="") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         stamp = fetched["ozon"].strftime("%Y-%m-%d %H:%M:%S")
         for _, chunks in rows:
             for chunk in chunks:
                 for r in chunk:
-                    writer.writerow([*(r[c] for c in columns[:-2]), stamp, stamp])
+                    writer.writerow([*(r[c] for c in ROW_COLUMNS), stamp, stamp, stamp])
         path = handle.name
     with floor_engine.begin() as conn:
         conn.execute(text("CREATE TABLE inventory_floor LIKE inventory_data"))

@@ -208,3 +208,22 @@ def test_telegram_gets_the_message_and_the_token_stays_out_of_errors(webhook):
     )
     failed = dead.send("x", "y", {})
     assert failed.delivered == [] and "secret-token" not in " ".join(failed.errors)
+
+
+def test_selling_skus_running_low_raise_low_on_stock(sqlite_pipeline):
+    p = sqlite_pipeline
+    assert p.run("stock_sync_ozon").success
+    backfill(p, [moscow_day(n) for n in (5, 4, 3, 2, 1)])
+    synced = p.run("stock_sync_ozon")
+    assert synced.success
+    with p.engine.connect() as conn:
+        low = conn.execute(select(notifications).where(notifications.c.event_type == "LowOnStock")).all()
+        sold = set(conn.execute(select(sales.c.sku).where(sales.c.kind == "order")).scalars())
+    assert low and synced.asset_materializations_for_node("stock_events")[0].metadata["LowOnStock"].value == len(low)
+    for event in low:
+        figures = json.loads(event.payload)
+        assert event.sku in sold and figures["daily_sales"] > 0
+        assert figures["days_of_cover"] < 12.2 and "days of cover" in event.message
+        assert figures["days_of_cover"] == round(figures["available_units"] / figures["daily_sales"], 1) or (
+            abs(figures["days_of_cover"] - figures["available_units"] / figures["daily_sales"]) < 0.1
+        )

@@ -15,7 +15,7 @@ from dagster import (
     StaticPartitionsDefinition,
     asset,
 )
-from sqlalchemy import Engine, case, false, func, insert, select, update
+from sqlalchemy import Engine, case, false, func, insert, or_, select, update
 
 from inventory_pipeline.anomalies import KEY, AnomalyRules, detect
 from inventory_pipeline.db.tables import event_cursors, inventory_data, inventory_history, product_status, sales
@@ -82,11 +82,6 @@ def _low_stock_events(engine: Engine, account: str, settings: Settings) -> list[
     group = case((d.c.stock_type.in_(("fbo", "fbw")), "fbo"), else_="fbs")
     sold_group = case((s.c.scheme.in_(("fbo", "fbw")), "fbo"), else_="fbs")
     with engine.connect() as conn:
-        available = conn.execute(
-            select(d.c.source, d.c.sku, group, func.sum(d.c.available_stock))
-            .where(d.c.account == account, d.c.stock_type.in_(tuple(STOCK_GROUP)))
-            .group_by(d.c.source, d.c.sku, group)
-        ).all()
         sold = {
             (r[0], r[1], r[2]): int(r[3] or 0)
             for r in conn.execute(
@@ -100,6 +95,19 @@ def _low_stock_events(engine: Engine, account: str, settings: Settings) -> list[
                 select(product_status.c.sku, product_status.c.status).where(product_status.c.account == account)
             ).all()
         )
+        # Without sales there is no cover figure and no alert: only SKUs that sold are looked up.
+        skus = sorted({sku for _, sku, _ in sold})
+        available = []
+        for start in range(0, len(skus), 1000):
+            available += conn.execute(
+                select(d.c.source, d.c.sku, group, func.sum(d.c.available_stock))
+                .where(
+                    d.c.account == account,
+                    d.c.stock_type.in_(tuple(STOCK_GROUP)),
+                    d.c.sku.in_(skus[start : start + 1000]),
+                )
+                .group_by(d.c.source, d.c.sku, group)
+            ).all()
     rules = CoverRules((("ordinary", settings.low_stock_days_ordinary), ("new", settings.low_stock_days_new)))
     events = []
     for source, sku, stock_group, units in available:
@@ -185,6 +193,14 @@ def build_anomalies_asset(
     def stock_anomalies(context: AssetExecutionContext, database: InventoryDatabase) -> MaterializeResult:
         engine, account, now = database.engine, context.partition_key, utcnow()
         d, h = inventory_data, inventory_history
+        # Only rows some rule could flag leave the database: a million-row slice stays there.
+        suspect = or_(
+            d.c.current_stock < 0,
+            d.c.reserved_stock < 0,
+            d.c.current_stock > rules.max_stock,
+            d.c.reserved_stock > d.c.current_stock,
+            d.c.last_sync_at < now - timedelta(hours=rules.max_age_hours),
+        )
         with engine.connect() as conn:
             current = pd.DataFrame(
                 conn.execute(
@@ -197,7 +213,7 @@ def build_anomalies_asset(
                         d.c.current_stock,
                         d.c.reserved_stock,
                         d.c.last_sync_at,
-                    ).where(d.c.account == account)
+                    ).where(d.c.account == account, suspect)
                 )
                 .mappings()
                 .all(),
