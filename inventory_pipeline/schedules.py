@@ -22,6 +22,20 @@ STOCK_CRONS = {
 }
 
 
+def simple_schedules(settings: Settings) -> tuple[tuple[str, str, str, bool], ...]:
+    """(name, job key, cron, on when) of every schedule that launches one unpartitioned run."""
+    return (
+        ("sales_analysis_daily", "sales_analysis", "30 4 * * *", True),
+        ("weekly_report_mondays_0900", "weekly_report", "0 9 * * 1", True),
+        ("backup_daily_0130", "backup", "30 1 * * *", True),
+        ("health_check_hourly", "health", "0 * * * *", True),
+        ("wix_push_hourly", "wix_push", "15 * * * *", settings.wix_site_configured),
+        ("haier_catalogue_daily_0200", "haier_catalogue", "0 2 * * *", settings.haier_configured),
+        ("haier_prices_hourly", "haier_prices", "0 * * * *", settings.haier_configured),
+        ("haier_stock_every_30_min", "haier_stock", "*/30 * * * *", settings.haier_configured),
+    )
+
+
 def build_schedules(settings: Settings, jobs: dict) -> list[ScheduleDefinition]:
     status = DefaultScheduleStatus.RUNNING if settings.schedules_running else DefaultScheduleStatus.STOPPED
 
@@ -65,34 +79,6 @@ def build_schedules(settings: Settings, jobs: dict) -> list[ScheduleDefinition]:
         *(per_account(key) for key in STOCK_CRONS),
         sales_day("sales_yesterday_daily", "0 3 * * *", 1),
         sales_day("sales_today_hourly", "20 * * * *", 0),
-        ScheduleDefinition(
-            name="sales_analysis_daily",
-            job=jobs["sales_analysis"],
-            cron_schedule="30 4 * * *",
-            execution_timezone=settings.timezone,
-            default_status=status,
-        ),
-        ScheduleDefinition(
-            name="weekly_report_mondays_0900",
-            job=jobs["weekly_report"],
-            cron_schedule="0 9 * * 1",
-            execution_timezone=settings.timezone,
-            default_status=status,
-        ),
-        ScheduleDefinition(
-            name="backup_daily_0130",
-            job=jobs["backup"],
-            cron_schedule="30 1 * * *",
-            execution_timezone=settings.timezone,
-            default_status=status,
-        ),
-        ScheduleDefinition(
-            name="health_check_hourly",
-            job=jobs["health"],
-            cron_schedule="0 * * * *",
-            execution_timezone=settings.timezone,
-            default_status=status,
-        ),
         *(
             ScheduleDefinition(
                 name=name,
@@ -101,11 +87,6 @@ def build_schedules(settings: Settings, jobs: dict) -> list[ScheduleDefinition]:
                 execution_timezone=settings.timezone,
                 default_status=status if configured else DefaultScheduleStatus.STOPPED,
             )
-            for name, key, cron, configured in (
-                ("wix_push_hourly", "wix_push", "15 * * * *", settings.wix_site_configured),
-                ("haier_catalogue_daily_0200", "haier_catalogue", "0 2 * * *", settings.haier_configured),
-                ("haier_prices_hourly", "haier_prices", "0 * * * *", settings.haier_configured),
-                ("haier_stock_every_30_min", "haier_stock", "*/30 * * * *", settings.haier_configured),
-            )
+            for name, key, cron, configured in simple_schedules(settings)
         ),
     ]

@@ -106,3 +106,17 @@ class MariaDBServer:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def wait_for_http(url: str, timeout: float = 180.0) -> None:
+    """Until ``url`` answers 2xx (a webserver starting up), or fail after ``timeout`` seconds."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {timeout:g} s")

@@ -15,7 +15,7 @@ import requests
 
 from inventory_pipeline.settings import PROJECT_ROOT
 from inventory_pipeline_tests.ledger_views import ledger_view, truth_view
-from inventory_pipeline_tests.servers import free_port
+from inventory_pipeline_tests.servers import free_port, wait_for_http
 from scripts.demo import sandbox_env
 
 CHROMIUM = "/usr/bin/chromium"
@@ -59,13 +59,7 @@ def dagster_ui(sandbox, sqlite_url, tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/server_info", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(1)
+        wait_for_http(f"{url}/server_info")
         yield url
     finally:
         os.killpg(dev.pid, signal.SIGTERM)

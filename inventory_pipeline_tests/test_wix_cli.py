@@ -7,14 +7,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import requests
 
 from inventory_pipeline.settings import PROJECT_ROOT
 from inventory_pipeline_tests.conftest import make_pipeline
-from inventory_pipeline_tests.servers import free_port
+from inventory_pipeline_tests.servers import free_port, wait_for_http
 
 CLI = str(Path(sys.executable).with_name("inventory-wix-sync"))
 
@@ -49,13 +46,7 @@ def test_submit_wait_and_read_the_statistics(monkeypatch, sandbox, sqlite_url, t
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/server_info", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.5)
+        wait_for_http(f"{url}/server_info")
         submitted = subprocess.run(
             [CLI, "--url", url, "--timeout", "180"], capture_output=True, text=True, timeout=240, env=env
         )
