@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -120,3 +123,28 @@ def wait_for_http(url: str, timeout: float = 180.0) -> None:
         except requests.ConnectionError:
             time.sleep(0.5)
     raise RuntimeError(f"{url} did not answer within {timeout:g} s")
+
+
+@contextlib.contextmanager
+def dagster_process(command: str, *args: str, env: dict[str, str], cwd: Path):
+    """A Dagster server (``dagster-webserver``, ``dagster dev``) on a free port, answering; yields its URL."""
+    port = free_port()
+    executable = str(Path(sys.executable).with_name(command))
+    process = subprocess.Popen(
+        [executable, *args, "-w", str(cwd / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/server_info")
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +12,7 @@ import requests
 
 from inventory_pipeline.settings import PROJECT_ROOT
 from inventory_pipeline_tests.ledger_views import ledger_view, truth_view
-from inventory_pipeline_tests.servers import free_port, wait_for_http
+from inventory_pipeline_tests.servers import dagster_process
 from scripts.demo import sandbox_env
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,34 +36,8 @@ def dagster_ui(sandbox, sqlite_url, tmp_path):
     }
     for name in [k for k in env if k.startswith(("WIX_SITE", "HAIER_"))]:
         env.pop(name)
-    port = free_port()
-    dev = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("dagster")),
-            "dev",
-            "-w",
-            "workspace.yaml",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/server_info")
+    with dagster_process("dagster", "dev", env=env, cwd=PROJECT_ROOT) as url:
         yield url
-    finally:
-        os.killpg(dev.pid, signal.SIGTERM)
-        try:
-            dev.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(dev.pid, signal.SIGKILL)
 
 
 def runs(url: str) -> list[dict]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from inventory_pipeline.settings import PROJECT_ROOT
 from inventory_pipeline_tests.conftest import make_pipeline
-from inventory_pipeline_tests.servers import free_port, wait_for_http
+from inventory_pipeline_tests.servers import dagster_process
 
 CLI = str(Path(sys.executable).with_name("inventory-wix-sync"))
 
@@ -27,26 +27,8 @@ def test_submit_wait_and_read_the_statistics(monkeypatch, sandbox, sqlite_url, t
         "run_coordinator:\n  module: dagster._core.run_coordinator\n"
         "  class: DefaultRunCoordinator\ntelemetry:\n  enabled: false\n"
     )
-    port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("dagster-webserver")),
-            "-w",
-            str(PROJECT_ROOT / "workspace.yaml"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/server_info")
+    with dagster_process("dagster-webserver", env=env, cwd=PROJECT_ROOT) as url:
         submitted = subprocess.run(
             [CLI, "--url", url, "--timeout", "180"], capture_output=True, text=True, timeout=240, env=env
         )
@@ -68,6 +50,3 @@ def test_submit_wait_and_read_the_statistics(monkeypatch, sandbox, sqlite_url, t
             env=env,
         )
         assert missing.returncode != 0
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import requests
 import uvicorn
@@ -58,3 +62,35 @@ class SandboxServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def sandbox_process(
+    skus: int = 200, seed: int = 1, profile: str = "fast", faults: str = "", timeout: float = 60.0
+) -> Iterator[str]:
+    """``python -m marketplace_sandbox`` in its own process on a free port; yields its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "marketplace_sandbox",
+        "--port",
+        str(port),
+        "--skus",
+        str(skus),
+        "--seed",
+        str(seed),
+        "--profile",
+        profile,
+        *(["--faults", faults] if faults else []),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, timeout=timeout)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -9,10 +9,9 @@ import sys
 import pytest
 import requests
 
-from inventory_pipeline_tests.servers import free_port
 from marketplace_sandbox import SandboxServer
 from marketplace_sandbox.faults import FaultInjector, parse_spec
-from marketplace_sandbox.server import wait_until_up
+from marketplace_sandbox.server import sandbox_process
 
 AUTH = {"Client-Id": "1001", "Api-Key": "sandbox-ozon-key-main"}
 STOCKS = "/ozon/v4/product/info/stocks"
@@ -125,35 +124,10 @@ def test_calls_are_counted(sb):
 
 
 def test_command_line_serves_every_api():
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "marketplace_sandbox",
-            "--port",
-            str(port),
-            "--skus",
-            "30",
-            "--seed",
-            "2",
-            "--faults",
-            "429=0.0",
-            "--profile",
-            "fast",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_up(url)
+    with sandbox_process(skus=30, seed=2, faults="429=0.0", profile="fast") as url:
         health = requests.get(f"{url}/_sandbox/health", timeout=5).json()
         assert health == {**health, "skus": 30, "seed": 2, "profile": "fast"}
         assert requests.post(f"{url}{STOCKS}", json=BODY, headers=AUTH, timeout=5).ok
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     bad = subprocess.run(
         [sys.executable, "-m", "marketplace_sandbox", "--faults", "teapot"], capture_output=True, text=True, timeout=60
     )
