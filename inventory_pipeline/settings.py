@@ -23,24 +23,34 @@ class SettingsError(ValueError):
     """A setting has a value the pipeline cannot use; the message names the variable."""
 
 
-def env_int(name: str, default: int) -> int:
+def _at_least(name: str, value: float, minimum: float | None) -> None:
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+
+
+def env_int(name: str, default: int, minimum: int | None = 0) -> int:
+    """A whole-number setting; counts, days and quantities are never negative."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    _at_least(name, value, minimum)
+    return value
 
 
-def env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float, minimum: float | None = 0) -> float:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    _at_least(name, value, minimum)
+    return value
 
 
 def _names(name: str, default: list[str]) -> list[str]:
@@ -65,6 +75,8 @@ def _pairs(name: str, kind: type) -> dict:
             out[key.strip()] = kind(value.strip())
         except ValueError:
             raise SettingsError(f"{name}: expected KEY=VALUE pairs separated by commas, got {part!r}") from None
+        if kind is int:
+            _at_least(f"{name} ({key.strip()})", out[key.strip()], 0)
     return out
 
 

@@ -83,3 +83,27 @@ def test_settings_defaults_and_errors(monkeypatch):
     monkeypatch.setenv("SELLER_ACCOUNTS", "Main Shop")
     with pytest.raises(SettingsError, match="SELLER_ACCOUNTS"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WIX_SAFETY_BUFFER", "-2"),
+        ("WIX_MAX_QUANTITY", "-1"),
+        ("WIX_SKU_BUFFERS", "A-1=-3"),
+        ("MIN_PRODUCTS_THRESHOLD", "-5"),
+        ("FBO_THRESHOLD", "-1"),
+        ("WIX_MAX_ZERO_SHARE", "-0.1"),
+    ],
+)
+def test_negative_quantities_are_refused_naming_the_variable(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_zero_buffer_and_cap_are_allowed(monkeypatch):
+    monkeypatch.setenv("WIX_SAFETY_BUFFER", "0")
+    monkeypatch.setenv("WIX_MAX_QUANTITY", "0")
+    settings = load_settings()
+    assert settings.wix_buffer == 0 and settings.wix_cap == 0
