@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select, update
 
 from inventory_pipeline.db.tables import sync_logs
+from inventory_pipeline.redact import redact_urls
 
 STATUSES = {"pending", "processing", "success", "partial", "failed"}
 
@@ -52,7 +53,7 @@ def finish(
                 records_failed=failed,
                 finished_at=now,
                 duration_seconds=(now - started).total_seconds(),
-                error_message=(error or None) and error[:4000],
+                error_message=(error or None) and redact_urls(error)[:4000],
             )
         )
 

@@ -177,8 +177,9 @@ def test_fbo_drop_is_one_event_mailed_and_posted_once(monkeypatch, sandbox, sqli
     assert len(mailbox.messages) == mails + 1  # only the StockFBOReceived
 
 
-def test_a_dead_channel_never_fails_the_sync(monkeypatch, sandbox, sqlite_url):
-    p = make_pipeline(monkeypatch, sandbox, sqlite_url, NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{free_port()}/gone")
+def test_a_dead_channel_never_fails_the_sync_nor_leaks_its_token(monkeypatch, sandbox, sqlite_url):
+    hook = f"http://127.0.0.1:{free_port()}/services/T0K3N-webhook-secret?sig=s1gnature"
+    p = make_pipeline(monkeypatch, sandbox, sqlite_url, NOTIFY_WEBHOOK_URL=hook)
     assert p.run("stock_sync_ozon").success
     for item in sandbox.sandbox.world.ozon["main"]:
         for entry in item.fbo:
@@ -189,6 +190,8 @@ def test_a_dead_channel_never_fails_the_sync(monkeypatch, sandbox, sqlite_url):
     with p.engine.connect() as conn:
         failed = conn.execute(select(notifications).where(notifications.c.event_type == "StockFBOOver")).all()
     assert failed and all("webhook" in n.delivery_errors and n.delivered == "log" for n in failed)
+    leaked = [n.delivery_errors for n in failed if "T0K3N" in n.delivery_errors or "s1gnature" in n.delivery_errors]
+    assert not leaked, leaked[:1]
 
 
 def test_telegram_gets_the_message_and_the_token_stays_out_of_errors(webhook):

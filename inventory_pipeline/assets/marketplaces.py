@@ -18,6 +18,7 @@ from dagster import (
 
 from inventory_pipeline import checks, snapshots, sync_log
 from inventory_pipeline.normalize import Normalized, ozon_rows, wb_card_index, wb_seller_rows, wb_warehouse_rows
+from inventory_pipeline.redact import redact_urls
 from inventory_pipeline.resources.ozon import OzonSellerResource
 from inventory_pipeline.resources.wildberries import WildberriesResource
 from inventory_pipeline.settings import Settings
@@ -128,7 +129,7 @@ def capture(
     try:
         tally = FETCHERS[source](api, writer, account)
     except Exception as exc:
-        writer.finish("failed", 0, 0, api.calls, str(exc)[:2000])
+        writer.finish("failed", 0, 0, api.calls, redact_urls(str(exc))[:2000])
         sync_log.finish(engine, log_id, "failed", error=str(exc))
         raise
     calls = api.calls

@@ -13,6 +13,8 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 from tenacity import retry, stop_after_attempt, wait_exponential
 
+from inventory_pipeline.redact import redact_urls
+
 
 @dataclass
 class Delivery:
@@ -67,7 +69,7 @@ class NotifierResource(ConfigurableResource):
                 outcome.delivered.append(channel)
             except Exception as exc:  # reported, never raised: see the module docstring
                 self._down.add(channel)
-                outcome.errors.append(f"{channel}: {type(exc).__name__}: {str(exc)[:200]}")
+                outcome.errors.append(redact_urls(f"{channel}: {type(exc).__name__}: {exc}")[:300])
         return outcome
 
     def _email(self, subject: str, text: str, html: str | None) -> None:
@@ -97,6 +99,10 @@ class NotifierResource(ConfigurableResource):
             raise RuntimeError(f"Telegram answered HTTP {answer.status_code}")
 
     def _webhook(self, payload: dict) -> None:
-        answer = requests.post(self.webhook_url, json=payload, timeout=self.timeout_seconds)
+        # Webhook URLs carry their secret in the path or query: never quote them.
+        try:
+            answer = requests.post(self.webhook_url, json=payload, timeout=self.timeout_seconds)
+        except requests.RequestException as exc:
+            raise RuntimeError(f"webhook unreachable ({type(exc).__name__})") from None
         if not answer.ok:
             raise RuntimeError(f"webhook answered HTTP {answer.status_code}")

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from requests.structures import CaseInsensitiveDict
 
+from inventory_pipeline.redact import redact_urls
 from inventory_pipeline.resources.http import MAX_WAIT_SECONDS, RetryPolicy, _Transient, retry_hint
 from inventory_pipeline.resources.ozon import _is_auth_failure
 from inventory_pipeline.settings import SettingsError, credential_var, load_settings
@@ -107,3 +108,26 @@ def test_zero_buffer_and_cap_are_allowed(monkeypatch):
     monkeypatch.setenv("WIX_MAX_QUANTITY", "0")
     settings = load_settings()
     assert settings.wix_buffer == 0 and settings.wix_cap == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "webhook: ConnectionError: HTTPConnectionPool(host='h', port=1): Max retries exceeded with url: "
+            "http://127.0.0.1:9/hook/T0K3N-secret?key=abc (Caused by ...)",
+            "webhook: ConnectionError: HTTPConnectionPool(host='h', port=1): Max retries exceeded with url: "
+            "http://127.0.0.1:9/… (Caused by ...)",
+        ),
+        ("see https://user:pa55@hooks.example/services/XYZ", "see https://hooks.example/…"),
+        ("no url here", "no url here"),
+    ],
+)
+def test_urls_lose_their_secrets(text, expected):
+    assert redact_urls(text) == expected
+    assert "T0K3N" not in redact_urls(text) and "pa55" not in redact_urls(text)
+
+
+def test_paths_quoted_by_urllib3_lose_their_secrets():
+    text = "Max retries exceeded with url: /services/T0K3N?sig=x (Caused by NewConnectionError)"
+    assert redact_urls(text) == "Max retries exceeded with url: /… (Caused by NewConnectionError)"
