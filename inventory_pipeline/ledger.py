@@ -64,6 +64,10 @@ HISTORY_COLUMNS = [
 ]
 
 
+class StageError(RuntimeError):
+    """The database would not have stored the snapshot's rows exactly; nothing was written."""
+
+
 @dataclass
 class ApplyResult:
     staged: int = 0
@@ -103,7 +107,10 @@ def _stage(conn: Connection, stage: Table, chunks: Iterable[list[dict]]) -> int:
         handle = tempfile.NamedTemporaryFile("w", suffix=".tsv", encoding="utf-8", newline="", delete=False)  # noqa: SIM115
         try:
             with handle:
-                writer = csv.writer(handle, delimiter="\t", quotechar='"', lineterminator="\n")
+                # Every text is quoted: unquoted, a SKU named NULL would load as SQL NULL.
+                writer = csv.writer(
+                    handle, delimiter="\t", quotechar='"', lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
+                )
                 for chunk in chunks:
                     writer.writerows([r[c] for c in ROW_COLUMNS] for r in chunk)
                     staged += len(chunk)
@@ -115,6 +122,10 @@ def _stage(conn: Connection, stage: Table, chunks: Iterable[list[dict]]) -> int:
                 ),
                 {"path": handle.name},
             )
+            # LOAD DATA LOCAL turns every conversion error into a warning: any warning is a failure.
+            warnings = conn.exec_driver_sql("SHOW WARNINGS LIMIT 5").all()
+            if warnings:
+                raise StageError(f"staging changed {len(warnings)}+ values: " + "; ".join(str(w[2]) for w in warnings))
         finally:
             os.unlink(handle.name)
         return staged

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 OZON_TYPES = {"fbo", "fbs", "rfbs", "fbp"}
+# What the ledger's columns hold exactly (db/tables.py): a value beyond them is refused, never cut.
+TEXT_LIMITS = {"sku": 128, "warehouse_id": 32, "product_id": 32, "marketplace_sku": 32}
+STOCK_LIMIT = 2**31 - 1  # INT on MySQL
 
 
 @dataclass
@@ -45,6 +48,26 @@ def _count(value: object) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     return None
+
+
+def unstorable(row: dict) -> str | None:
+    """Why the ledger cannot hold ``row`` exactly, or None. Checked before staging because MySQL's
+    ``LOAD DATA`` would silently cut a long SKU (merging two products) or clamp a huge count."""
+    for name, limit in TEXT_LIMITS.items():
+        if len(row[name]) > limit:
+            return f"{name} is {len(row[name])} characters, the ledger holds {limit}"
+    for name in ("current_stock", "reserved_stock", "available_stock"):
+        if not -STOCK_LIMIT <= row[name] <= STOCK_LIMIT:
+            return f"{name} {row[name]} is beyond the ledger's range (±{STOCK_LIMIT})"
+    return None
+
+
+def _keep(out: Normalized, row: dict, label: str) -> None:
+    problem = unstorable(row)
+    if problem:
+        out.skipped.append(f"{label}: {problem}")
+    else:
+        out.rows.append(row)
 
 
 def row(
@@ -96,7 +119,8 @@ def ozon_rows(items: Iterable[object], account: str) -> Normalized:
                 continue
             warehouses = stock.get("warehouse_ids") or []
             warehouse = str(warehouses[0]) if isinstance(warehouses, list) and len(warehouses) == 1 else ""
-            out.rows.append(
+            _keep(
+                out,
                 row(
                     "ozon",
                     account,
@@ -108,7 +132,8 @@ def ozon_rows(items: Iterable[object], account: str) -> Normalized:
                     warehouse_name="" if warehouse else f"Ozon {kind.upper()} (all warehouses)",
                     present=present,
                     reserved=reserved,
-                )
+                ),
+                f"ozon {offer_id[:40]}",
             )
     return out
 
@@ -150,7 +175,8 @@ def wb_warehouse_rows(items: Iterable[object], index: dict[int, WbSize], account
                 + ("no card for this size" if size is None else "unreadable figures")
             )
             continue
-        out.rows.append(
+        _keep(
+            out,
             row(
                 "wb",
                 account,
@@ -163,7 +189,8 @@ def wb_warehouse_rows(items: Iterable[object], index: dict[int, WbSize], account
                 present=quantity + to_client,
                 reserved=to_client,
                 available=quantity,
-            )
+            ),
+            f"wb report row chrtId={chrt}",
         )
     return out
 
@@ -179,7 +206,8 @@ def wb_seller_rows(
         if size is None or amount is None:
             out.skipped.append(f"wb seller stock {stock!r:.60}: unknown size or unreadable amount")
             continue
-        out.rows.append(
+        _keep(
+            out,
             row(
                 "wb",
                 account,
@@ -191,7 +219,8 @@ def wb_seller_rows(
                 warehouse_name=warehouse_name,
                 present=amount,
                 reserved=0,
-            )
+            ),
+            f"wb seller stock chrtId={chrt}",
         )
     return out
 

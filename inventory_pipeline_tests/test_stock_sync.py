@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from inventory_pipeline.db.tables import inventory_data, stock_snapshots, sync_logs
 from inventory_pipeline.definitions import build_definitions
@@ -238,3 +238,31 @@ def test_unreadable_rows_are_skipped_counted_and_the_sync_is_partial(sqlite_pipe
         skus = set(conn.execute(select(inventory_data.c.sku)).scalars())
     assert log.status == "partial" and log.records_failed >= 1
     assert "HR-000003" not in skus and "HR-000005" in skus
+
+
+def test_hostile_values_are_refused_with_a_reason_never_stored_changed(pipeline):
+    """A SKU longer than the column, a SKU named NULL, a count beyond INT: on MariaDB LOAD DATA would
+    cut, blank or clamp them silently. Each is stored exactly or refused with a counted reason."""
+    p = pipeline
+    items = p.sandbox.sandbox.world.ozon["main"]
+    long_sku = "L" * 130
+    items[0].offer_id, items[1].offer_id = long_sku, long_sku + "B"  # cut to 128 they would be one key
+    items[2].offer_id = "NULL"
+    items[3].offer_id = 'quote"and\ttab'
+    items[4].fbs = [10**12, 0]
+    result = p.run("stock_sync_ozon")
+    assert result.success
+    with p.engine.connect() as conn:
+        skus = set(conn.execute(select(inventory_data.c.sku)).scalars())
+        log = conn.execute(select(sync_logs).where(sync_logs.c.source == "ozon")).one()
+        biggest = conn.execute(select(func.max(inventory_data.c.current_stock))).scalar_one()
+        fbs_of_4 = conn.execute(
+            select(inventory_data.c.current_stock).where(
+                inventory_data.c.sku == items[4].offer_id, inventory_data.c.stock_type == "fbs"
+            )
+        ).all()
+    assert "NULL" in skus and "" not in skus and 'quote"and\ttab' in skus
+    assert not any(s.startswith("LLLL") for s in skus)
+    assert biggest < 2**31 - 1 and fbs_of_4 == []
+    skipped = result.asset_materializations_for_node("ozon_stock_snapshot")[0].metadata["skipped_rows"].value
+    assert log.status == "partial" and log.records_failed == skipped >= 3  # both long SKUs' rows and the huge one

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, insert, select, update
 from inventory_pipeline import checks, ledger, sync_log
 from inventory_pipeline.db.tables import product_images, product_prices, products
 from inventory_pipeline.normalize import row as ledger_row
+from inventory_pipeline.normalize import unstorable
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.haier import HaierResource
 from inventory_pipeline.settings import Settings
@@ -218,20 +219,23 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
                 except BadItem as exc:
                     tally.failed.append(f"{answer.product_code}@{answer.county_code}: {exc}")
                     continue
-                rows.append(
-                    ledger_row(
-                        "haier",
-                        settings.haier_account,
-                        answer.product_code,
-                        answer.county_code,
-                        "supplier",
-                        product_id=answer.product_code,
-                        marketplace_sku=str((answer.data or {}).get("secCode", ""))[:32],
-                        warehouse_name=f"Haier county {answer.county_code}",
-                        present=units,
-                        reserved=0,
-                    )
+                stock_row = ledger_row(
+                    "haier",
+                    settings.haier_account,
+                    answer.product_code,
+                    answer.county_code,
+                    "supplier",
+                    product_id=answer.product_code,
+                    marketplace_sku=str((answer.data or {}).get("secCode", ""))[:32],
+                    warehouse_name=f"Haier county {answer.county_code}",
+                    present=units,
+                    reserved=0,
                 )
+                problem = unstorable(stock_row)
+                if problem:
+                    tally.failed.append(f"{answer.product_code}@{answer.county_code}: {problem}")
+                    continue
+                rows.append(stock_row)
             # An incomplete read must not look like a sell-out: rows it missed keep their figures.
             result = ledger.apply(
                 engine,

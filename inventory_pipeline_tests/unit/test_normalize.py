@@ -9,7 +9,9 @@ import pytest
 
 from inventory_pipeline.normalize import (
     ozon_rows,
+    row,
     rows_from_pages,
+    unstorable,
     wb_card_index,
     wb_seller_rows,
     wb_warehouse_rows,
@@ -106,3 +108,23 @@ def test_rows_from_pages_ozon_several_pages():
     page = load("ozon_v4_stocks_page.json")
     chunks = list(rows_from_pages("ozon", "second", lambda parts: iter([("stocks", page), ("stocks", page)])))
     assert len(chunks) == 2 and all(r["account"] == "second" for r in chunks[0])
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({}, None),
+        ({"sku": "S" * 128}, None),
+        ({"sku": "S" * 129}, "sku is 129 characters"),
+        ({"warehouse_id": "9" * 33}, "warehouse_id is 33 characters"),
+        ({"current_stock": 2**31}, "current_stock 2147483648 is beyond"),
+        ({"reserved_stock": -(2**31)}, "reserved_stock -2147483648 is beyond"),
+        ({"sku": "NULL"}, None),
+    ],
+)
+def test_unstorable_names_what_the_ledger_cannot_hold(changes, reason):
+    base = row(
+        "ozon", "main", "HR-1", "", "fbs", product_id="1", marketplace_sku="2", warehouse_name="", present=5, reserved=1
+    )
+    problem = unstorable({**base, **changes})
+    assert (problem is None) if reason is None else problem.startswith(reason)
