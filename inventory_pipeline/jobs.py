@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import AssetsDefinition, JobDefinition, StaticPartitionsDefinition, define_asset_job, job
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+from inventory_pipeline.assets.inventory import FULL_RESYNC_TAG
 from inventory_pipeline.operations import (
     apply_history_retention,
     back_up_inventory,
@@ -80,7 +81,7 @@ def build_jobs(
             "stock_full_resync",
             selection=[ozon, wb, ledger],
             partitions_def=partitions,
-            config={"ops": {"inventory_data": {"config": {"full_resync": True}}}},
+            tags={FULL_RESYNC_TAG: "true"},
             description="Reload everything and remove corrupt rows, one transaction per source (seed's --full-resync).",
         ),
         "wix_push": define_asset_job(

@@ -267,12 +267,13 @@ def apply(
     d = inventory_data
     slice_ = and_(d.c.source == source, d.c.account == account)
     with engine.begin() as conn:
-        if full_resync:
-            result.corrupt_removed = remove_corrupt(conn, source, account)
-        result.first_sync = conn.execute(select(d.c.id).where(slice_).limit(1)).first() is None
         drop_temporary(conn, stage)  # a pooled connection may still hold one from a failed apply
+        # First, before any write: on MySQL the CREATE INDEX of a temporary table commits implicitly.
         stage.create(conn)
         try:
+            if full_resync:
+                result.corrupt_removed = remove_corrupt(conn, source, account)
+            result.first_sync = conn.execute(select(d.c.id).where(slice_).limit(1)).first() is None
             result.staged = _stage(conn, stage, chunks)
             per_key = (
                 select(func.count().label("n"))

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import requests
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 from sqlalchemy import func, insert, select, update
 
-from inventory_pipeline.db.tables import inventory_data, stock_snapshots, sync_logs
+from inventory_pipeline.db.tables import inventory_data, stock_snapshot_pages, stock_snapshots, sync_logs
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.settings import load_settings
+from inventory_pipeline_tests.conftest import make_pipeline
 from inventory_pipeline_tests.ledger_views import history_count, ledger_state, ledger_view, truth_view
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def check_results(result) -> dict[tuple[str, str], bool]:
@@ -176,12 +186,7 @@ def test_429_storm_finishes_obeying_the_hints(sqlite_pipeline):
 def test_full_resync_removes_corrupt_rows_in_one_go(sqlite_pipeline):
     p = sqlite_pipeline
     assert p.run().success
-    with p.engine.begin() as conn:
-        conn.execute(
-            update(inventory_data)
-            .where(inventory_data.c.sku == "HR-000001", inventory_data.c.source == "ozon")
-            .values(current_stock=-5)
-        )
+    _corrupt_one_row(p.engine)
     result = p.run("stock_full_resync")
     assert result.success
     with p.engine.connect() as conn:
@@ -266,3 +271,76 @@ def test_hostile_values_are_refused_with_a_reason_never_stored_changed(pipeline)
     assert biggest < 2**31 - 1 and fbs_of_4 == []
     skipped = result.asset_materializations_for_node("ozon_stock_snapshot")[0].metadata["skipped_rows"].value
     assert log.status == "partial" and log.records_failed == skipped >= 3  # both long SKUs' rows and the huge one
+
+
+def _corrupt_one_row(engine) -> None:
+    with engine.begin() as conn:
+        first = conn.execute(select(func.min(inventory_data.c.id)).where(inventory_data.c.source == "ozon")).scalar()
+        conn.execute(update(inventory_data).where(inventory_data.c.id == first).values(current_stock=-5))
+        assert conn.execute(select(func.count()).where(inventory_data.c.current_stock < 0)).scalar() == 1
+
+
+def test_full_resync_that_dies_mid_apply_leaves_the_ledger_as_it_was(pipeline):
+    """One transaction per source on MariaDB too: a failure after the corrupt-row DELETE undoes it."""
+    p = pipeline
+    assert p.run().success
+    _corrupt_one_row(p.engine)
+    before = ledger_state(p.engine)
+    with p.engine.connect() as conn:
+        snapshot_id = conn.execute(
+            select(func.max(stock_snapshots.c.id)).where(stock_snapshots.c.source == "ozon")
+        ).scalar_one()
+    with p.engine.begin() as conn:  # the last page of the newest snapshot cannot be read back
+        last = conn.execute(
+            select(func.max(stock_snapshot_pages.c.page_no)).where(stock_snapshot_pages.c.snapshot_id == snapshot_id)
+        ).scalar_one()
+        conn.execute(
+            update(stock_snapshot_pages)
+            .where(stock_snapshot_pages.c.snapshot_id == snapshot_id, stock_snapshot_pages.c.page_no == last)
+            .values(body_gzip=b"not gzip")
+        )
+    result = p.defs.resolve_job_def("stock_full_resync").execute_in_process(
+        partition_key="main", instance=p.instance, raise_on_error=False, asset_selection=[AssetKey("inventory_data")]
+    )
+    assert not result.success
+    assert ledger_state(p.engine) == before  # the negative row is still there: nothing half-done
+
+
+def test_full_resync_launched_from_the_cli_carries_its_own_config(monkeypatch, sandbox, sqlite_url, tmp_path):
+    """As the README launches it: a backfill from the CLI, whose runs get no run config."""
+    p = make_pipeline(monkeypatch, sandbox, sqlite_url)
+    assert p.run().success
+    _corrupt_one_row(p.engine)
+    home = tmp_path / "home"
+    home.mkdir()
+    # Runs start at once (no daemon in this test), as with the production queue once it picks them up.
+    (home / "dagster.yaml").write_text(
+        "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n"
+    )
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dagster")),
+            *("job", "backfill", "-w", "workspace.yaml", "-j", "stock_full_resync"),
+            *("--partitions", "main", "--noprompt"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with DagsterInstance.get() as instance:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            runs = instance.get_runs()
+            if runs and all(r.is_finished for r in runs):
+                break
+            time.sleep(1)
+        assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS]
+        assert runs[0].tags.get("inventory/full_resync") == "true"
+    with p.engine.connect() as conn:
+        assert conn.execute(select(inventory_data).where(inventory_data.c.current_stock < 0)).first() is None
+    assert ledger_view(p.engine, "ozon") == truth_view(p.truth("ozon"), "ozon")

@@ -26,6 +26,11 @@ LEDGER_CHECKS = {
 }
 
 
+# Set by the stock_full_resync job on every run it makes, however launched (UI, schedule, CLI,
+# backfill): run config given at launch would replace a job's default config, a job tag cannot be lost.
+FULL_RESYNC_TAG = "inventory/full_resync"
+
+
 class LedgerConfig(Config):
     full_resync: bool = False
     """Re-apply the newest accepted snapshots even if applied, after deleting corrupt rows (seed 000)."""
@@ -50,7 +55,8 @@ def build_inventory_asset(
     def inventory_data(context: AssetExecutionContext, config: LedgerConfig) -> MaterializeResult:
         account = context.partition_key
         engine = context.resources.database.engine
-        metadata: dict = {}
+        full_resync = config.full_resync or context.run.tags.get(FULL_RESYNC_TAG) == "true"
+        metadata: dict = {"full_resync": full_resync}
         duplicates = 0
         for source, accounts in sources.items():
             if account not in accounts:
@@ -59,11 +65,11 @@ def build_inventory_asset(
             if snapshot is None:
                 metadata[f"{source}_note"] = "no accepted snapshot yet"
                 continue
-            if snapshot.applied_at and not config.full_resync:
+            if snapshot.applied_at and not full_resync:
                 metadata[f"{source}_note"] = f"snapshot {snapshot.id} already applied; ledger unchanged"
                 continue
             log_id = sync_log.open_log(engine, source, account, context.run_id) or sync_log.start(
-                engine, source, account, context.run_id, "full_resync" if config.full_resync else "stock"
+                engine, source, account, context.run_id, "full_resync" if full_resync else "stock"
             )
             try:
                 result = ledger.apply(
@@ -75,7 +81,7 @@ def build_inventory_asset(
                         source, account, lambda parts, sid=snapshot.id: snapshots.pages(engine, sid, parts)
                     ),
                     context.run_id,
-                    full_resync=config.full_resync,
+                    full_resync=full_resync,
                 )
             except Exception as exc:
                 sync_log.finish(engine, log_id, "failed", error=f"ledger apply failed: {exc}")
