@@ -74,6 +74,40 @@ def no_collapse(
     return Verdict("no_collapse", True, f"largest drop {max(0.0, worst):.0%} (limit {max_drop:.0%})", meta)
 
 
+PART_MIN_LOSS = 10  # fewer lost rows than this is ordinary churn in a small warehouse, not a lost answer
+
+
+def parts_complete(
+    parts: dict[str, int],
+    previous: dict[str, int],
+    max_drop: float,
+    problems: list[str],
+    accepted_by_operator: bool = False,
+) -> Verdict:
+    """Every part of a snapshot answered in full: no part (WB's warehouse report, one seller warehouse)
+    lost more than ``max_drop`` of its rows against the last accepted snapshot, and no answer was
+    inconsistent. A whole part going quiet hides in a large total, so each part is judged alone."""
+    dropped = [
+        f"{part}: {before} → {parts.get(part, 0)} rows"
+        for part, before in sorted(previous.items())
+        if before - parts.get(part, 0) >= PART_MIN_LOSS and 1 - parts.get(part, 0) / before > max_drop
+    ]
+    meta = {"parts": len(parts), "parts_dropped": len(dropped), "problems": len(problems), "max_drop": max_drop}
+    findings = [*problems, *dropped]
+    if not findings:
+        return Verdict("complete", True, f"all {len(parts)} parts answered in full", meta)
+    text = "; ".join(findings[:5]) + (f"; and {len(findings) - 5} more" if len(findings) > 5 else "")
+    if accepted_by_operator:
+        return Verdict("complete", True, f"{text}; accepted by run config accept_collapse", meta)
+    return Verdict(
+        "complete",
+        False,
+        f"incomplete answer: {text}. Nothing was written; a re-run fetches again. If this is real, re-run "
+        "with the snapshot's run config accept_collapse: true.",
+        meta,
+    )
+
+
 def complete(received: int, expected: int | None) -> Verdict:
     """Paging delivered as many items as the API's own count announced."""
     if expected is None:

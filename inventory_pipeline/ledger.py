@@ -38,7 +38,7 @@ from sqlalchemy import (
     update,
 )
 
-from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, upsert_from_select
+from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, slice_lock, upsert_from_select
 from inventory_pipeline.db.tables import KEY_COLUMNS, inventory_data, inventory_history
 from inventory_pipeline.sync_log import utcnow
 
@@ -52,6 +52,7 @@ STOCK_COLUMNS = (
 )
 ROW_COLUMNS = (*KEY_COLUMNS, *STOCK_COLUMNS)
 INSERT_CHUNK = 5000
+SLICE_LOCK_SECONDS = 600  # a second run of the same slice waits this long for the first to finish
 HISTORY_COLUMNS = [
     *KEY_COLUMNS,
     "current_before",
@@ -266,7 +267,7 @@ def apply(
     stage = _stage_table()
     d = inventory_data
     slice_ = and_(d.c.source == source, d.c.account == account)
-    with engine.begin() as conn:
+    with engine.begin() as conn, slice_lock(conn, f"inventory:{source}:{account}", SLICE_LOCK_SECONDS):
         drop_temporary(conn, stage)  # a pooled connection may still hold one from a failed apply
         # First, before any write: on MySQL the CREATE INDEX of a temporary table commits implicitly.
         stage.create(conn)
@@ -328,6 +329,21 @@ def slice_health(engine: Engine, source: str, account: str, max_stock: int) -> S
             ).where(d.c.source == source, d.c.account == account)
         ).one()
     return SliceHealth(*(int(v) for v in row))
+
+
+def stocked_sizes(engine: Engine, source: str, account: str, stock_type: str) -> dict[str, set[str]]:
+    """Per warehouse, the marketplace size ids the ledger holds with stock: what an answer that
+    suddenly reports none of them must explain."""
+    d = inventory_data
+    out: dict[str, set[str]] = {}
+    with engine.connect() as conn:
+        for warehouse, size in conn.execute(
+            select(d.c.warehouse_id, d.c.marketplace_sku).where(
+                d.c.source == source, d.c.account == account, d.c.stock_type == stock_type, d.c.current_stock > 0
+            )
+        ):
+            out.setdefault(warehouse, set()).add(size)
+    return out
 
 
 def freshness(engine: Engine) -> dict[tuple[str, str], datetime]:

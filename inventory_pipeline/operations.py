@@ -95,7 +95,12 @@ def build_dry_run_op(settings: Settings):
             if key not in keys:
                 raise Failure(f"no {source} account '{config.account}' is configured")
             collector = _Collector()
-            FETCHERS[source](getattr(context.resources, key), collector, config.account)
+            tally = FETCHERS[source](
+                getattr(context.resources, key),
+                collector,
+                config.account,
+                lambda stock_type, s=source: ledger.stocked_sizes(engine, s, config.account, stock_type),
+            )
             result = ledger.preview(
                 engine,
                 source,
@@ -103,6 +108,7 @@ def build_dry_run_op(settings: Settings):
                 rows_from_pages(source, config.account, collector.read),
             )
             report[source] = {
+                "incomplete_answers": len(tally.problems),
                 "new": result.new,
                 "changed": result.changed,
                 "unchanged": result.unchanged,

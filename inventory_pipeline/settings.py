@@ -100,6 +100,7 @@ class Settings:
     timezone: str
     min_products_threshold: int
     max_snapshot_drop: float
+    max_part_drop: float
     max_sync_age_hours: float
     max_stock_value: int
     schedules_running: bool
@@ -141,17 +142,23 @@ class Settings:
         return sorted(set(self.ozon_accounts) | set(self.wb_accounts), key=lambda n: (n != "main", n))
 
 
+def _share(name: str, default: float) -> float:
+    value = env_float(name, default)
+    if not 0 < value < 1:
+        raise SettingsError(f"{name} must be between 0 and 1, got {value}")
+    return value
+
+
 def load_settings() -> Settings:
     seller = _names("SELLER_ACCOUNTS", ["main"])
-    drop = env_float("MAX_SNAPSHOT_DROP", 0.5)
-    if not 0 < drop < 1:
-        raise SettingsError(f"MAX_SNAPSHOT_DROP must be between 0 and 1, got {drop}")
+    drop = _share("MAX_SNAPSHOT_DROP", 0.5)
     return Settings(
         ozon_accounts=_names("OZON_ACCOUNTS", seller),
         wb_accounts=_names("WB_ACCOUNTS", seller),
         timezone=os.environ.get("PIPELINE_TIMEZONE", "Europe/Moscow").strip() or "Europe/Moscow",
         min_products_threshold=env_int("MIN_PRODUCTS_THRESHOLD", 10),
         max_snapshot_drop=drop,
+        max_part_drop=_share("MAX_PART_DROP", 0.25),
         max_sync_age_hours=env_float("MAX_SYNC_AGE_HOURS", 8),
         max_stock_value=env_int("MAX_STOCK_VALUE", 10_000),
         schedules_running=os.environ.get("SCHEDULES_RUNNING", "1").strip() not in {"0", "false", "no"},

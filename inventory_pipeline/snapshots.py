@@ -27,6 +27,7 @@ class Snapshot:
     row_count: int
     skipped_count: int
     applied_at: datetime | None
+    part_rows: dict[str, int]
 
 
 class SnapshotWriter:
@@ -54,7 +55,14 @@ class SnapshotWriter:
         self.pages += 1
 
     def finish(
-        self, status: str, sku_count: int, row_count: int, api_calls: int, reason: str | None, skipped_count: int = 0
+        self,
+        status: str,
+        sku_count: int,
+        row_count: int,
+        api_calls: int,
+        reason: str | None,
+        skipped_count: int = 0,
+        part_rows: dict[str, int] | None = None,
     ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
@@ -68,6 +76,7 @@ class SnapshotWriter:
                     page_count=self.pages,
                     api_calls=api_calls,
                     reason=reason,
+                    part_rows=orjson.dumps(part_rows or {}).decode(),
                 )
             )
 
@@ -84,6 +93,7 @@ def _snapshot(row) -> Snapshot:
         row.row_count,
         row.skipped_count,
         row.applied_at,
+        orjson.loads(row.part_rows) if row.part_rows else {},
     )
 
 
@@ -112,6 +122,14 @@ def pages(engine: Engine, snapshot_id: int, parts: tuple[str, ...] | None = None
         rows = conn.execution_options(stream_results=True, yield_per=4).execute(query.order_by(p.c.page_no))
         for part, body in rows:
             yield part, orjson.loads(gzip.decompress(body))
+
+
+def statuses_of_run(engine: Engine, run_id: str) -> dict[str, tuple[str, str | None]]:
+    """(status, reason) of each source's snapshot taken by ``run_id``."""
+    s = stock_snapshots
+    with engine.connect() as conn:
+        rows = conn.execute(select(s.c.source, s.c.status, s.c.reason).where(s.c.run_id == run_id).order_by(s.c.id))
+        return {r.source: (r.status, r.reason) for r in rows}
 
 
 def mark_applied(engine: Engine, snapshot_id: int) -> None:

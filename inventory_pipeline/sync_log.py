@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select, update
@@ -56,6 +57,32 @@ def finish(
                 error_message=(error or None) and redact_urls(error)[:4000],
             )
         )
+
+
+def sweep_abandoned(engine: Engine, source: str, account: str, finished: Callable[[str], bool]) -> int:
+    """Rows left ``pending``/``processing`` by a run that is over (killed, crashed, database gone
+    mid-run) are marked failed, so that seed 000's monitoring never waits on them forever."""
+    s = sync_logs
+    with engine.connect() as conn:
+        open_rows = conn.execute(
+            select(s.c.id, s.c.run_id).where(
+                s.c.source == source, s.c.account == account, s.c.status.in_(("pending", "processing"))
+            )
+        ).all()
+    abandoned = [(row.id, row.run_id) for row in open_rows if finished(row.run_id)]
+    now = utcnow()
+    with engine.begin() as conn:
+        for log_id, run_id in abandoned:
+            conn.execute(
+                update(s)
+                .where(s.c.id == log_id, s.c.status.in_(("pending", "processing")))
+                .values(
+                    status="failed",
+                    finished_at=now,
+                    error_message=f"abandoned: run {run_id} ended before this sync finished",
+                )
+            )
+    return len(abandoned)
 
 
 def open_log(engine: Engine, source: str, account: str, run_id: str) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import pytest
@@ -110,3 +111,32 @@ def test_totals_per_sku_sum_every_warehouse_and_type(database_url):
     with engine.connect() as conn:
         total = conn.execute(select(inventory_totals).where(inventory_totals.c.sku == "A")).one()
     assert (total.current_stock, total.reserved_stock, total.available_stock) == (18, 3, 15)
+
+
+def test_two_runs_of_one_slice_at_once_queue_instead_of_deadlocking(database_url):
+    """Two runs of one partition apply the same slice at the same moment, four times over."""
+    engine = make_engine(database_url)
+    ledger.apply(engine, "wb", "main", T1, [[stock(f"S{n}", 1) for n in range(3000)]], "run-0")
+    for attempt in range(4):
+        results: dict[str, object] = {}
+        start = threading.Barrier(2)
+
+        def run(name: str, units: int, results=results, start=start) -> None:
+            start.wait()
+            try:
+                results[name] = ledger.apply(
+                    engine, "wb", "main", T2, [[stock(f"S{n}", units) for n in range(3000)]], name
+                )
+            except Exception as exc:  # the assertion below shows it
+                results[name] = exc
+
+        threads = [
+            threading.Thread(target=run, args=(f"a{attempt}", 10 + attempt)),
+            threading.Thread(target=run, args=(f"b{attempt}", 20 + attempt)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(isinstance(r, ledger.ApplyResult) for r in results.values()), results
+        assert {r[5] for r in ledger_state(engine)} in ({10 + attempt}, {20 + attempt})

@@ -6,6 +6,7 @@ from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
     Config,
+    Failure,
     MaterializeResult,
     StaticPartitionsDefinition,
     asset,
@@ -105,6 +106,18 @@ def build_inventory_asset(
             context.log.info(
                 f"{source}/{account}: {result.staged} rows from snapshot {snapshot.id}: "
                 f"{result.inserted} new, {result.changed} changed, {result.zeroed} set to zero"
+            )
+        held_back = {
+            source: f"{status}: {reason}"
+            for source, (status, reason) in snapshots.statuses_of_run(engine, context.run_id).items()
+            if status in ("rejected", "failed")
+        }
+        if held_back:
+            applied = [k for k in metadata if k.endswith("_snapshot_id")]
+            raise Failure(
+                description="; ".join(f"{s} snapshot {why}" for s, why in held_back.items())
+                + f" — its ledger slice is unchanged{'; the other sources were applied' if applied else ''}.",
+                metadata={**metadata, **{f"{s}_held_back": why[:500] for s, why in held_back.items()}},
             )
         health = [
             ledger.slice_health(engine, s, account, settings.max_stock_value)

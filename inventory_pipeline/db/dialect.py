@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Connection, Select, Table, text, true
 from sqlalchemy.dialects import mysql, sqlite
@@ -50,3 +51,30 @@ def drop_temporary(connection: Connection, table: Table) -> None:
         connection.execute(text(f"DROP TEMPORARY TABLE IF EXISTS {table.name}"))
     else:
         table.drop(connection, checkfirst=True)
+
+
+class SliceBusyError(RuntimeError):
+    """Another run holds the lock of the ledger slice this run wants to write."""
+
+
+@contextmanager
+def slice_lock(connection: Connection, name: str, timeout_seconds: int) -> Iterator[None]:
+    """One writer per ledger slice at a time. MySQL: a named lock, so that two runs of one partition
+    queue instead of deadlocking on the same rows. SQLite: the database's write lock, taken up front."""
+    if connection.dialect.name == "sqlite":
+        # Take the write lock first (waiting on the busy timeout): a transaction that read before
+        # writing cannot wait for another writer and fails with "database is locked".
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield
+        return
+    got = connection.execute(text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": timeout_seconds})
+    if got.scalar() != 1:
+        raise SliceBusyError(
+            f"ledger slice {name} is being written by another run; waited {timeout_seconds} s. "
+            "Nothing was written: run again once that run has finished."
+        )
+    try:
+        yield
+    finally:
+        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})

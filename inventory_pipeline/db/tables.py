@@ -116,6 +116,7 @@ stock_snapshots = Table(
     Column("api_calls", Integer, nullable=False, default=0),
     Column("reason", Text),
     Column("applied_at", DateTime),
+    Column("part_rows", Text),  # JSON {part: rows}: the WB report, each seller warehouse
     Index("idx_snapshots_latest", "source", "account", "status", "fetched_at"),
 )
 

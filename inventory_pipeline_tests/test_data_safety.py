@@ -1,0 +1,90 @@
+"""The fault matrix: each bad answer is refused before it can zero anything, the other source
+still applies, nothing is left ``processing``, and a clean re-run converges. MariaDB and SQLite."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from dagster import DagsterRun, DagsterRunStatus
+from sqlalchemy import select
+
+from inventory_pipeline import sync_log
+from inventory_pipeline.db.tables import stock_snapshots, sync_logs
+from inventory_pipeline_tests.ledger_views import ledger_state, ledger_view, truth_view
+
+WB_STOCKS = "/wb/marketplace/api/v3/stocks/"
+WB_REPORT = "/wb/analytics/api/analytics/v1/stocks-report/wb-warehouses"
+OZON_STOCKS = "/ozon/v4/product/info/stocks"
+
+# fault, source it hits, the snapshot status it must leave
+MATRIX = [
+    (f"empty@{WB_REPORT}", "wb", "rejected"),
+    (f"truncate@{WB_REPORT}", "wb", "rejected"),
+    (f"empty@{WB_STOCKS}*1", "wb", "rejected"),
+    (f"500@{WB_STOCKS}+1", "wb", "failed"),
+    ("malformed@/wb/content", "wb", "failed"),
+    (f"empty@{OZON_STOCKS}", "ozon", "rejected"),
+    (f"truncate@{OZON_STOCKS}", "ozon", "rejected"),
+    (f"503@{OZON_STOCKS}", "ozon", "failed"),
+]
+
+
+def _rows(state: list[tuple], source: str) -> list[tuple]:
+    return [r for r in state if r[0] == source]
+
+
+@pytest.mark.parametrize(("fault", "source", "status"), MATRIX, ids=[m[0].split("@")[0] + "-" + m[1] for m in MATRIX])
+def test_a_bad_answer_changes_nothing_and_the_other_source_still_applies(pipeline, fault, source, status):
+    p = pipeline
+    assert p.run().success
+    before = ledger_state(p.engine)
+    other = "ozon" if source == "wb" else "wb"
+    p.advance(6)  # the other source has news to apply
+    p.faults(fault)
+    result = p.run()
+    assert not result.success
+    failure = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert [e.step_key for e in failure] == ["inventory_data"]
+    assert f"{source} snapshot {status}" in failure[0].event_specific_data.error.message
+    after = ledger_state(p.engine)
+    assert _rows(after, source) == _rows(before, source)  # nothing zeroed, nothing half-written
+    assert ledger_view(p.engine, other) == truth_view(p.truth(other), other)  # applied regardless
+    with p.engine.connect() as conn:
+        logs = {r.source: r.status for r in conn.execute(select(sync_logs).where(sync_logs.c.run_id == result.run_id))}
+        snapshot = conn.execute(
+            select(stock_snapshots.c.status, stock_snapshots.c.applied_at).where(
+                stock_snapshots.c.run_id == result.run_id, stock_snapshots.c.source == source
+            )
+        ).one()
+    assert logs == {source: "failed", other: "success"}
+    assert snapshot.status == status and snapshot.applied_at is None
+    p.faults("")
+    assert p.run().success
+    assert ledger_view(p.engine, source) == truth_view(p.truth(source), source)
+
+
+def test_rows_left_processing_by_a_dead_run_are_marked_failed_live_ones_are_not(sqlite_pipeline):
+    p = sqlite_pipeline
+    live = p.instance.add_run(
+        DagsterRun(job_name="stock_sync_wb", run_id=str(uuid.uuid4()), status=DagsterRunStatus.STARTED)
+    )
+    dead = p.instance.add_run(
+        DagsterRun(job_name="stock_sync_wb", run_id=str(uuid.uuid4()), status=DagsterRunStatus.STARTED)
+    )
+    p.instance.report_run_failed(dead)  # killed: the database row it opened stays "processing"
+    opened = {
+        name: sync_log.start(p.engine, "wb", "main", run.run_id) for name, run in (("live", live), ("dead", dead))
+    }
+    opened["gone"] = sync_log.start(p.engine, "wb", "main", "run-from-a-wiped-instance")
+    assert p.run("stock_sync_wb").success
+    with p.engine.connect() as conn:
+        status = {
+            name: conn.execute(
+                select(sync_logs.c.status, sync_logs.c.error_message).where(sync_logs.c.id == log_id)
+            ).one()
+            for name, log_id in opened.items()
+        }
+    assert status["live"].status == "processing"
+    assert status["dead"].status == "failed" and "abandoned" in status["dead"].error_message
+    assert status["gone"].status == "failed"
