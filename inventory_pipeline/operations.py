@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from inventory_pipeline import ledger
 from inventory_pipeline.assets.marketplaces import FETCHERS, resource_key
-from inventory_pipeline.assets.wix import log_push
+from inventory_pipeline.assets.wix import PushJournal
 from inventory_pipeline.backup import apply_retention, backup, prune_backups
 from inventory_pipeline.db.engine import schema_revision
 from inventory_pipeline.db.tables import inventory_data, sync_logs, wix_push_log
@@ -133,15 +133,17 @@ def rollback_wix_push(context: OpExecutionContext, config: WixRollbackConfig) ->
     wix = context.resources.wix
     log = wix_push_log
     with engine.connect() as conn:
-        rows = conn.execute(select(log).where(log.c.run_id == config.run_id, log.c.status == "applied")).all()
+        # "pending": written to Wix or not when the run died; Wix is re-read before anything is undone.
+        rows = conn.execute(
+            select(log).where(log.c.run_id == config.run_id, log.c.status.in_(("applied", "pending")))
+        ).all()
     if not rows:
         raise Failure(f"run {config.run_id} applied no Wix change to roll back (wix_push_log)")
     version = wix.catalog_version()
     known = [WixItem(r.sku, r.product_id, r.variant_id, "", r.target_quantity) for r in rows]
     current = wix.reread(version, known)
     changes = [PlanItem(current[r.sku], r.before_quantity) for r in rows if r.sku in current]
-    outcome = push(wix, version, [c for c in changes if c.delta])
-    log_push(engine, context.run_id, outcome)
+    outcome = push(wix, version, [c for c in changes if c.delta], PushJournal(engine, context.run_id))
     mismatched = verify(wix, version, outcome.applied)
     summary = {
         "restored": len(outcome.applied) - len(mismatched),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from inventory_pipeline.resources.http import ApiUnavailableError
 from inventory_pipeline.resources.wix import BULK_BATCH, DELTA_BATCH, StaleRevisionError, WixItem, WixStoresResource
@@ -44,20 +45,34 @@ class PushOutcome:
         return [w for w in self.written if w.status == "failed"]
 
 
-def push(wix: WixStoresResource, version: str, changes: list[PlanItem]) -> PushOutcome:
+class Journal(Protocol):
+    """Where each batch is recorded before its write and settled after it, so that a push killed
+    mid-way leaves an audit trail that a rollback can use."""
+
+    def intend(self, batch: list[tuple[WixItem, int]]) -> None: ...
+
+    def settle(self, written: list[Written]) -> None: ...
+
+
+def push(wix: WixStoresResource, version: str, changes: list[PlanItem], journal: Journal) -> PushOutcome:
     outcome = PushOutcome()
     size = DELTA_BATCH if version == "V1_CATALOG" else BULK_BATCH
     for start in range(0, len(changes), size):
-        _push_batch(wix, version, changes[start : start + size], outcome)
+        settled = len(outcome.written)
+        _push_batch(wix, version, changes[start : start + size], outcome, journal)
+        journal.settle(outcome.written[settled:])
     return outcome
 
 
-def _push_batch(wix: WixStoresResource, version: str, batch: list[PlanItem], outcome: PushOutcome) -> None:
+def _push_batch(
+    wix: WixStoresResource, version: str, batch: list[PlanItem], outcome: PushOutcome, journal: Journal
+) -> None:
     targets = {p.item.sku: p.target for p in batch}
     first_seen: dict[str, WixItem] = {}
     current = {p.item.sku: p.item for p in batch}
     must_read = version == "V1_CATALOG"  # V3 writes carry the plan's revision: Wix itself refuses stale ones
     error: str | None = None
+    intended = False
     for _ in range(ATTEMPTS):
         if must_read:
             current = wix.reread(version, list(current.values()))
@@ -67,6 +82,9 @@ def _push_batch(wix: WixStoresResource, version: str, batch: list[PlanItem], out
         if not todo:
             error = None
             break
+        if not intended:
+            journal.intend(todo)
+            intended = True
         try:
             if version == "V1_CATALOG":
                 wix.change_by([(item, target - item.quantity) for item, target in todo])

@@ -145,6 +145,8 @@ def test_a_push_cut_short_then_rerun_ends_exact(monkeypatch, sandbox, sqlite_url
 
 
 def test_stale_v3_revision_is_replanned(monkeypatch, sandbox, sqlite_url):
+    from inventory_pipeline.assets.wix import PushJournal
+    from inventory_pipeline.db.engine import make_engine
     from inventory_pipeline.resources.wix import WixStoresResource
     from inventory_pipeline.wix_plan import plan
     from inventory_pipeline.wix_push import push
@@ -157,7 +159,7 @@ def test_stale_v3_revision_is_replanned(monkeypatch, sandbox, sqlite_url):
     planned = plan(wanted, items)
     first = planned.items[0].item  # someone else changes it after we planned: its revision moves on
     wix.set_v3([(first, 42)])
-    outcome = push(wix, "V3_CATALOG", planned.changes)
+    outcome = push(wix, "V3_CATALOG", planned.changes, PushJournal(make_engine(sqlite_url), "run-1"))
     assert outcome.replans == 1 and not outcome.failed
     truth = wix_truth(type("P", (), {"sandbox": sandbox})(), "site-v3")
     assert all(truth[sku] == qty for sku, qty in wanted.items())
@@ -241,6 +243,7 @@ def test_process_killed_mid_push_then_rerun_is_exact(monkeypatch, sandbox, sqlit
         monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v1", WIX_MAX_ZERO_SHARE="0.9", WIX_MAX_TOTAL_CHANGE="5"
     )
     fill_ledger(p)
+    before = wix_truth(p, "site-v1")
     p.faults("slowafter@/wix/stores/v2/inventoryItems/decrement", slow_seconds=10)
     requests.delete(f"{p.sandbox.url}/_sandbox/calls", timeout=5)
     home = tmp_path / "home"
@@ -270,6 +273,15 @@ def test_process_killed_mid_push_then_rerun_is_exact(monkeypatch, sandbox, sqlit
     os.killpg(child.pid, signal.SIGKILL)
     assert child.wait(timeout=30) == -signal.SIGKILL
     p.faults("")
+    # The audit trail survived the kill: the batch in flight is "pending", so a rollback can undo it.
+    with p.engine.connect() as conn:
+        logged = conn.execute(select(wix_push_log.c.run_id, wix_push_log.c.status)).all()
+    assert logged and {r.status for r in logged} >= {"pending"} and len({r.run_id for r in logged}) == 1
+    killed_run = logged[0].run_id
+    assert wix_truth(p, "site-v1") != before
+    rollback = p.run("wix_rollback", config={"ops": {"rollback_wix_push": {"config": {"run_id": killed_run}}}})
+    assert rollback.success
+    assert wix_truth(p, "site-v1") == before
     assert p.run("wix_stock_push_job").success
     expected, after = expected_quantities(p), wix_truth(p, "site-v1")
     assert all(after[s] == expected[s] for s in after if s in expected)

@@ -15,7 +15,7 @@ from dagster import (
     Output,
     asset,
 )
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, and_, insert, select, update
 
 from inventory_pipeline.db.tables import inventory_data, wix_plan_items, wix_plans, wix_push_log
 from inventory_pipeline.resources.database import InventoryDatabase
@@ -24,7 +24,7 @@ from inventory_pipeline.resources.wix import WixItem, WixStoresResource
 from inventory_pipeline.settings import Settings
 from inventory_pipeline.sync_log import utcnow
 from inventory_pipeline.wix_plan import Plan, PlanItem, TargetRules, guard, plan, targets
-from inventory_pipeline.wix_push import PushOutcome, push, verify
+from inventory_pipeline.wix_push import Written, push, verify
 
 PLAN_MAX_AGE = timedelta(hours=1)
 
@@ -110,28 +110,62 @@ def load_plan(engine: Engine, plan_id: int) -> tuple[dict, list[PlanItem]]:
     ]
 
 
-def log_push(engine: Engine, run_id: str, outcome: PushOutcome) -> None:
-    now = utcnow()
-    if outcome.written:
-        with engine.begin() as conn:
+class PushJournal:
+    """``wix_push_log`` written batch by batch: ``pending`` rows committed before Wix is written,
+    settled to ``applied``/``failed`` after. A push killed in between leaves ``pending`` rows, which
+    ``wix_rollback`` treats as possibly applied (it re-reads Wix before undoing anything)."""
+
+    def __init__(self, engine: Engine, run_id: str) -> None:
+        self.engine, self.run_id = engine, run_id
+
+    def intend(self, batch: list[tuple[WixItem, int]]) -> None:
+        now = utcnow()
+        with self.engine.begin() as conn:
             conn.execute(
                 insert(wix_push_log),
                 [
                     {
-                        "run_id": run_id,
-                        "sku": w.item.sku,
-                        "product_id": w.item.product_id,
-                        "variant_id": w.item.variant_id,
-                        "before_quantity": w.item.quantity,
-                        "target_quantity": w.target,
-                        "delta": w.delta,
-                        "status": w.status,
-                        "error": (w.error or None) and w.error[:2000],
+                        "run_id": self.run_id,
+                        "sku": item.sku,
+                        "product_id": item.product_id,
+                        "variant_id": item.variant_id,
+                        "before_quantity": item.quantity,
+                        "target_quantity": target,
+                        "delta": target - item.quantity,
+                        "status": "pending",
                         "pushed_at": now,
                     }
-                    for w in outcome.written
+                    for item, target in batch
                 ],
             )
+
+    def settle(self, written: list[Written]) -> None:
+        if not written:
+            return
+        log = wix_push_log
+        now = utcnow()
+        with self.engine.begin() as conn:
+            for w in written:
+                values = {
+                    "before_quantity": w.item.quantity,
+                    "target_quantity": w.target,
+                    "delta": w.delta,
+                    "status": w.status,
+                    "error": (w.error or None) and w.error[:2000],
+                    "pushed_at": now,
+                }
+                pending = and_(log.c.run_id == self.run_id, log.c.sku == w.item.sku, log.c.status == "pending")
+                if not conn.execute(update(log).where(pending).values(**values)).rowcount:
+                    # Nothing was intended for it: Wix already held the target when re-read.
+                    conn.execute(
+                        insert(log).values(
+                            run_id=self.run_id,
+                            sku=w.item.sku,
+                            product_id=w.item.product_id,
+                            variant_id=w.item.variant_id,
+                            **values,
+                        )
+                    )
 
 
 def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[AssetsDefinition]:
@@ -221,8 +255,7 @@ def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[Asset
                 metadata={**verdict.metadata, "alerted": ", ".join(delivery.delivered) or "log only"},
             )
         version = header["catalog_version"]
-        outcome = push(wix, version, planned.changes)
-        log_push(engine, context.run_id, outcome)
+        outcome = push(wix, version, planned.changes, PushJournal(engine, context.run_id))
         mismatched = verify(wix, version, outcome.applied)
         metadata = {
             "updated_in_wix": len(outcome.applied) - len(mismatched),
