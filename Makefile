@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup demo test mariadb chromium migrate ui sandbox lint bench clean
+.PHONY: setup demo test mariadb chromium nginx migrate ui sandbox lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,13 @@ mariadb:
 chromium:
 	bash scripts/ensure_chromium.sh
 
+nginx:
+	bash scripts/ensure_nginx.sh
+
 demo: setup
 	$(PY) scripts/demo.py
 
-test: setup mariadb chromium
+test: setup mariadb chromium nginx
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 migrate: setup
