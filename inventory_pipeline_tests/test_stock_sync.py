@@ -181,6 +181,13 @@ def test_429_storm_finishes_obeying_the_hints(sqlite_pipeline):
     result = p.run("stock_sync_ozon")
     assert result.success
     assert ledger_view(p.engine, "ozon") == truth_view(p.truth("ozon"), "ozon")
+    # The waits are in the run's own event log, with their reason, not only in a process log.
+    waits = [
+        e.message
+        for e in p.instance.all_logs(result.run_id)
+        if e.step_key == "ozon_stock_snapshot" and "waiting" in (e.message or "")
+    ]
+    assert waits and all("HTTP 429" in w and "before retry" in w for w in waits)
 
 
 def test_full_resync_removes_corrupt_rows_in_one_go(sqlite_pipeline):

@@ -3,7 +3,6 @@ own hints, clear errors, and nothing secret in any message."""
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable
@@ -12,9 +11,11 @@ from typing import Any
 
 import orjson
 import requests
+from dagster import get_dagster_logger
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-log = logging.getLogger("inventory_pipeline.http")
+# Inside a run this logger writes to the run's event log: a step that waits out rate limits says why.
+log = get_dagster_logger("inventory_pipeline.http")
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 HINT_HEADERS = ("Retry-After", "X-Ratelimit-Retry")
@@ -119,11 +120,12 @@ class JsonApi:
             retry=retry_if_exception_type(_Transient),
             reraise=True,
             before_sleep=lambda s: log.warning(
-                "%s %s %s: %s; retry %d of %d",
+                "%s %s %s: %s; waiting %.1f s before retry %d of %d",
                 self.api,
                 method,
                 path,
                 s.outcome.exception(),
+                s.next_action.sleep if s.next_action else 0.0,
                 s.attempt_number,
                 attempts - 1,
             ),
