@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# Ports of `make ui` / `make sandbox` (and `make demo`'s sandbox, a free port when unset).
+export SANDBOX_PORT ?=
+export DAGSTER_PORT ?= 3000
 
 .PHONY: setup demo test mariadb chromium nginx migrate ui sandbox lint bench clean
 
@@ -36,7 +39,7 @@ ui: setup
 	bash scripts/ui.sh
 
 sandbox: setup
-	$(PY) -m marketplace_sandbox --port 8900
+	$(PY) -m marketplace_sandbox --port $(or $(SANDBOX_PORT),8900) --skus 300 --wix-in-sync
 
 lint: setup
 	$(VENV)/bin/ruff check .

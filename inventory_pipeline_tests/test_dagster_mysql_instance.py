@@ -1,4 +1,4 @@
-"""The production ``dagster.yaml`` (dagster-mysql storage) against the test MariaDB server."""
+"""The production ``deploy/dagster.yaml`` (dagster-mysql storage) against the test MariaDB server."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_materializes_through_an_instance_on_dagster_mysql(monkeypatch, tmp_path
         "DAGSTER_MYSQL_DB": "dagster_storage",
     }.items():
         monkeypatch.setenv(name, value)
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
     pipeline = make_pipeline(monkeypatch, sandbox, sqlite_url)
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         assert type(instance.run_storage).__name__ == "MySQLRunStorage"

@@ -24,11 +24,19 @@ def main(argv: list[str] | None = None) -> None:
         default="real",
         help="real: the services' rate limits; fast: none (benchmarks)",
     )
+    parser.add_argument(
+        "--wix-in-sync",
+        action="store_true",
+        help="Wix starts as a store a pipeline already keeps in step (the demo, make ui); "
+        "without it Wix starts far off, as a store never pushed to",
+    )
     args = parser.parse_args(argv)
     if args.skus < 1:
         parser.error("--skus must be at least 1")
     try:
-        app = create_app(skus=args.skus, seed=args.seed, faults=args.faults, profile=args.profile)
+        app = create_app(
+            skus=args.skus, seed=args.seed, faults=args.faults, profile=args.profile, wix_in_sync=args.wix_in_sync
+        )
     except ValueError as exc:
         parser.error(str(exc))
     print(

@@ -19,9 +19,12 @@ from marketplace_sandbox.wix import WixApi
 from marketplace_sandbox.world import HAIER_CLIENT, OZON_ACCOUNTS, WB_ACCOUNTS, WIX_API_KEY, WIX_SITES, World
 
 
-def create_app(skus: int = 200, seed: int = 1, faults: str = "", profile: str = "real") -> Starlette:
+def create_app(
+    skus: int = 200, seed: int = 1, faults: str = "", profile: str = "real", wix_in_sync: bool = False
+) -> Starlette:
     """Build the sandbox. ``app.state.sandbox`` gives tests direct access to its state."""
-    sandbox = Sandbox(World(skus=skus, seed=seed), FaultInjector(seed, parse_spec(faults)), profile)
+    world = World(skus=skus, seed=seed, wix_in_sync=wix_in_sync)
+    sandbox = Sandbox(world, FaultInjector(seed, parse_spec(faults)), profile)
     ozon, wb, wix, haier = OzonApi(sandbox), WildberriesApi(sandbox), WixApi(sandbox), HaierApi(sandbox)
     control = Control(sandbox, wb, haier)
     app = Starlette(

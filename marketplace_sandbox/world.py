@@ -184,7 +184,7 @@ class Sale:
 class World:
     """The whole mutable state behind every API. Guarded by one lock; handlers are short."""
 
-    def __init__(self, skus: int = 200, seed: int = 1, now: datetime | None = None) -> None:
+    def __init__(self, skus: int = 200, seed: int = 1, now: datetime | None = None, wix_in_sync: bool = False) -> None:
         self.skus = skus
         self.seed = seed
         self.lock = threading.RLock()
@@ -202,6 +202,8 @@ class World:
         self.malformed_ozon_offers: set[str] = set()
         self._order_seq = 0
         self._build()
+        if wix_in_sync:
+            self._sync_wix(random.Random(f"{seed}-wix-in-sync"))
 
     # -- construction -------------------------------------------------------------------
     def _build(self) -> None:
@@ -222,6 +224,23 @@ class World:
             self.wix[site] = self._new_wix_catalogue(random.Random(f"{self.seed}-{site}"), listed)
         self.haier = self._new_haier_catalogue(rng)
         self._seed_sales_history(days=14)
+
+    def _sync_wix(self, rng: random.Random) -> None:
+        """A store a previous pipeline kept in step: each variant shows the seller's own available
+        stock (Ozon FBS/rFBS, WB seller warehouses, every account), one in twenty a little off."""
+        own: dict[str, int] = {}
+        for items in self.ozon.values():
+            for it in items:
+                available = it.fbs[0] - it.fbs[1] + (it.rfbs[0] - it.rfbs[1] if it.rfbs_wh is not None else 0)
+                own[it.offer_id] = own.get(it.offer_id, 0) + available
+        for items in self.wb.values():
+            for it in items:
+                own[it.vendor_code] = own.get(it.vendor_code, 0) + it.seller_amount
+        for products in self.wix.values():
+            for product in products:
+                for variant in product.variants:
+                    drift = rng.randint(-2, 2) if rng.random() < 0.05 else 0
+                    variant.quantity = max(0, own.get(variant.sku, 0) + drift)
 
     def _new_ozon_item(self, rng: random.Random, account: str, i: int, price: int) -> OzonItem:
         offset = 0 if account == "main" else 50_000_000

@@ -4,6 +4,7 @@ job (all sources, every seller account) end to end, then print what happened."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -54,10 +55,13 @@ def sandbox_env(url: str) -> dict[str, str]:
 
 
 def main() -> int:
-    port = free_port()
+    port = int(os.environ.get("SANDBOX_PORT") or free_port())
     url = f"http://127.0.0.1:{port}"
     sandbox = subprocess.Popen(
-        [sys.executable, "-m", "marketplace_sandbox", "--port", str(port), "--skus", "300", "--profile", "real"],
+        [
+            *(sys.executable, "-m", "marketplace_sandbox", "--port", str(port)),
+            *("--skus", "300", "--profile", "real", "--wix-in-sync"),
+        ],
         cwd=ROOT,
     )
     try:
@@ -67,15 +71,11 @@ def main() -> int:
         Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
         instance_yaml = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
         if not instance_yaml.exists():
-            instance_yaml.write_text(
-                "# Embedded default: SQLite storage in this folder.\ntelemetry:\n  enabled: false\n"
-            )
+            shutil.copy(ROOT / "dagster.yaml", instance_yaml)  # the embedded default
 
         from dagster import DagsterInstance
-        from sqlalchemy import select
 
         from inventory_pipeline.db.engine import database_url, make_engine, migrate
-        from inventory_pipeline.db.tables import wix_push_log
         from inventory_pipeline.definitions import defs
         from inventory_pipeline.summary import ledger_summary, wix_summary
 
@@ -84,20 +84,12 @@ def main() -> int:
         instance = DagsterInstance.get()
         job = defs.resolve_job_def("stock_sync_all_sources")
         ok = True
-        # A store never pushed to moves a lot at once: the first push is confirmed here, openly.
-        with engine.connect() as conn:
-            first_push = conn.execute(select(wix_push_log.c.id).limit(1)).first() is None
-        if first_push:
-            print("first push to this Wix site: confirmed in run config (confirm_large_change)")
         for account in job.partitions_def.get_partition_keys():
             result = job.execute_in_process(
                 partition_key=account,
                 instance=instance,
                 raise_on_error=False,
-                run_config={
-                    "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-                    "ops": {"wix_stock_push": {"config": {"confirm_large_change": first_push}}},
-                },
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
             ok &= result.success
             checks = result.get_asset_check_evaluations()
@@ -106,6 +98,11 @@ def main() -> int:
                 f"run {result.run_id[:8]} account '{account}': {'success' if result.success else 'FAILED'}, "
                 f"{passed}/{len(checks)} checks passed"
             )
+            for check in checks:
+                if not check.passed:
+                    print(f"  check {check.asset_key.to_user_string()}.{check.check_name} failed: {check.description}")
+            for failure in result.get_step_failure_events():
+                print(f"  step {failure.step_key} failed: {failure.event_specific_data.error.message.strip()[:500]}")
         print(ledger_summary(engine))
         print(wix_summary(engine))
         print(f"\nInventory database: {engine.url.render_as_string(hide_password=True)}")
