@@ -1,10 +1,13 @@
-"""Print `export` lines that point the pipeline at a running sandbox (used by scripts/ui.sh)."""
+"""Print `export` lines that point the pipeline at a running sandbox (scripts/ui.sh, the README):
+the URL given, else the sandbox on $SANDBOX_PORT (8900)."""
 
+import os
 import shlex
 import sys
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from demo import sandbox_env
 
-for name, value in sandbox_env(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8900").items():
+default = f"http://127.0.0.1:{os.environ.get('SANDBOX_PORT') or 8900}"
+for name, value in sandbox_env(sys.argv[1] if len(sys.argv) > 1 else default).items():
     print(f"export {name}={shlex.quote(value)}")
