@@ -32,8 +32,16 @@ def wait_until_up(url: str, timeout: float = 60.0) -> None:
 class SandboxServer:
     """``with SandboxServer(skus=50) as sb: sb.url`` — a real HTTP server on 127.0.0.1."""
 
-    def __init__(self, skus: int = 200, seed: int = 1, faults: str = "", profile: str = "fast", port: int = 0) -> None:
-        self.app = create_app(skus=skus, seed=seed, faults=faults, profile=profile)
+    def __init__(
+        self,
+        skus: int = 200,
+        seed: int = 1,
+        faults: str = "",
+        profile: str = "fast",
+        port: int = 0,
+        wix_in_sync: bool = False,
+    ) -> None:
+        self.app = create_app(skus=skus, seed=seed, faults=faults, profile=profile, wix_in_sync=wix_in_sync)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", port))
