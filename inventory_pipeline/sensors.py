@@ -25,41 +25,44 @@ from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.settings import Settings
 from inventory_pipeline.sync_log import utcnow
 
-FRESHNESS_INTERVAL_SECONDS = 900
-
 
 def build_freshness_sensor(settings: Settings) -> SensorDefinition:
     sources = {"ozon": settings.ozon_accounts, "wb": settings.wb_accounts}
 
     @sensor(
         name="ledger_freshness",
-        minimum_interval_seconds=FRESHNESS_INTERVAL_SECONDS,
+        minimum_interval_seconds=settings.freshness_check_seconds,
         default_status=DefaultSensorStatus.RUNNING,
-        description="Every 15 minutes: is each source of each account within MAX_SYNC_AGE_HOURS?",
+        description="Every FRESHNESS_CHECK_SECONDS (15 minutes): is each source of each account within "
+        "MAX_SYNC_AGE_HOURS? Re-evaluates inventory_data's fresh_per_source without launching a run.",
     )
     def ledger_freshness(context: SensorEvaluationContext, database: InventoryDatabase) -> SensorResult:
         synced = ledger.freshness(database.engine)
-        events = []
-        for account in settings.accounts:
-            verdict = checks.fresh(
+        verdicts = {
+            account: checks.fresh(
                 {s: synced.get((s, account)) for s, accounts in sources.items() if account in accounts},
                 utcnow(),
                 settings.max_sync_age_hours,
             )
-            events.append(
-                AssetCheckEvaluation(
-                    asset_key=AssetKey("inventory_data"),
-                    check_name=verdict.check,
-                    passed=verdict.passed,
-                    description=f"{account}: {verdict.description}",
-                    metadata=verdict.metadata,
-                    severity=AssetCheckSeverity.ERROR,
-                    partition=account,
-                )
-            )
+            for account in settings.accounts
+        }
+        for account, verdict in verdicts.items():
             if not verdict.passed:
                 context.log.warning(f"{account}: {verdict.description}")
-        return SensorResult(asset_events=events)
+        # One evaluation for every account together: Dagster keeps a single run-less evaluation per
+        # check and partition, so a per-partition one could be stored only once, never re-evaluated.
+        return SensorResult(
+            asset_events=[
+                AssetCheckEvaluation(
+                    asset_key=AssetKey("inventory_data"),
+                    check_name="fresh_per_source",
+                    passed=all(v.passed for v in verdicts.values()),
+                    description="; ".join(f"{a}: {v.description}" for a, v in verdicts.items()),
+                    metadata={f"{a}_fresh": v.passed for a, v in verdicts.items()},
+                    severity=AssetCheckSeverity.ERROR,
+                )
+            ]
+        )
 
     return ledger_freshness
 

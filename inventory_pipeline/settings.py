@@ -101,6 +101,8 @@ class Settings:
     min_products_threshold: int
     max_snapshot_drop: float
     max_part_drop: float
+    freshness_check_seconds: int
+    schedule_crons: dict[str, str]
     max_sync_age_hours: float
     max_stock_value: int
     schedules_running: bool
@@ -142,6 +144,18 @@ class Settings:
         return sorted(set(self.ozon_accounts) | set(self.wb_accounts), key=lambda n: (n != "main", n))
 
 
+def _crons() -> dict[str, str]:
+    """``SCHEDULE_CRONS="health_check_hourly=*/5 * * * *;stock_sync_every_6h=0 */3 * * *"``: a schedule's
+    cron replaced (``;`` between pairs, as a cron may hold commas)."""
+    out = {}
+    for part in filter(None, (p.strip() for p in os.environ.get("SCHEDULE_CRONS", "").split(";"))):
+        name, sep, cron = part.partition("=")
+        if not sep or not name.strip() or len(cron.split()) != 5:
+            raise SettingsError(f"SCHEDULE_CRONS: expected name=<5-field cron> pairs separated by ';', got {part!r}")
+        out[name.strip()] = cron.strip()
+    return out
+
+
 def _share(name: str, default: float) -> float:
     value = env_float(name, default)
     if not 0 < value < 1:
@@ -159,6 +173,8 @@ def load_settings() -> Settings:
         min_products_threshold=env_int("MIN_PRODUCTS_THRESHOLD", 10),
         max_snapshot_drop=drop,
         max_part_drop=_share("MAX_PART_DROP", 0.25),
+        freshness_check_seconds=env_int("FRESHNESS_CHECK_SECONDS", 900, minimum=1),
+        schedule_crons=_crons(),
         max_sync_age_hours=env_float("MAX_SYNC_AGE_HOURS", 8),
         max_stock_value=env_int("MAX_STOCK_VALUE", 10_000),
         schedules_running=os.environ.get("SCHEDULES_RUNNING", "1").strip() not in {"0", "false", "no"},

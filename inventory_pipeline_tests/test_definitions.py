@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from dagster import (
     DagsterInstance,
     DefaultScheduleStatus,
@@ -19,7 +20,7 @@ from sqlalchemy import update
 from inventory_pipeline.db.tables import inventory_data
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.resources.database import InventoryDatabase
-from inventory_pipeline.settings import PROJECT_ROOT, load_settings
+from inventory_pipeline.settings import PROJECT_ROOT, SettingsError, load_settings
 
 
 def test_dagster_validates_the_code_location(tmp_path):
@@ -115,14 +116,26 @@ def test_freshness_sensor_reports_stale_sources(sqlite_pipeline, sqlite_url):
     def evaluate():
         with DagsterInstance.ephemeral() as instance:
             context = build_sensor_context(instance=instance, resources={"database": database})
-            events = sensor(context).asset_events
-        return {e.partition: e for e in events}
+            (event,) = sensor(context).asset_events
+        return event
 
     fresh = evaluate()
-    assert fresh["main"].passed and fresh["main"].check_name == "fresh_per_source"
-    assert not fresh["second"].passed and "never synced" in fresh["second"].description
+    assert fresh.check_name == "fresh_per_source" and fresh.partition is None
+    assert fresh.metadata["main_fresh"].value is True and fresh.metadata["second_fresh"].value is False
+    assert not fresh.passed and "second: " in fresh.description and "never synced" in fresh.description
     old = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=9)
     with sqlite_pipeline.engine.begin() as conn:
         conn.execute(update(inventory_data).where(inventory_data.c.source == "wb").values(last_sync_at=old))
-    stale = evaluate()["main"]
-    assert not stale.passed and "wb (9.0 h)" in stale.description
+    stale = evaluate()
+    assert stale.metadata["main_fresh"].value is False and "wb (9.0 h)" in stale.description
+
+
+def test_schedule_crons_can_be_replaced_by_name(monkeypatch):
+    monkeypatch.setenv("SCHEDULE_CRONS", "health_check_hourly=*/5 * * * *; stock_sync_every_6h=0 9,18 * * *")
+    schedules = {s.name: s for s in build_definitions(load_settings()).schedules}
+    assert schedules["health_check_hourly"].cron_schedule == "*/5 * * * *"
+    assert schedules["stock_sync_every_6h"].cron_schedule == "0 9,18 * * *"
+    assert all(s.description for s in schedules.values())
+    monkeypatch.setenv("SCHEDULE_CRONS", "health_check_daily=0 * * * *")
+    with pytest.raises(SettingsError, match="health_check_daily"):
+        build_definitions(load_settings())

@@ -1,0 +1,106 @@
+"""A deployment that works over time: dagster-daemon and the webserver, as in production, with the
+sandbox; schedules and sensors tick for real (their intervals shortened by settings, in this test
+only). No tick may fail, every run launched must succeed, the freshness check is re-evaluated."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymysql
+import pytest
+from dagster import AssetCheckKey, AssetKey, DagsterInstance
+
+from inventory_pipeline.settings import PROJECT_ROOT
+from inventory_pipeline_tests.conftest import make_pipeline
+from inventory_pipeline_tests.servers import dagster_process
+from marketplace_sandbox import SandboxServer
+
+FRESHNESS = AssetCheckKey(AssetKey("inventory_data"), "fresh_per_source")
+
+
+def _storage(kind: str, home: Path, request, monkeypatch) -> None:
+    if kind == "sqlite":
+        shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+        return
+    mariadb = request.getfixturevalue("mariadb")
+    connection = pymysql.connect(host="127.0.0.1", port=mariadb.port, user="root")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE DATABASE dagster_soak")
+    connection.close()
+    for name, value in {
+        "DAGSTER_MYSQL_USER": "root",
+        "DAGSTER_MYSQL_PASSWORD": "",
+        "DAGSTER_MYSQL_HOST": "127.0.0.1",
+        "DAGSTER_MYSQL_PORT": str(mariadb.port),
+        "DAGSTER_MYSQL_DB": "dagster_soak",
+    }.items():
+        monkeypatch.setenv(name, value)
+    shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+
+
+def _ticks(instance: DagsterInstance) -> dict[str, list]:
+    return {
+        state.instigator_name: instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=100)
+        for state in instance.all_instigator_state()
+    }
+
+
+@pytest.mark.parametrize("storage", ["sqlite", "mysql"])
+def test_schedules_and_sensors_tick_for_real_without_a_failure(storage, request, monkeypatch, sqlite_url, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    _storage(storage, home, request, monkeypatch)
+    with SandboxServer(skus=120, seed=7, profile="fast", wix_in_sync=True) as sandbox:
+        make_pipeline(
+            monkeypatch,
+            sandbox,
+            sqlite_url,
+            WIX_SITE_ID="site-v1",
+            FRESHNESS_CHECK_SECONDS="5",
+            SCHEDULE_CRONS="stock_sync_every_6h=* * * * *",
+        )
+        env = {**os.environ, "DAGSTER_HOME": str(home)}
+        daemon = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            with (
+                dagster_process("dagster-webserver", env=env, cwd=PROJECT_ROOT) as webserver,
+                DagsterInstance.from_config(str(home)) as instance,
+            ):
+                deadline = time.monotonic() + 240
+                while time.monotonic() < deadline:
+                    ticks = _ticks(instance)
+                    runs = instance.get_runs()
+                    # A sensor that reports check results and asks for no run records a SKIPPED tick.
+                    sensor_ticks = [t for t in ticks.get("ledger_freshness", []) if t.status.value != "FAILURE"]
+                    scheduled = [t for t in ticks.get("stock_sync_every_6h", []) if t.status.value == "SUCCESS"]
+                    if len(sensor_ticks) >= 4 and scheduled and runs and all(r.is_finished for r in runs):
+                        break
+                    time.sleep(2)
+                failed = {name: [t.error for t in ts if t.status.value == "FAILURE"] for name, ts in ticks.items()}
+                assert not any(failed.values()), failed
+                assert len(sensor_ticks) >= 4 and scheduled, {
+                    n: [t.status.value for t in ts] for n, ts in ticks.items() if ts
+                }
+                assert runs and {(r.job_name, r.status.value) for r in runs} == {("stock_sync_all_sources", "SUCCESS")}
+                assert {r.tags["dagster/partition"] for r in runs} >= {"main", "second"}
+                evaluations = instance.event_log_storage.get_asset_check_execution_history(FRESHNESS, limit=100)
+                runless = [e for e in evaluations if not e.run_id]
+                assert len(runless) >= 3  # the sensor's, one per tick, each stored
+                assert runless[0].status.value == "SUCCEEDED"  # after the scheduled syncs, every source is fresh
+                assert instance.get_runs() and webserver  # the webserver served the same storage throughout
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            daemon.wait(timeout=60)
