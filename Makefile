@@ -43,6 +43,7 @@ sandbox: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/dg check defs
 
 bench: setup mariadb
 	$(PY) -m benchmarks.sandbox_pages

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from dagster import (
@@ -139,3 +141,23 @@ def test_schedule_crons_can_be_replaced_by_name(monkeypatch):
     monkeypatch.setenv("SCHEDULE_CRONS", "health_check_daily=0 * * * *")
     with pytest.raises(SettingsError, match="health_check_daily"):
         build_definitions(load_settings())
+
+
+def test_dg_checks_the_definitions_and_refuses_a_mistyped_account_before_any_run(tmp_path, sqlite_url):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "INVENTORY_DB_URL": sqlite_url}
+    dg = str(Path(sys.executable).with_name("dg"))
+    checked = subprocess.run(
+        [dg, "check", "defs"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert checked.returncode == 0 and "All definitions loaded successfully" in checked.stdout + checked.stderr
+    typo = subprocess.run(
+        [dg, "launch", "--job", "stock_sync_ozon", "--partition", "mian"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert typo.returncode != 0 and "Could not find a partition with key `mian`" in typo.stdout + typo.stderr
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.get_runs() == []

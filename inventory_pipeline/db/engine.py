@@ -64,39 +64,50 @@ def schema_revision(engine: Engine) -> tuple[str | None, str]:
     return current, head
 
 
-def main() -> None:
-    """``inventory-db upgrade|current|backup [DIR]|restore FILE``: migrate, report, back up or restore
-    the inventory database named by INVENTORY_DB_URL."""
-    import sys
+def main(argv: list[str] | None = None) -> int:
+    """``inventory-db``: migrate, report on, back up or restore the inventory database named by
+    INVENTORY_DB_URL."""
+    import argparse
+    from datetime import UTC, datetime
+    from pathlib import Path
 
-    action = sys.argv[1] if len(sys.argv) > 1 else "upgrade"
+    from inventory_pipeline.settings import load_settings
+
+    parser = argparse.ArgumentParser(
+        prog="inventory-db", description="The inventory database named by INVENTORY_DB_URL (or .env)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("upgrade", help="apply every Alembic migration (idempotent)")
+    commands.add_parser("current", help="the schema revision; exit 1 when behind the code")
+    backup_cmd = commands.add_parser("backup", help="a dated, compressed copy into DIR (default BACKUP_DIR)")
+    backup_cmd.add_argument("dir", nargs="?", type=Path, help="target folder")
+    restore_cmd = commands.add_parser("restore", help="replace the database with a backup")
+    restore_cmd.add_argument("file", type=Path, help="a file written by `inventory-db backup`")
+    args = parser.parse_args(argv)
+    if args.command == "restore" and not args.file.is_file():
+        parser.error(f"no backup file at {args.file}")
+
     engine = make_engine(database_url())
     target = engine.url.render_as_string(hide_password=True)
-    if action in {"backup", "restore"}:
-        from datetime import UTC, datetime
-        from pathlib import Path
+    if args.command == "backup":
+        from inventory_pipeline.backup import backup
 
-        from inventory_pipeline.backup import backup, restore
+        folder = args.dir or Path(load_settings().backup_dir)
+        print(f"backup of {target}: {backup(engine, folder, datetime.now(UTC))}")
+    elif args.command == "restore":
+        from inventory_pipeline.backup import restore
 
-        if action == "backup":
-            folder = Path(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("BACKUP_DIR", "data/backups"))
-            print(f"backup of {target}: {backup(engine, folder, datetime.now(UTC))}")
-        elif len(sys.argv) < 3:
-            sys.exit("usage: inventory-db restore BACKUP_FILE")
-        else:
-            restore(engine, Path(sys.argv[2]))
-            print(f"{target} restored from {sys.argv[2]}")
-        return
-    if action == "upgrade":
+        restore(engine, args.file)
+        print(f"{target} restored from {args.file}")
+    elif args.command == "upgrade":
         migrate(engine)
         print(f"inventory database at {target} is migrated to {schema_revision(engine)[1]}")
-    elif action == "current":
+    else:
         current, head = schema_revision(engine)
         print(f"inventory database at {target}: revision {current or 'none'}, newest {head}")
-        sys.exit(0 if current == head else 1)
-    else:
-        sys.exit(f"usage: inventory-db upgrade|current|backup [DIR]|restore FILE (got {action!r})")
+        return 0 if current == head else 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
