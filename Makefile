@@ -7,13 +7,20 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SANDBOX_PORT ?=
 export DAGSTER_PORT ?= 3000
 
-.PHONY: setup demo test mariadb chromium nginx migrate ui sandbox lint bench clean
+.PHONY: setup lock demo test mariadb chromium nginx migrate ui sandbox lint bench clean
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions with their hashes from requirements.lock, then the project itself (no deps).
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements.lock
+	$(VENV)/bin/pip install --quiet --no-deps -e ".[dev]"
 	touch $@
+
+# After changing dependencies in pyproject.toml: pin them again, with hashes.
+lock: setup
+	$(VENV)/bin/pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
 setup: $(VENV)/.installed
 

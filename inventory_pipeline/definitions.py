@@ -28,11 +28,12 @@ def build_definitions(settings: Settings) -> Definitions:
     sales = build_sales_assets(settings, ledger)
     events = build_events_asset(settings, accounts, ledger)
     anomalies = build_anomalies_asset(settings, accounts, ledger)
-    report = build_report_asset(settings)
+    # The report reads the ledger, its anomalies and events, and the Wix push log.
+    report = build_report_asset(settings, [ledger, anomalies, events, wix["wix_stock_push"]])
     jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, supplier, sales, [events, anomalies], report)
     resources = build_resources(settings)
     return Definitions(
-        assets=[ozon, wb, ledger, events, anomalies, report, *wix, *supplier, *sales],
+        assets=[ozon, wb, ledger, events, anomalies, report, *wix.values(), *supplier, *sales],
         jobs=list(jobs.values()),
         schedules=build_schedules(settings, jobs),
         sensors=[build_freshness_sensor(settings), *build_alert_sensors(settings)],

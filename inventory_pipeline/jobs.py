@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import AssetsDefinition, JobDefinition, StaticPartitionsDefinition, define_asset_job, job
+from dagster import AssetsDefinition, AssetSelection, JobDefinition, StaticPartitionsDefinition, define_asset_job, job
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from inventory_pipeline.assets.inventory import FULL_RESYNC_TAG
@@ -24,7 +24,7 @@ def build_jobs(
     ozon: AssetsDefinition,
     wb: AssetsDefinition,
     ledger: AssetsDefinition,
-    wix: list[AssetsDefinition],
+    wix: dict[str, AssetsDefinition],
     supplier: list[AssetsDefinition],
     sales: list[AssetsDefinition],
     monitoring: list[AssetsDefinition],
@@ -34,7 +34,7 @@ def build_jobs(
     dry_run_op = build_dry_run_op(settings)
 
     # The push rides in the sync job when a Wix site is configured, so a failed snapshot check stops it.
-    pushed = wix if settings.wix_site_configured else []
+    pushed = list(wix.values()) if settings.wix_site_configured else []
 
     @job(description="Daily: back up the inventory database (7 days kept) and apply history retention.")
     def backup_and_retention() -> None:
@@ -86,12 +86,14 @@ def build_jobs(
         ),
         "wix_push": define_asset_job(
             "wix_stock_push_job",
-            selection=wix,
+            selection=AssetSelection.groups("wix"),
             description="Plan and push the ledger's stock to Wix (seed's hourly Celery "
             "task and POST /warehouse/sync-wix/).",
         ),
         "wix_plan": define_asset_job(
-            "wix_stock_plan_only", selection=wix[:1], description="Dry run: build and show the Wix plan, write nothing."
+            "wix_stock_plan_only",
+            selection=AssetSelection.assets("wix_stock_plan"),
+            description="Dry run: build and show the Wix plan, write nothing.",
         ),
         "wix_rollback": wix_rollback,
         "sales": define_asset_job(

@@ -139,6 +139,12 @@ class Settings:
     report_dir: str
 
     @property
+    def database_kind(self) -> str:
+        """``mysql`` or ``sqlite``: what INVENTORY_DB_URL names (the assets' kind in the UI)."""
+        url = os.environ.get("INVENTORY_DB_URL", "").strip() or default_db_url()
+        return "mysql" if url.startswith(("mysql", "mariadb")) else "sqlite"
+
+    @property
     def accounts(self) -> list[str]:
         """Every seller account (legal entity): the partitions of the stock assets."""
         return sorted(set(self.ozon_accounts) | set(self.wb_accounts), key=lambda n: (n != "main", n))

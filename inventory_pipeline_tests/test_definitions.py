@@ -161,3 +161,14 @@ def test_dg_checks_the_definitions_and_refuses_a_mistyped_account_before_any_run
     assert typo.returncode != 0 and "Could not find a partition with key `mian`" in typo.stdout + typo.stderr
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.get_runs() == []
+
+
+def test_the_ledger_kind_names_the_configured_database(monkeypatch):
+    monkeypatch.setenv("INVENTORY_DB_URL", "mysql+pymysql://u@db/inventory")
+    ledger = build_definitions(load_settings()).resolve_assets_def("inventory_data")
+    assert "mysql" in ledger.specs_by_key[ledger.key].kinds and "sqlite" not in ledger.specs_by_key[ledger.key].kinds
+    monkeypatch.setenv("INVENTORY_DB_URL", "sqlite:///x.db")
+    ledger = build_definitions(load_settings()).resolve_assets_def("inventory_data")
+    assert ledger.specs_by_key[ledger.key].kinds == {"sqlite"}
+    report = build_definitions(load_settings()).resolve_assets_def("weekly_report")
+    assert {d.asset_key.path[-1] for d in report.specs_by_key[report.key].deps} >= {"inventory_data", "wix_stock_push"}

@@ -285,3 +285,23 @@ def test_process_killed_mid_push_then_rerun_is_exact(monkeypatch, sandbox, sqlit
     assert p.run("wix_stock_push_job").success
     expected, after = expected_quantities(p), wix_truth(p, "site-v1")
     assert all(after[s] == expected[s] for s in after if s in expected)
+
+
+def test_the_push_finds_its_plan_in_the_database_not_in_an_io_manager(wix_pipeline):
+    """Plan in one run, push in another (as on machines that share only the database)."""
+    from dagster import AssetKey
+
+    p = wix_pipeline
+    fill_ledger(p)
+    planned = p.run("wix_stock_plan_only")
+    assert planned.success
+    plan_id = planned.asset_materializations_for_node("wix_stock_plan")[0].metadata["plan_id"].value
+    pushed = p.defs.resolve_job_def("wix_stock_push_job").execute_in_process(
+        instance=p.instance, asset_selection=[AssetKey("wix_stock_push")], raise_on_error=False
+    )
+    assert pushed.success
+    expected, after = expected_quantities(p), wix_truth(p, p.site)
+    assert all(after[s] == expected[s] for s in after if s in expected)
+    with p.engine.connect() as conn:
+        assert conn.execute(select(wix_push_log.c.run_id).distinct()).scalars().all() == [pushed.run_id]
+    assert plan_id

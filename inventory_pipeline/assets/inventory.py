@@ -48,7 +48,7 @@ def build_inventory_asset(
         partitions_def=partitions,
         deps=upstream,
         required_resource_keys={"database"},
-        kinds={"mysql", "sqlite"},
+        kinds={settings.database_kind},
         check_specs=[AssetCheckSpec(n, asset="inventory_data", description=d) for n, (d, _) in LEDGER_CHECKS.items()],
         description="The stock ledger: one row per source, seller account, SKU, warehouse and stock type with "
         "present, reserved and available units, kept equal to the newest accepted snapshots.",

@@ -134,10 +134,11 @@ def chart(daily: pd.DataFrame, days: list) -> bytes:
     return buffer.getvalue()
 
 
-def build_report_asset(settings: Settings) -> AssetsDefinition:
+def build_report_asset(settings: Settings, upstream: list[AssetsDefinition]) -> AssetsDefinition:
     @asset(
         name="weekly_report",
         group_name="monitoring",
+        deps=upstream,
         kinds={"pandas"},
         description="Per source over the last 7 days: syncs, success rate, mean duration, records processed, "
         "stale SKUs, anomalies; Wix writes and alerts sent; a chart of the week. Shown here and "

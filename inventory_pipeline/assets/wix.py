@@ -6,13 +6,11 @@ from datetime import timedelta
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
-    AssetIn,
     AssetsDefinition,
     Config,
     Failure,
     MaterializeResult,
     MetadataValue,
-    Output,
     asset,
 )
 from sqlalchemy import Engine, and_, insert, select, update
@@ -97,6 +95,14 @@ def store_plan(engine: Engine, run_id: str, version: str, planned: Plan, total: 
     return plan_id
 
 
+def plan_to_push(engine: Engine, run_id: str) -> int | None:
+    """This run's plan; when the push runs alone, the newest plan (its age is checked before use)."""
+    with engine.connect() as conn:
+        own = conn.execute(select(wix_plans.c.id).where(wix_plans.c.run_id == run_id).order_by(wix_plans.c.id.desc()))
+        newest = conn.execute(select(wix_plans.c.id).order_by(wix_plans.c.id.desc()).limit(1))
+        return own.scalar() or newest.scalar()
+
+
 def load_plan(engine: Engine, plan_id: int) -> tuple[dict, list[PlanItem]]:
     with engine.connect() as conn:
         header = conn.execute(select(wix_plans).where(wix_plans.c.id == plan_id)).one()._asdict()
@@ -168,7 +174,7 @@ class PushJournal:
                     )
 
 
-def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[AssetsDefinition]:
+def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> dict[str, AssetsDefinition]:
     rules = target_rules(settings)
 
     @asset(
@@ -182,7 +188,7 @@ def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[Asset
     )
     def wix_stock_plan(
         context: AssetExecutionContext, database: InventoryDatabase, wix: WixStoresResource
-    ) -> Output[int]:
+    ) -> MaterializeResult:
         engine = database.engine
         wanted = targets(ledger_frame(engine), rules)
         version = wix.catalog_version()
@@ -191,8 +197,7 @@ def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[Asset
         for sku in planned.duplicates:
             context.log.warning(f"{sku} is on more than one Wix variant: left untouched")
         changes = planned.changes
-        return Output(
-            plan_id,
+        return MaterializeResult(
             metadata={
                 "plan_id": plan_id,
                 "catalog_version": version,
@@ -219,7 +224,7 @@ def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[Asset
     @asset(
         name="wix_stock_push",
         group_name="wix",
-        ins={"wix_stock_plan": AssetIn()},
+        deps=["wix_stock_plan"],  # read from wix_plans, not passed through an IO manager: runs may span machines
         pool="wix_api",
         kinds={"wix"},
         description="The Wix store's quantities set to the plan's targets, read back and "
@@ -231,14 +236,16 @@ def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[Asset
         database: InventoryDatabase,
         wix: WixStoresResource,
         notifier: NotifierResource,
-        wix_stock_plan: int,
     ) -> MaterializeResult:
         engine = database.engine
         started = time.monotonic()
-        header, items = load_plan(engine, wix_stock_plan)
+        plan_id = plan_to_push(engine, context.run_id)
+        if plan_id is None:
+            raise Failure("no Wix plan to push: materialize wix_stock_plan first (or both together)")
+        header, items = load_plan(engine, plan_id)
         if utcnow() - header["created_at"] > PLAN_MAX_AGE:
             raise Failure(
-                f"Wix plan {wix_stock_plan} is from {header['created_at']:%Y-%m-%d %H:%M} UTC, older than "
+                f"Wix plan {plan_id} is from {header['created_at']:%Y-%m-%d %H:%M} UTC, older than "
                 f"{PLAN_MAX_AGE}: materialize wix_stock_plan and wix_stock_push together."
             )
         planned = Plan(items=items, not_found=[], unknown=[], duplicates=[])
@@ -278,4 +285,4 @@ def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> list[Asset
             )
         return MaterializeResult(metadata=metadata)
 
-    return [wix_stock_plan, wix_stock_push]
+    return {"wix_stock_plan": wix_stock_plan, "wix_stock_push": wix_stock_push}
