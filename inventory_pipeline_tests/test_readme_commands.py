@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 from dagster import DagsterInstance
 
 from inventory_pipeline.settings import PROJECT_ROOT
+from inventory_pipeline_tests.servers import free_port, wait_for_http
 from marketplace_sandbox import SandboxServer
 
 BLOCKS = re.findall(r"```bash\n(.*?)```", (PROJECT_ROOT / "README.md").read_text(), re.S)
@@ -86,3 +89,43 @@ def test_the_cli_block_runs_as_printed(clone, sandbox, tmp_path):
 def test_the_sandbox_block_runs_as_printed(clone, sandbox):
     block = next(b for b in BLOCKS if "_sandbox/accounts" in b)
     _run(block, clone, _plain_env(SANDBOX_PORT=sandbox.url.rsplit(":", 1)[1]))
+
+
+def test_ctrl_c_on_make_ui_stops_every_child(tmp_path):
+    """Ctrl-C reaches the whole foreground process group; nothing of `make ui` may outlive it."""
+    sandbox_port, dagster_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "SANDBOX_PORT": str(sandbox_port),
+        "DAGSTER_PORT": str(dagster_port),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "INVENTORY_DB_URL": f"sqlite:///{tmp_path / 'ui.db'}",
+    }
+    ui = subprocess.Popen(
+        ["make", "--no-print-directory", "ui"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{dagster_port}/server_info")
+        wait_for_http(f"http://127.0.0.1:{sandbox_port}/_sandbox/health")
+        os.killpg(ui.pid, signal.SIGINT)
+        ui.wait(timeout=120)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _session_processes(ui.pid):
+            time.sleep(1)
+        assert _session_processes(ui.pid) == []
+        for port in (sandbox_port, dagster_port):
+            with socket.socket() as s:
+                assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
+    finally:
+        if _session_processes(ui.pid):
+            os.killpg(ui.pid, signal.SIGKILL)
+
+
+def _session_processes(session: int) -> list[str]:
+    found = subprocess.run(["ps", "-eo", "sid=,pid=,args="], capture_output=True, text=True).stdout.splitlines()
+    return [line for line in found if line.split(None, 1)[0] == str(session)]
