@@ -25,13 +25,13 @@ lock: setup
 setup: $(VENV)/.installed
 
 mariadb:
-	bash scripts/ensure_mariadb.sh
+	bash scripts/ensure_debian.sh /usr/sbin/mariadbd mariadb-server mariadb-client
 
 chromium:
-	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_debian.sh /usr/bin/chromium chromium
 
 nginx:
-	bash scripts/ensure_nginx.sh
+	bash scripts/ensure_debian.sh /usr/sbin/nginx nginx-light
 
 demo: setup
 	$(PY) scripts/demo.py

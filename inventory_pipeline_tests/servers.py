@@ -43,8 +43,7 @@ class MariaDBServer:
         install = _find("mariadb-install-db", "/usr/bin/mariadb-install-db", "/usr/bin/mysql_install_db")
         if not server or not install:
             raise RuntimeError(
-                "the MariaDB server is not installed: `make test` installs Debian's mariadb-server "
-                "(scripts/ensure_mariadb.sh)"
+                "the MariaDB server is not installed: `make test` installs Debian's mariadb-server (make mariadb)"
             )
         data = self.root / "data"
         user = ["--user=" + getpass.getuser()]
@@ -95,6 +94,20 @@ class MariaDBServer:
                 time.sleep(0.2)
         raise RuntimeError("mariadbd did not accept connections within 60 s")
 
+    def dagster_storage_env(self, name: str) -> dict[str, str]:
+        """A new database for Dagster's own storage, and the variables deploy/dagster.yaml reads."""
+        connection = pymysql.connect(host="127.0.0.1", port=self.port, user="root")
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{name}`")  # name is test-chosen
+        connection.close()
+        return {
+            "DAGSTER_MYSQL_USER": "root",
+            "DAGSTER_MYSQL_PASSWORD": "",
+            "DAGSTER_MYSQL_HOST": "127.0.0.1",
+            "DAGSTER_MYSQL_PORT": str(self.port),
+            "DAGSTER_MYSQL_DB": name,
+        }
+
     def create_database(self, name: str) -> str:
         connection = pymysql.connect(host="127.0.0.1", port=self.port, user="root")
         with connection.cursor() as cursor:
@@ -109,6 +122,15 @@ class MariaDBServer:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def stop_group(process: subprocess.Popen, timeout: float = 60) -> None:
+    """Stop a process started with ``start_new_session`` and everything it started."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for_http(url: str, timeout: float = 180.0) -> None:
@@ -143,11 +165,7 @@ def dagster_process(command: str, *args: str, env: dict[str, str], cwd: Path):
         wait_for_http(f"{url}/server_info")
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_group(process)
 
 
 @contextlib.contextmanager
@@ -215,8 +233,4 @@ http {{
             time.sleep(0.2)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_group(process)

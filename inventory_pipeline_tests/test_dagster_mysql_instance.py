@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-import pymysql
 from dagster import AssetKey, DagsterInstance
 
 from inventory_pipeline.settings import PROJECT_ROOT
@@ -12,17 +11,7 @@ from inventory_pipeline_tests.conftest import make_pipeline
 
 
 def test_materializes_through_an_instance_on_dagster_mysql(monkeypatch, tmp_path, mariadb, sandbox, sqlite_url):
-    connection = pymysql.connect(host="127.0.0.1", port=mariadb.port, user="root")
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE DATABASE dagster_storage")
-    connection.close()
-    for name, value in {
-        "DAGSTER_MYSQL_USER": "root",
-        "DAGSTER_MYSQL_PASSWORD": "",
-        "DAGSTER_MYSQL_HOST": "127.0.0.1",
-        "DAGSTER_MYSQL_PORT": str(mariadb.port),
-        "DAGSTER_MYSQL_DB": "dagster_storage",
-    }.items():
+    for name, value in mariadb.dagster_storage_env("dagster_storage").items():
         monkeypatch.setenv(name, value)
     shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
     pipeline = make_pipeline(monkeypatch, sandbox, sqlite_url)

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pymysql
 import pytest
 from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
 from inventory_pipeline.settings import PROJECT_ROOT
 from inventory_pipeline_tests.conftest import make_pipeline
-from inventory_pipeline_tests.servers import dagster_process
+from inventory_pipeline_tests.servers import dagster_process, stop_group
 from marketplace_sandbox import SandboxServer
 
 FRESHNESS = AssetCheckKey(AssetKey("inventory_data"), "fresh_per_source")
@@ -28,18 +26,7 @@ def _storage(kind: str, home: Path, request, monkeypatch) -> None:
     if kind == "sqlite":
         shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
         return
-    mariadb = request.getfixturevalue("mariadb")
-    connection = pymysql.connect(host="127.0.0.1", port=mariadb.port, user="root")
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE DATABASE dagster_soak")
-    connection.close()
-    for name, value in {
-        "DAGSTER_MYSQL_USER": "root",
-        "DAGSTER_MYSQL_PASSWORD": "",
-        "DAGSTER_MYSQL_HOST": "127.0.0.1",
-        "DAGSTER_MYSQL_PORT": str(mariadb.port),
-        "DAGSTER_MYSQL_DB": "dagster_soak",
-    }.items():
+    for name, value in request.getfixturevalue("mariadb").dagster_storage_env("dagster_soak").items():
         monkeypatch.setenv(name, value)
     shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
 
@@ -102,5 +89,4 @@ def test_schedules_and_sensors_tick_for_real_without_a_failure(storage, request,
                 assert runless[0].status.value == "SUCCEEDED"  # after the scheduled syncs, every source is fresh
                 assert instance.get_runs() and webserver  # the webserver served the same storage throughout
         finally:
-            os.killpg(daemon.pid, signal.SIGTERM)
-            daemon.wait(timeout=60)
+            stop_group(daemon)

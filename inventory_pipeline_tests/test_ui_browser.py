@@ -50,7 +50,7 @@ def test_launch_the_sync_from_the_ui_and_see_the_ledger(dagster_ui, sandbox, sql
 
     from inventory_pipeline.db.engine import make_engine
 
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it (scripts/ensure_chromium.sh)"
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it (make chromium)"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
