@@ -140,3 +140,17 @@ def test_two_runs_of_one_slice_at_once_queue_instead_of_deadlocking(database_url
             t.join()
         assert all(isinstance(r, ledger.ApplyResult) for r in results.values()), results
         assert {r[5] for r in ledger_state(engine)} in ({10 + attempt}, {20 + attempt})
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_queries(database_url):
+    """No drift between Alembic's migrations and db/tables.py (indexes included), on both databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from inventory_pipeline.db.tables import metadata
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        drift = compare_metadata(context, metadata)
+    assert drift == []

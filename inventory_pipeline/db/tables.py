@@ -260,6 +260,8 @@ sales = Table(
     Column("cancelled", Boolean, nullable=False),
     Column("event_at", DateTime, nullable=False),
     UniqueConstraint("source", "account", "kind", "external_id", name="uq_sales_event"),
+    Index("idx_sales_day", "source", "account", "sale_date"),
+    Index("idx_sales_sku_day", "sku", "sale_date"),
 )
 
 sales_analysis = Table(
@@ -277,6 +279,7 @@ sales_analysis = Table(
     Column("days_in_stock", Integer, nullable=False),
     Column("avg_daily_units_in_stock", Float, nullable=False),
     Column("theoretical_units", Float, nullable=False),
+    Index("idx_sales_analysis_sku", "source", "account", "sku", "computed_at"),
 )
 
 product_status = Table(
@@ -314,6 +317,7 @@ notifications = Table(
     Column("run_id", String(64), nullable=False),
     Column("delivered", String(64), nullable=False),
     Column("delivery_errors", Text),
+    Index("idx_notifications_sku", "event_type", "account", "sku", "created_at"),
 )
 
 event_dedupe = Table(
@@ -344,4 +348,6 @@ stock_anomalies = Table(
     Column("rule", String(32), nullable=False),
     Column("value", Float, nullable=False),
     Column("detail", String(255), nullable=False),
+    Index("idx_anomalies_run", "run_id"),
+    Index("idx_anomalies_time", "detected_at"),
 )
