@@ -48,6 +48,16 @@ def channel_of(path: str) -> str:
     return path.split("/", 2)[1] if path.count("/") >= 1 else ""
 
 
+def drop_nulls(value: object) -> object:
+    """A request body as the real services read it: a field sent as ``null`` is a field not sent
+    (protobuf JSON at Ozon and Wix, Go's decoder at Wildberries)."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
+
+
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None, media_type: str = "application/json"
 ) -> Response:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from marketplace_sandbox.core import Sandbox, json_response, ozon_error, request_fault
+from marketplace_sandbox.core import Sandbox, drop_nulls, json_response, ozon_error, request_fault
 from marketplace_sandbox.ratelimit import Limit
 from marketplace_sandbox.world import (
     OZON_ACCOUNTS,
@@ -91,7 +91,7 @@ class OzonApi:
                 account = self._authenticate(request)
                 raw = await request.body()
                 try:
-                    body = json.loads(raw or b"{}")
+                    body = drop_nulls(json.loads(raw or b"{}"))
                 except ValueError:
                     raise _bad_request("Request validation error: invalid JSON body") from None
                 if not isinstance(body, dict):

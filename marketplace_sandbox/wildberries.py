@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from marketplace_sandbox.core import Sandbox, json_response, request_fault, wb_problem
+from marketplace_sandbox.core import Sandbox, drop_nulls, json_response, request_fault, wb_problem
 from marketplace_sandbox.ratelimit import Limit
 from marketplace_sandbox.world import MOSCOW, WB_ACCOUNTS, WB_SELLER_WAREHOUSES, WB_WAREHOUSES, Sale, WbItem
 
@@ -115,7 +115,7 @@ class WildberriesApi:
                 )
             try:
                 raw = await request.body()
-                body = json.loads(raw) if raw else {}
+                body = drop_nulls(json.loads(raw)) if raw else {}
                 with self.world.lock:
                     response = handler(request, account, body)
             except ValueError:

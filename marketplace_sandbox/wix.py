@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from marketplace_sandbox.core import Sandbox, json_response, wix_error
+from marketplace_sandbox.core import Sandbox, drop_nulls, json_response, wix_error
 from marketplace_sandbox.ratelimit import Limit
 from marketplace_sandbox.world import WIX_API_KEY, WIX_SITES, WixProduct, WixVariant
 
@@ -140,7 +140,7 @@ class WixApi:
                 )
             try:
                 raw = await request.body()
-                body = json.loads(raw) if raw else {}
+                body = drop_nulls(json.loads(raw)) if raw else {}
                 if not isinstance(body, dict):
                     raise _validation("body", "must be an object")
                 with self.world.lock:

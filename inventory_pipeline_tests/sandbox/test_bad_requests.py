@@ -23,6 +23,14 @@ JUNK = [
     b'{"settings": [], "stocks": {}, "query": "q", "chrtIds": "x"}',
     b'{"filter": {"since": 5, "to": []}, "limit": 10, "query": {"paging": {"limit": -1}}}',
     b'{"incrementData": [{"productId": 5}], "inventoryItems": [null], "productCodes": "x"}',
+    # Every optional field of the real requests sent as null, as common client libraries do.
+    b'{"dir": null, "sort_dir": null, "limit": 10, "offset": null, "last_id": null, "cursor": null,'
+    b' "filter": {"since": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z", "status": null,'
+    b' "warehouse_id": null, "offer_id": null, "product_id": null, "visibility": null}, "with": null,'
+    b' "translit": null}',
+    b'{"nmIds": null, "chrtIds": null, "limit": null, "offset": null,'
+    b' "settings": {"cursor": {"limit": 100, "updatedAt": null, "nmID": null}, "filter": null, "sort": null}}',
+    b'{"query": {"filter": null, "sort": null, "paging": null, "cursorPaging": null}, "includeVariants": null}',
 ]
 
 
