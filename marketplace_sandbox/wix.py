@@ -321,7 +321,9 @@ class WixApi:
 
     # -- V3 -----------------------------------------------------------------------------
     @staticmethod
-    def _cursor_page(items: list, query: dict) -> tuple[list, dict]:
+    def _cursor_page(items: list, query: dict, has_next: bool = True) -> tuple[list, dict]:
+        """One cursor page; ``has_next``: the products query says ``hasNext``, the inventory-items
+        query does not (its ``pagingMetadata`` is ``count`` and ``cursors`` only)."""
         paging = query.get("cursorPaging") or {}
         limit = paging.get("limit", 100)
         if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
@@ -330,7 +332,8 @@ class WixApi:
         page = items[start : start + limit]
         end = start + len(page)
         nxt = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
-        return page, {"count": len(page), "cursors": {"next": nxt}, "hasNext": nxt is not None}
+        meta = {"count": len(page), "cursors": {"next": nxt}}
+        return page, {**meta, "hasNext": nxt is not None} if has_next else meta
 
     def query_products_v3(self, request: Request, site: str, body: dict) -> Response:
         query = _object(body.get("query"), "query")
@@ -393,7 +396,7 @@ class WixApi:
         if "id" in flt:
             ids = _values(flt["id"]) or set()
             pairs = [(p, v) for p, v in pairs if v.inventory_item_id_v3 in ids]
-        page, meta = self._cursor_page(pairs, query)
+        page, meta = self._cursor_page(pairs, query, has_next=False)
         return json_response({"inventoryItems": [self._item_v3(p, v) for p, v in page], "pagingMetadata": meta})
 
     def _resolve_v3(self, site: str, item: dict, n: int) -> tuple[WixProduct, WixVariant, int]:
