@@ -396,8 +396,26 @@ class OzonApi:
             },
         }
         if scheme == "fbs":
+            # /v4/posting/fbs/list: no created_at (in_process_at dates it), the cancellation as an
+            # object, the warehouse by name under analytics_data.warehouse, no digital codes.
+            warehouse = posting["analytics_data"]
+            warehouse["warehouse"] = warehouse.pop("warehouse_name")
+            del posting["created_at"]
+            reason = posting.pop("cancel_reason_id")
+            posting["cancellation"] = {
+                "cancel_reason_id": reason,
+                "cancel_reason": "Покупатель отменил заказ" if reason else "",
+                "cancellation_type": "client" if reason else "",
+                "cancelled_after_ship": False,
+                "affect_cancellation_rating": False,
+                "cancellation_initiator": "CLIENT" if reason else "",
+            }
+            for line in posting["products"]:
+                del line["digital_codes"]
             posting["delivery_schema"] = "fbs"
             posting["shipment_date"] = (sale.at + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for line in posting["financial_data"]["products"]:
+            del line["quantity"]  # not in either API: the quantity is on products[]
         return posting
 
     def fbo_postings(self, request: Request, account: str, body: dict) -> Response:

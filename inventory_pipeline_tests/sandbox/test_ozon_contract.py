@@ -136,7 +136,14 @@ def test_postings_cursor_paging_and_filters(ozon):
     long = {"filter": {"since": "2024-01-01T00:00:00Z", "to": now.isoformat()}, "limit": 10}
     assert post(ozon, "/v3/posting/fbo/list", long).json()["message"] == "PERIOD_IS_TOO_LONG"
     fbs = post(ozon, "/v4/posting/fbs/list", base).json()
-    assert all(p["products"][0]["price"]["currency"] == "RUB" for p in fbs["postings"])
+    assert fbs["postings"] and all(p["products"][0]["price"]["currency"] == "RUB" for p in fbs["postings"])
+    # v4's own shape: no created_at, the cancellation as an object, the warehouse's name as "warehouse".
+    for p in fbs["postings"]:
+        assert "created_at" not in p and "cancel_reason_id" not in p and "in_process_at" in p
+        assert set(p["cancellation"]) >= {"cancel_reason_id", "cancellation_type"}
+        assert "warehouse" in p["analytics_data"] and "warehouse_name" not in p["analytics_data"]
+        assert "digital_codes" not in p["products"][0]
+        assert "quantity" not in p["financial_data"]["products"][0]
 
 
 def test_rate_limit_real_profile():
