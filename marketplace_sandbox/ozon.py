@@ -24,6 +24,7 @@ from marketplace_sandbox.world import (
 
 GLOBAL_LIMIT = Limit(per_seconds=1 / 50, burst=50)  # 50 requests/second per Client-Id
 STOCK_UPDATE_LIMIT = Limit(per_seconds=60 / 80, burst=80)  # 80 requests/minute
+WAREHOUSE_LIST_LIMIT = Limit(per_seconds=60, burst=1)  # /v2/warehouse/list: 1 request per minute
 PAIR_UPDATE_SECONDS = 30
 
 
@@ -237,6 +238,15 @@ class OzonApi:
         )
 
     def warehouse_list(self, request: Request, account: str, body: dict) -> Response:
+        client_id = OZON_ACCOUNTS[account]["client_id"]
+        allowed, _, wait = self.sandbox.throttle(("ozon-warehouse-list", client_id), WAREHOUSE_LIST_LIMIT)
+        if not allowed:
+            return ozon_error(
+                429,
+                8,
+                "You have reached request rate limit per minute",
+                {"retry-after": str(max(1, int(wait) + 1)), "ratelimit-remaining": "0"},
+            )
         wanted = {int(w) for w in body.get("warehouse_ids") or []}
         rows = [
             {
@@ -245,7 +255,8 @@ class OzonApi:
                 "status": "created",
                 "is_rfbs": rfbs,
                 "has_entrusted_acceptance": False,
-                "first_mile": {"first_mile_type": "DropOff"},
+                # v2: an object with its type, enum PICK_UP / DROP_OFF / UNSPECIFIED (v1: first_mile_type)
+                "first_mile": {"type": "DROP_OFF", "dropoff_point_id": "", "dropoff_timeslot_id": 0},
                 "is_auto_assembly": False,
             }
             for rfbs, group in ((False, OZON_FBS_WAREHOUSES), (True, OZON_RFBS_WAREHOUSES))

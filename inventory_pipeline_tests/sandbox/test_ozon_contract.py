@@ -93,6 +93,14 @@ def test_product_list_and_warehouses(ozon):
     assert first["result"]["total"] == len(first["result"]["items"]) and first["result"]["last_id"] == ""
     warehouses = post(ozon, "/v2/warehouse/list", {"limit": 10, "cursor": ""}).json()["warehouses"]
     assert {w["warehouse_id"] for w in warehouses} == {22142605386000, 22142605387000, 22142605388000}
+    assert all(w["first_mile"]["type"] in {"PICK_UP", "DROP_OFF", "UNSPECIFIED"} for w in warehouses)
+
+
+def test_warehouse_list_allows_one_call_a_minute():
+    with SandboxServer(skus=5, seed=3, profile="real") as server:
+        assert post(server, "/v2/warehouse/list", {"limit": 10}).status_code == 200
+        again = post(server, "/v2/warehouse/list", {"limit": 10})
+        assert again.status_code == 429 and int(again.headers["retry-after"]) >= 50
 
 
 def test_stock_update_rules():
