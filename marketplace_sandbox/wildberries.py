@@ -18,13 +18,16 @@ from marketplace_sandbox.world import MOSCOW, WB_ACCOUNTS, WB_SELLER_WAREHOUSES,
 
 LIMITS = {
     "stocks-report": Limit(per_seconds=20, burst=1),  # 3 requests/minute, interval 20 s
-    "marketplace": Limit(per_seconds=0.2, burst=20),  # 300/minute, burst 20
+    # Two buckets in the spec, each 300/minute, burst 20: seller-warehouse methods, seller-stock methods.
+    "seller-warehouses": Limit(per_seconds=0.2, burst=20),
+    "seller-stocks": Limit(per_seconds=0.2, burst=20),
     "content": Limit(per_seconds=0.6, burst=5),  # 100/minute, burst 5
     "orders": Limit(per_seconds=60, burst=10),
     "sales": Limit(per_seconds=60, burst=1),
     "ping": Limit(per_seconds=10, burst=3),  # 3 per 30 s
 }
 FOUR_XX_COST = 10  # on the marketplace host a 4XX answer counts as ten requests
+MARKETPLACE_GROUPS = {"seller-warehouses", "seller-stocks"}
 RETENTION_DAYS = 90
 HOSTS = ("analytics", "marketplace", "content", "statistics")
 
@@ -71,10 +74,12 @@ class WildberriesApi:
                 self._wrap(self.stocks_report, "stocks-report"),
                 methods=["POST"],
             ),
-            Route("/wb/marketplace/api/v3/warehouses", self._wrap(self.warehouses, "marketplace"), methods=["GET"]),
+            Route(
+                "/wb/marketplace/api/v3/warehouses", self._wrap(self.warehouses, "seller-warehouses"), methods=["GET"]
+            ),
             Route(
                 "/wb/marketplace/api/v3/stocks/{warehouse_id}",
-                self._wrap(self.stocks, "marketplace"),
+                self._wrap(self.stocks, "seller-stocks"),
                 methods=["POST", "PUT"],
             ),
             Route("/wb/content/content/v2/get/cards/list", self._wrap(self.cards, "content"), methods=["POST"]),
@@ -122,7 +127,7 @@ class WildberriesApi:
                 response = self._bad_body(group)
             except WbError as error:
                 response = error.response
-            if 400 <= response.status_code < 500 and group == "marketplace":
+            if 400 <= response.status_code < 500 and group in MARKETPLACE_GROUPS:
                 self.sandbox.throttle(key, limit, FOUR_XX_COST - 1)
             response.headers["X-Ratelimit-Remaining"] = str(remaining)
             return response
