@@ -93,6 +93,11 @@ def default_db_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'data' / 'inventory.db'}"
 
 
+def database_url() -> str:
+    """INVENTORY_DB_URL, or the embedded SQLite file."""
+    return os.environ.get("INVENTORY_DB_URL", "").strip() or default_db_url()
+
+
 @dataclass(frozen=True)
 class Settings:
     ozon_accounts: list[str]
@@ -141,8 +146,7 @@ class Settings:
     @property
     def database_kind(self) -> str:
         """``mysql`` or ``sqlite``: what INVENTORY_DB_URL names (the assets' kind in the UI)."""
-        url = os.environ.get("INVENTORY_DB_URL", "").strip() or default_db_url()
-        return "mysql" if url.startswith(("mysql", "mariadb")) else "sqlite"
+        return "mysql" if database_url().startswith(("mysql", "mariadb")) else "sqlite"
 
     @property
     def accounts(self) -> list[str]:

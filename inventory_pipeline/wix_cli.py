@@ -146,7 +146,7 @@ def submit(url: str) -> str:
     answer = _graphql(url, LAUNCH, {"params": params})
     launched = (answer.get("data") or {}).get("launchRun") or {}
     if launched.get("__typename") != "LaunchRunSuccess":
-        errors = launched.get("errors") or [launched] if launched else answer.get("errors", [])
+        errors = (launched.get("errors") or [launched]) if launched else (answer.get("errors") or [])
         raise LookupError("; ".join(str(e.get("message", e)) for e in errors) or "launchRun failed")
     return launched["run"]["runId"]
 

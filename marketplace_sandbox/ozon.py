@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -237,16 +238,21 @@ class OzonApi:
             }
         )
 
+    def _per_minute(self, method: str, account: str, limit: Limit) -> Response | None:
+        """The 429 of a method with its own per-minute limit, or None when the call may go on."""
+        allowed, _, wait = self.sandbox.throttle((method, OZON_ACCOUNTS[account]["client_id"]), limit)
+        if allowed:
+            return None
+        return ozon_error(
+            429,
+            8,
+            "You have reached request rate limit per minute",
+            {"retry-after": str(max(1, math.ceil(wait))), "ratelimit-remaining": "0"},
+        )
+
     def warehouse_list(self, request: Request, account: str, body: dict) -> Response:
-        client_id = OZON_ACCOUNTS[account]["client_id"]
-        allowed, _, wait = self.sandbox.throttle(("ozon-warehouse-list", client_id), WAREHOUSE_LIST_LIMIT)
-        if not allowed:
-            return ozon_error(
-                429,
-                8,
-                "You have reached request rate limit per minute",
-                {"retry-after": str(max(1, int(wait) + 1)), "ratelimit-remaining": "0"},
-            )
+        if limited := self._per_minute("ozon-warehouse-list", account, WAREHOUSE_LIST_LIMIT):
+            return limited
         wanted = {int(w) for w in body.get("warehouse_ids") or []}
         rows = [
             {
@@ -266,15 +272,8 @@ class OzonApi:
         return json_response({"cursor": "", "warehouses": rows})
 
     def update_stocks(self, request: Request, account: str, body: dict) -> Response:
-        client_id = OZON_ACCOUNTS[account]["client_id"]
-        allowed, _, _ = self.sandbox.throttle(("ozon-stock-update", client_id), STOCK_UPDATE_LIMIT)
-        if not allowed:
-            return ozon_error(
-                429,
-                8,
-                "You have reached request rate limit per minute",
-                {"retry-after": "1", "ratelimit-remaining": "0"},
-            )
+        if limited := self._per_minute("ozon-stock-update", account, STOCK_UPDATE_LIMIT):
+            return limited
         stocks = body.get("stocks")
         if not isinstance(stocks, list) or not 1 <= len(stocks) <= 100:
             raise _bad_request(

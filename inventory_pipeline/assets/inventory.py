@@ -58,6 +58,7 @@ def build_inventory_asset(
         engine = context.resources.database.engine
         full_resync = config.full_resync or context.run.tags.get(FULL_RESYNC_TAG) == "true"
         metadata: dict = {"full_resync": full_resync}
+        applied: list[str] = []
         duplicates = 0
         for source, accounts in sources.items():
             if account not in accounts:
@@ -88,6 +89,7 @@ def build_inventory_asset(
                 sync_log.finish(engine, log_id, "failed", error=f"ledger apply failed: {exc}")
                 raise
             snapshots.mark_applied(engine, snapshot.id)
+            applied.append(source)
             duplicates += result.duplicate_keys
             # Unreadable rows were skipped when the snapshot was read: the sync is then partial.
             status = "partial" if snapshot.skipped_count else "success"
@@ -113,7 +115,6 @@ def build_inventory_asset(
             if status in ("rejected", "failed")
         }
         if held_back:
-            applied = [k for k in metadata if k.endswith("_snapshot_id")]
             raise Failure(
                 description="; ".join(f"{s} snapshot {why}" for s, why in held_back.items())
                 + f" — its ledger slice is unchanged{'; the other sources were applied' if applied else ''}.",

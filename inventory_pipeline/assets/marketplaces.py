@@ -21,7 +21,7 @@ from inventory_pipeline import checks, ledger, snapshots, sync_log
 from inventory_pipeline.normalize import Normalized, ozon_rows, wb_card_index, wb_seller_rows, wb_warehouse_rows
 from inventory_pipeline.redact import redact_urls
 from inventory_pipeline.resources.ozon import OzonSellerResource
-from inventory_pipeline.resources.wildberries import STOCKS_BATCH, WildberriesResource
+from inventory_pipeline.resources.wildberries import WildberriesResource
 from inventory_pipeline.settings import Settings
 
 SNAPSHOT_CHECKS = {
@@ -101,9 +101,7 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
         warehouse_id = int(warehouse["id"])
         part = f"seller_stocks:{warehouse_id}"
         tally.parts[part] += 0  # a warehouse that answers nothing is still a part to judge
-        for asked, page in zip(
-            batches(list(index), STOCKS_BATCH), api.seller_stock_pages(warehouse_id, index), strict=True
-        ):
+        for asked, page in api.seller_stock_pages(warehouse_id, index):
             writer.add(page)
             problem = batch_problem(warehouse_id, asked, page.payload["stocks"], stocked.get(str(warehouse_id), set()))
             if problem:
@@ -112,10 +110,6 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
             tally.add(wb_seller_rows(page.payload["stocks"], warehouse_id, name, index, account), part)
     tally.received_items = len(index)
     return tally
-
-
-def batches(ids: list, size: int) -> list[list]:
-    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def batch_problem(warehouse_id: int, asked: list[int], answer: list, stocked: set[str]) -> str | None:

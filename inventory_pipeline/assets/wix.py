@@ -13,7 +13,7 @@ from dagster import (
     MetadataValue,
     asset,
 )
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 
 from inventory_pipeline.db.tables import inventory_data, wix_plan_items, wix_plans, wix_push_log
 from inventory_pipeline.resources.database import InventoryDatabase
@@ -97,10 +97,9 @@ def store_plan(engine: Engine, run_id: str, version: str, planned: Plan, total: 
 
 def plan_to_push(engine: Engine, run_id: str) -> int | None:
     """This run's plan; when the push runs alone, the newest plan (its age is checked before use)."""
+    p = wix_plans
     with engine.connect() as conn:
-        own = conn.execute(select(wix_plans.c.id).where(wix_plans.c.run_id == run_id).order_by(wix_plans.c.id.desc()))
-        newest = conn.execute(select(wix_plans.c.id).order_by(wix_plans.c.id.desc()).limit(1))
-        return own.scalar() or newest.scalar()
+        return conn.execute(select(p.c.id).order_by((p.c.run_id == run_id).desc(), p.c.id.desc()).limit(1)).scalar()
 
 
 def load_plan(engine: Engine, plan_id: int) -> tuple[dict, list[PlanItem]]:
@@ -114,6 +113,9 @@ def load_plan(engine: Engine, plan_id: int) -> tuple[dict, list[PlanItem]]:
         )
         for r in rows
     ]
+
+
+SETTLED = ("before_quantity", "target_quantity", "delta", "status", "error", "pushed_at")
 
 
 class PushJournal:
@@ -146,32 +148,46 @@ class PushJournal:
             )
 
     def settle(self, written: list[Written]) -> None:
+        """One batch's outcome: its pending rows updated in one statement, the rows it never had to
+        write (Wix already held the target when re-read) added in another."""
         if not written:
             return
-        log = wix_push_log
-        now = utcnow()
+        log, now = wix_push_log, utcnow()
+        rows = [
+            {
+                "b_sku": w.item.sku,
+                "product_id": w.item.product_id,
+                "variant_id": w.item.variant_id,
+                "before_quantity": w.item.quantity,
+                "target_quantity": w.target,
+                "delta": w.delta,
+                "status": w.status,
+                "error": (w.error or None) and w.error[:2000],
+                "pushed_at": now,
+            }
+            for w in written
+        ]
         with self.engine.begin() as conn:
-            for w in written:
-                values = {
-                    "before_quantity": w.item.quantity,
-                    "target_quantity": w.target,
-                    "delta": w.delta,
-                    "status": w.status,
-                    "error": (w.error or None) and w.error[:2000],
-                    "pushed_at": now,
-                }
-                pending = and_(log.c.run_id == self.run_id, log.c.sku == w.item.sku, log.c.status == "pending")
-                if not conn.execute(update(log).where(pending).values(**values)).rowcount:
-                    # Nothing was intended for it: Wix already held the target when re-read.
-                    conn.execute(
-                        insert(log).values(
-                            run_id=self.run_id,
-                            sku=w.item.sku,
-                            product_id=w.item.product_id,
-                            variant_id=w.item.variant_id,
-                            **values,
-                        )
+            pending = set(
+                conn.execute(
+                    select(log.c.sku).where(
+                        log.c.run_id == self.run_id,
+                        log.c.status == "pending",
+                        log.c.sku.in_([r["b_sku"] for r in rows]),
                     )
+                ).scalars()
+            )
+            settled = [r for r in rows if r["b_sku"] in pending]
+            if settled:
+                conn.execute(
+                    update(log)
+                    .where(log.c.run_id == self.run_id, log.c.sku == bindparam("b_sku"), log.c.status == "pending")
+                    .values({c: bindparam(c) for c in SETTLED}),
+                    settled,
+                )
+            fresh = [{**r, "sku": r["b_sku"], "run_id": self.run_id} for r in rows if r["b_sku"] not in pending]
+            if fresh:
+                conn.execute(insert(log), [{k: v for k, v in r.items() if k != "b_sku"} for r in fresh])
 
 
 def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> dict[str, AssetsDefinition]:

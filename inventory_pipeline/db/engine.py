@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from alembic import command
@@ -11,13 +10,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
-from inventory_pipeline.settings import default_db_url
+from inventory_pipeline.settings import database_url
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
-
-
-def database_url() -> str:
-    return os.environ.get("INVENTORY_DB_URL", "").strip() or default_db_url()
 
 
 def make_engine(url: str) -> Engine:

@@ -87,8 +87,9 @@ class WildberriesResource(ConfigurableResource):
         expect(payload, list, "the warehouse list", "Wildberries")
         return RawPage("seller_warehouses", raw, payload)
 
-    def seller_stock_pages(self, warehouse_id: int, chrt_ids: Iterable[int]) -> Iterator[RawPage]:
-        """Stock on one of the seller's own warehouses (FBS), read by size id (chrtId)."""
+    def seller_stock_pages(self, warehouse_id: int, chrt_ids: Iterable[int]) -> Iterator[tuple[list[int], RawPage]]:
+        """Stock on one of the seller's own warehouses (FBS), read by size id (chrtId): each answer
+        with the sizes it was asked for."""
         ids = list(chrt_ids)
         for start in range(0, len(ids), STOCKS_BATCH):
             body = {"chrtIds": ids[start : start + STOCKS_BATCH]}
@@ -99,7 +100,7 @@ class WildberriesResource(ConfigurableResource):
             expect(
                 expect(payload, dict, "the stocks answer", "Wildberries").get("stocks"), list, "stocks", "Wildberries"
             )
-            yield RawPage(f"seller_stocks:{warehouse_id}", raw, payload)
+            yield body["chrtIds"], RawPage(f"seller_stocks:{warehouse_id}", raw, payload)
 
     def statistics_day(self, kind: str, day: str) -> list[dict]:
         """Every ``orders`` or ``sales`` row WB dates on ``day`` (a Moscow date): ``flag=1``."""
