@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
 from inventory_pipeline.settings import PROJECT_ROOT
@@ -87,6 +88,12 @@ def test_schedules_and_sensors_tick_for_real_without_a_failure(storage, request,
                 runless = [e for e in evaluations if not e.run_id]
                 assert len(runless) >= 3  # the sensor's, one per tick, each stored
                 assert runless[0].status.value == "SUCCEEDED"  # after the scheduled syncs, every source is fresh
-                assert instance.get_runs() and webserver  # the webserver served the same storage throughout
+                # The webserver reads the same storage: it lists the same runs.
+                listed = requests.post(
+                    f"{webserver}/graphql",
+                    json={"query": "{ runsOrError { ... on Runs { results { runId status } } } }"},
+                    timeout=30,
+                ).json()["data"]["runsOrError"]["results"]
+                assert {(r["runId"], r["status"]) for r in listed} == {(r.run_id, r.status.value) for r in runs}
         finally:
             stop_group(daemon)

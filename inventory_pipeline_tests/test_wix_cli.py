@@ -100,3 +100,16 @@ def test_an_unreachable_webserver_is_said_plainly():
     )
     assert done.returncode == 1
     assert "connection refused" in done.stderr and "query" not in done.stderr.lower()
+
+
+def test_credentials_come_from_the_environment(monkeypatch):
+    from inventory_pipeline.wix_cli import credentials
+
+    for name in ("DAGSTER_WEBSERVER_TOKEN", "DAGSTER_WEBSERVER_USER", "DAGSTER_WEBSERVER_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    assert credentials() == {}
+    monkeypatch.setenv("DAGSTER_WEBSERVER_USER", "operator")
+    monkeypatch.setenv("DAGSTER_WEBSERVER_PASSWORD", "s3cret-pass")
+    assert credentials() == {"Authorization": "Basic b3BlcmF0b3I6czNjcmV0LXBhc3M="}
+    monkeypatch.setenv("DAGSTER_WEBSERVER_TOKEN", "tok-123")
+    assert credentials() == {"Authorization": "Bearer tok-123"}

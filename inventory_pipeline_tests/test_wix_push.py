@@ -304,4 +304,4 @@ def test_the_push_finds_its_plan_in_the_database_not_in_an_io_manager(wix_pipeli
     assert all(after[s] == expected[s] for s in after if s in expected)
     with p.engine.connect() as conn:
         assert conn.execute(select(wix_push_log.c.run_id).distinct()).scalars().all() == [pushed.run_id]
-    assert plan_id
+    assert pushed.asset_materializations_for_node("wix_stock_push")[0].metadata["plan_id"].value == plan_id

@@ -291,6 +291,7 @@ def build_wix_assets(settings: Settings, ledger: AssetsDefinition) -> dict[str, 
             "duration_seconds": round(time.monotonic() - started, 2),
             "guard": verdict.description,
             "catalog_version": version,
+            "plan_id": plan_id,
         }
         if outcome.failed or mismatched:
             failed = [w.item.sku for w in outcome.failed] + mismatched
