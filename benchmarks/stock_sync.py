@@ -34,12 +34,14 @@ def minimum_calls(url: str) -> dict[str, int]:
     ).json()
     ozon_items = products["result"]["total"]
     cards = len({r["sku"] for r in wb})
-    report_rows = sum(1 for r in wb if r["stock_type"] == "fbw")
     del ozon
     return {
         "POST /ozon/v4/product/info/stocks": max(1, math.ceil(ozon_items / 1000)),
         "POST /wb/content/content/v2/get/cards/list": cards // 100 + 1,  # the last page is the short one
-        "POST /wb/analytics/api/analytics/v1/stocks-report/wb-warehouses": report_rows // 250_000 + 1,
+        # the warehouse-remains report: one task, one status call (the fast profile builds it at once), one download
+        "GET /wb/analytics/api/v1/warehouse_remains": 1,
+        "GET /wb/analytics/api/v1/warehouse_remains/tasks/{id}/status": 1,
+        "GET /wb/analytics/api/v1/warehouse_remains/tasks/{id}/download": 1,
         "GET /wb/marketplace/api/v3/warehouses": 1,
         "POST /wb/marketplace/api/v3/stocks/{id}": 2 * math.ceil(cards / 1000),
     }
@@ -62,7 +64,11 @@ def run_size(skus: int) -> dict:
         calls = requests.get(f"{url}/_sandbox/calls", timeout=10).json()
         made = {}
         for key, count in calls.items():
-            made_key = "POST /wb/marketplace/api/v3/stocks/{id}" if "/api/v3/stocks/" in key else key
+            made_key = key
+            if "/api/v3/stocks/" in key:
+                made_key = "POST /wb/marketplace/api/v3/stocks/{id}"
+            elif "/warehouse_remains/tasks/" in key:
+                made_key = f"GET /wb/analytics/api/v1/warehouse_remains/tasks/{{id}}/{key.rsplit('/', 1)[1]}"
             made[made_key] = made.get(made_key, 0) + count
         figures["api_calls"] = made
         figures["api_calls_minimum"] = minimum_calls(url)

@@ -11,17 +11,30 @@ How each source maps:
   sums a type over its warehouses. Ozon's total per SKU is fbo + fbs + rfbs (seed 000).
 * Wildberries, WB warehouses (``fbw``): ``quantity`` is what can be sold, ``inWayToClient`` is sold
   and on its way, so present = quantity + inWayToClient, reserved = inWayToClient and available =
-  quantity (seed 000's "quantity − reserved" with quantity as the full count).
+  quantity (seed 000's "quantity − reserved" with quantity as the full count). The stocks report
+  gives one aggregate per size (warehouse ``-999999``, "Склад WB"). The warehouse-remains report
+  gives each warehouse's quantity (a row per warehouse, keyed by its name, as the report has no
+  warehouse ids) and the size's in-way-to-client once (a row of its own, warehouse
+  ``in_way_to_client``): the same sums, per warehouse.
 * Wildberries, seller warehouses (``fbs``): ``amount`` per size; WB keeps no reserve there.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 OZON_TYPES = {"fbo", "fbs", "rfbs", "fbp"}
+# The remains report's summary lines among its warehouses, and the ledger row for goods on their way.
+REMAINS_IN_WAY = "В пути до получателей"
+REMAINS_SUMMARIES = {
+    REMAINS_IN_WAY: "to_client",
+    "В пути возвраты на склад WB": "from_client",
+    "Всего находится на складах": "on_shelves",
+}
+IN_WAY_TO_CLIENT = "in_way_to_client"
 # What the ledger's columns hold exactly (db/tables.py): a value beyond them is refused, never cut.
 TEXT_LIMITS = {"sku": 128, "warehouse_id": 32, "product_id": 32, "marketplace_sku": 32}
 STOCK_LIMIT = 2**31 - 1  # INT on MySQL
@@ -160,6 +173,90 @@ def wb_card_index(cards: Iterable[object]) -> tuple[dict[int, WbSize], list[str]
     return index, skipped
 
 
+def wb_barcodes(cards: Iterable[object]) -> dict[str, int]:
+    """Barcode → chrtID: the warehouse-remains report names a size by its barcode only."""
+    out: dict[str, int] = {}
+    for card in cards:
+        for size in (card.get("sizes") or []) if isinstance(card, dict) else []:
+            chrt = _count(size.get("chrtID")) if isinstance(size, dict) else None
+            if chrt is not None:
+                out.update((str(barcode), chrt) for barcode in size.get("skus") or [])
+    return out
+
+
+def wb_warehouse_key(name: str) -> str:
+    """A WB warehouse's ledger id from its name (the remains report has no ids): the name itself,
+    or, when longer than the column, its start and a digest that keeps two long names apart."""
+    if len(name) <= TEXT_LIMITS["warehouse_id"]:
+        return name
+    return f"{name[:23]}~{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+
+
+def wb_remains_rows(
+    items: Iterable[object], index: dict[int, WbSize], barcodes: dict[str, int], account: str
+) -> Normalized:
+    out = Normalized()
+    for item in items:
+        label = f"wb remains row barcode={item.get('barcode') if isinstance(item, dict) else '?'}"
+        chrt = barcodes.get(str(item.get("barcode"))) if isinstance(item, dict) else None
+        size = index.get(chrt) if chrt is not None else None
+        warehouses = item.get("warehouses") if isinstance(item, dict) else None
+        if size is None or not isinstance(warehouses, list):
+            out.skipped.append(f"{label}: " + ("no card for this barcode" if size is None else "no warehouses"))
+            continue
+        shelves: dict[str, int] = {}
+        totals: dict[str, int | None] = {}
+        for entry in warehouses:
+            name = entry.get("warehouseName") if isinstance(entry, dict) else None
+            quantity = _count(entry.get("quantity")) if isinstance(entry, dict) else None
+            if not isinstance(name, str) or not name.strip() or quantity is None:
+                shelves = {}
+                totals["unreadable"] = None
+                break
+            if name in REMAINS_SUMMARIES:
+                totals[REMAINS_SUMMARIES[name]] = quantity
+            else:
+                shelves[name.strip()] = shelves.get(name.strip(), 0) + quantity
+        to_client = _count(item.get("inWayToClient", totals.get("to_client", 0)))
+        if "unreadable" in totals or to_client is None:
+            out.skipped.append(f"{label}: unreadable figures")
+            continue
+        if totals.get("on_shelves") is not None and totals["on_shelves"] != sum(shelves.values()):
+            out.skipped.append(
+                f"{label}: its warehouses hold {sum(shelves.values())}, its own total says {totals['on_shelves']}"
+            )
+            continue
+        common = {"product_id": str(size.nm_id), "marketplace_sku": str(chrt)}
+        for name, quantity in shelves.items():
+            fbw = row(
+                "wb",
+                account,
+                size.vendor_code,
+                wb_warehouse_key(name),
+                "fbw",
+                warehouse_name=name,
+                **common,
+                present=quantity,
+                reserved=0,
+            )
+            _keep(out, fbw, label)
+        if to_client:
+            on_way = row(
+                "wb",
+                account,
+                size.vendor_code,
+                IN_WAY_TO_CLIENT,
+                "fbw",
+                warehouse_name=REMAINS_IN_WAY,
+                **common,
+                present=to_client,
+                reserved=to_client,
+                available=0,
+            )
+            _keep(out, on_way, label)
+    return out
+
+
 def wb_warehouse_rows(items: Iterable[object], index: dict[int, WbSize], account: str) -> Normalized:
     out = Normalized()
     for item in items:
@@ -237,15 +334,19 @@ def rows_from_pages(source: str, account: str, pages: Pages) -> Iterator[list[di
             yield ozon_rows(payload["items"], account).rows
         return
     index: dict[int, WbSize] = {}
+    barcodes: dict[str, int] = {}
     warehouse_names: dict[int, str] = {}
     for part, payload in pages(("cards", "seller_warehouses")):
         if part == "cards":
             index.update(wb_card_index(payload["cards"])[0])
+            barcodes.update(wb_barcodes(payload["cards"]))
         elif part == "seller_warehouses":
             warehouse_names = {int(w["id"]): str(w.get("name", "")) for w in payload}
-    for part, payload in pages(("wb_warehouses", "seller_stocks:")):
+    for part, payload in pages(("wb_warehouses", "wb_remains", "seller_stocks:")):
         if part == "wb_warehouses":
             yield wb_warehouse_rows(payload["data"]["items"], index, account).rows
+        elif part == "wb_remains":
+            yield wb_remains_rows(payload, index, barcodes, account).rows
         elif part.startswith("seller_stocks:"):
             warehouse_id = int(part.split(":", 1)[1])
             yield wb_seller_rows(

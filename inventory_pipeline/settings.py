@@ -102,6 +102,8 @@ def database_url() -> str:
 class Settings:
     ozon_accounts: list[str]
     wb_accounts: list[str]
+    wb_fbw_by_warehouse: bool
+    wb_report_wait_seconds: float
     timezone: str
     min_products_threshold: int
     max_snapshot_drop: float
@@ -166,6 +168,15 @@ def _crons() -> dict[str, str]:
     return out
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in {"1", "true", "yes", "0", "false", "no"}:
+        raise SettingsError(f"{name} must be true or false, got {value!r}")
+    return value in {"1", "true", "yes"}
+
+
 def _share(name: str, default: float) -> float:
     value = env_float(name, default)
     if not 0 < value < 1:
@@ -179,6 +190,8 @@ def load_settings() -> Settings:
     return Settings(
         ozon_accounts=_names("OZON_ACCOUNTS", seller),
         wb_accounts=_names("WB_ACCOUNTS", seller),
+        wb_fbw_by_warehouse=_flag("WB_FBW_BY_WAREHOUSE", True),
+        wb_report_wait_seconds=env_float("WB_REPORT_WAIT_SECONDS", 300.0),
         timezone=os.environ.get("PIPELINE_TIMEZONE", "Europe/Moscow").strip() or "Europe/Moscow",
         min_products_threshold=env_int("MIN_PRODUCTS_THRESHOLD", 10),
         max_snapshot_drop=drop,
@@ -187,7 +200,7 @@ def load_settings() -> Settings:
         schedule_crons=_crons(),
         max_sync_age_hours=env_float("MAX_SYNC_AGE_HOURS", 8),
         max_stock_value=env_int("MAX_STOCK_VALUE", 10_000),
-        schedules_running=os.environ.get("SCHEDULES_RUNNING", "1").strip() not in {"0", "false", "no"},
+        schedules_running=_flag("SCHEDULES_RUNNING", True),
         wix_site_configured=bool(os.environ.get("WIX_SITE_ID", "").strip()),
         wix_stock_types=tuple(_names("WIX_STOCK_TYPES", ["fbs", "rfbs"])),
         wix_warehouse_map=_pairs("WIX_WAREHOUSE_MAP", str),

@@ -6,15 +6,17 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import requests
 from dagster import DagsterRun, DagsterRunStatus
 from sqlalchemy import select
 
 from inventory_pipeline import sync_log
 from inventory_pipeline.db.tables import stock_snapshots, sync_logs
+from inventory_pipeline_tests.conftest import make_pipeline
 from inventory_pipeline_tests.ledger_views import ledger_state, ledger_view, truth_view
 
 WB_STOCKS = "/wb/marketplace/api/v3/stocks/"
-WB_REPORT = "/wb/analytics/api/analytics/v1/stocks-report/wb-warehouses"
+WB_REPORT = "/wb/analytics/api/v1/warehouse_remains/tasks/"
 OZON_STOCKS = "/ozon/v4/product/info/stocks"
 
 # fault, source it hits, the snapshot status it must leave
@@ -88,3 +90,31 @@ def test_rows_left_processing_by_a_dead_run_are_marked_failed_live_ones_are_not(
     assert status["live"].status == "processing"
     assert status["dead"].status == "failed" and "abandoned" in status["dead"].error_message
     assert status["gone"].status == "failed"
+
+
+@pytest.mark.parametrize(
+    ("sandbox_config", "reason"),
+    [
+        ({"wb_remains_seconds": 60}, "was not ready after 1 s (WB_REPORT_WAIT_SECONDS)"),
+        ({"wb_remains_outcome": "canceled"}, "ended 'canceled'"),
+    ],
+    ids=["never-ready", "canceled"],
+)
+def test_a_remains_report_that_never_arrives_fails_wb_only(monkeypatch, sandbox, sqlite_url, sandbox_config, reason):
+    p = make_pipeline(monkeypatch, sandbox, sqlite_url, WB_REPORT_WAIT_SECONDS="1")
+    requests.put(f"{sandbox.url}/_sandbox/config", json=sandbox_config, timeout=5).raise_for_status()
+    try:
+        result = p.run()
+    finally:
+        requests.put(
+            f"{sandbox.url}/_sandbox/config", json={"wb_remains_seconds": None, "wb_remains_outcome": "done"}, timeout=5
+        ).raise_for_status()
+    assert not result.success
+    with p.engine.connect() as conn:
+        logs = {r.source: (r.status, r.error_message) for r in conn.execute(select(sync_logs))}
+    assert logs["ozon"] == ("success", None) and logs["wb"][0] == "failed"
+    assert reason in logs["wb"][1]
+    assert ledger_view(p.engine, "ozon") == truth_view(p.truth("ozon"), "ozon")
+    assert ledger_view(p.engine, "wb") == {}
+    assert p.run().success  # the next sync asks for a new report
+    assert ledger_view(p.engine, "wb") == truth_view(p.truth("wb"), "wb")

@@ -12,11 +12,12 @@ import requests
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 from sqlalchemy import func, insert, select, update
 
-from inventory_pipeline.db.tables import inventory_data, stock_snapshot_pages, stock_snapshots, sync_logs
+from inventory_pipeline.db.tables import inventory_data, notifications, stock_snapshot_pages, stock_snapshots, sync_logs
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.settings import load_settings
 from inventory_pipeline_tests.conftest import make_pipeline
 from inventory_pipeline_tests.ledger_views import history_count, ledger_state, ledger_view, truth_view
+from marketplace_sandbox.world import WB_WAREHOUSES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -351,3 +352,45 @@ def test_full_resync_launched_from_the_cli_carries_its_own_config(monkeypatch, s
     with p.engine.connect() as conn:
         assert conn.execute(select(inventory_data).where(inventory_data.c.current_stock < 0)).first() is None
     assert ledger_view(p.engine, "ozon") == truth_view(p.truth("ozon"), "ozon")
+
+
+def _fbw_by_warehouse(engine) -> dict[tuple[str, str], tuple[int, int]]:
+    d = inventory_data
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(d.c.sku, d.c.warehouse_name, d.c.current_stock, d.c.reserved_stock).where(
+                d.c.source == "wb", d.c.stock_type == "fbw", d.c.current_stock != 0
+            )
+        ).all()
+    return {(sku, name): (present, reserved) for sku, name, present, reserved in rows}
+
+
+def test_wb_fbw_per_warehouse_from_the_remains_report_or_one_aggregate(monkeypatch, sandbox, database_url):
+    """The stocks report serves one aggregate per size today; the remains report gives each WB
+    warehouse. Switching between them changes the rows, not the sums, and raises no FBO event."""
+    aggregate = make_pipeline(monkeypatch, sandbox, database_url, WB_FBW_BY_WAREHOUSE="false")
+    assert aggregate.run("stock_sync_wb").success
+    truth = aggregate.truth("wb")
+    assert {name for _, name in _fbw_by_warehouse(aggregate.engine)} == {"Склад WB"}
+    assert ledger_view(aggregate.engine, "wb") == truth_view(truth, "wb")
+
+    per_warehouse = make_pipeline(monkeypatch, sandbox, database_url, WB_FBW_BY_WAREHOUSE="true")
+    assert per_warehouse.run("stock_sync_wb").success
+    names = {wid: name for wid, name, _ in WB_WAREHOUSES}
+    expected: dict[tuple[str, str], tuple[int, int]] = {}
+    for r in truth:
+        if r["stock_type"] != "fbw":
+            continue
+        if r["quantity"]:
+            expected[(r["sku"], names[r["warehouse_id"]])] = (r["quantity"], 0)
+        if r["in_way_to_client"]:
+            present, _ = expected.get((r["sku"], "В пути до получателей"), (0, 0))
+            total = present + r["in_way_to_client"]
+            expected[(r["sku"], "В пути до получателей")] = (total, total)
+    assert _fbw_by_warehouse(per_warehouse.engine) == expected
+    assert ledger_view(per_warehouse.engine, "wb") == truth_view(truth, "wb")
+    with per_warehouse.engine.connect() as conn:
+        fbo_events = conn.execute(
+            select(func.count()).where(notifications.c.event_type.in_(("StockFBOOver", "StockFBOReceived")))
+        ).scalar_one()
+    assert fbo_events == 0

@@ -147,6 +147,13 @@ class Control:
                     sandbox.haier_token_ttl = int(body["haier_token_ttl"])
                 if "wb_row_cap" in body:
                     self.wb.row_cap = int(body["wb_row_cap"])
+                if "wb_remains_seconds" in body:
+                    value = body["wb_remains_seconds"]
+                    self.wb.remains_seconds = None if value is None else float(value)
+                if "wb_remains_outcome" in body:
+                    if body["wb_remains_outcome"] not in {"done", "canceled", "purged"}:
+                        raise ValueError("wb_remains_outcome must be 'done', 'canceled' or 'purged'")
+                    self.wb.remains_outcome = body["wb_remains_outcome"]
                 if "ozon_bad_rows" in body:
                     sandbox.world.malformed_ozon_offers = set(body["ozon_bad_rows"])
                 if "haier_malformed" in body:
@@ -162,6 +169,8 @@ class Control:
                 "profile": sandbox.profile,
                 "haier_token_ttl": sandbox.haier_token_ttl,
                 "wb_row_cap": self.wb.row_cap,
+                "wb_remains_seconds": self.wb.remains_seconds,
+                "wb_remains_outcome": self.wb.remains_outcome,
                 "haier_malformed": sorted(sandbox.world.malformed_haier_codes),
                 "ozon_bad_rows": sorted(sandbox.world.malformed_ozon_offers),
                 "haier_bad_images": self.haier.bad_images,

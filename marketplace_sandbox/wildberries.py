@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import math
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
@@ -18,6 +21,9 @@ from marketplace_sandbox.world import MOSCOW, WB_ACCOUNTS, WB_SELLER_WAREHOUSES,
 
 LIMITS = {
     "stocks-report": Limit(per_seconds=20, burst=1),  # 3 requests/minute, interval 20 s
+    "remains-create": Limit(per_seconds=60, burst=5),  # warehouse-remains report: 1/minute, burst 5
+    "remains-status": Limit(per_seconds=5, burst=5),
+    "remains-download": Limit(per_seconds=5, burst=5),
     # Two buckets in the spec, each 300/minute, burst 20: seller-warehouse methods, seller-stock methods.
     "seller-warehouses": Limit(per_seconds=0.2, burst=20),
     "seller-stocks": Limit(per_seconds=0.2, burst=20),
@@ -29,6 +35,14 @@ LIMITS = {
 FOUR_XX_COST = 10  # on the marketplace host a 4XX answer counts as ten requests
 MARKETPLACE_GROUPS = {"seller-warehouses", "seller-stocks"}
 RETENTION_DAYS = 90
+# The stocks report serves one aggregate per size today: warehouseId can only be -999999 (WB's
+# OpenAPI, release note 570). Per-warehouse stock is in the warehouse-remains report.
+WB_AGGREGATE = (-999999, "Склад WB", "Склад WB")
+REMAINS_IN_WAY_TO_CLIENT = "В пути до получателей"
+REMAINS_IN_WAY_FROM_CLIENT = "В пути возвраты на склад WB"
+REMAINS_TOTAL = "Всего находится на складах"
+REMAINS_READY_SECONDS = 1.5  # how long a remains report takes to build under the "real" profile
+REMAINS_GROUPINGS = ("groupByBrand", "groupBySubject", "groupBySa", "groupByNm", "groupByBarcode", "groupBySize")
 HOSTS = ("analytics", "marketplace", "content", "statistics")
 
 
@@ -65,6 +79,9 @@ class WildberriesApi:
         self.world = sandbox.world
         self.row_cap = 80_000
         self._card_order: dict[str, tuple[int, list[WbItem], list[tuple[str, int]]]] = {}
+        self._remains_tasks: dict[str, dict] = {}
+        self.remains_seconds: float | None = None  # None: at once under "fast", REMAINS_READY_SECONDS under "real"
+        self.remains_outcome = "done"  # what a finished remains task says: done, canceled or purged
 
     def routes(self) -> list[Route]:
         routes = [Route(f"/wb/{host}/ping", self._wrap(self.ping, "ping"), methods=["GET"]) for host in HOSTS]
@@ -73,6 +90,21 @@ class WildberriesApi:
                 "/wb/analytics/api/analytics/v1/stocks-report/wb-warehouses",
                 self._wrap(self.stocks_report, "stocks-report"),
                 methods=["POST"],
+            ),
+            Route(
+                "/wb/analytics/api/v1/warehouse_remains",
+                self._wrap(self.remains_create, "remains-create"),
+                methods=["GET"],
+            ),
+            Route(
+                "/wb/analytics/api/v1/warehouse_remains/tasks/{task_id}/status",
+                self._wrap(self.remains_status, "remains-status"),
+                methods=["GET"],
+            ),
+            Route(
+                "/wb/analytics/api/v1/warehouse_remains/tasks/{task_id}/download",
+                self._wrap(self.remains_download, "remains-download"),
+                methods=["GET"],
             ),
             Route(
                 "/wb/marketplace/api/v3/warehouses", self._wrap(self.warehouses, "seller-warehouses"), methods=["GET"]
@@ -186,34 +218,100 @@ class WildberriesApi:
         page = []
         fault = request_fault(request)
         if fault != "empty":
-            position = 0  # rows are numbered in catalogue order; only the requested slice is built
-            for it in self.world.wb[account]:
-                if (wanted and it.nm_id not in wanted) or (chrt_ids and wanted and it.chrt_id not in chrt_ids):
-                    continue
-                if position + len(it.wb) <= offset:
-                    position += len(it.wb)
-                    continue
-                for wh, quantity, to_client, from_client in it.wb:
-                    if offset <= position < offset + limit:
-                        wid, name, region = WB_WAREHOUSES[wh]
-                        page.append(
-                            {
-                                "nmId": it.nm_id,
-                                "chrtId": it.chrt_id,
-                                "warehouseId": wid,
-                                "warehouseName": name,
-                                "regionName": region,
-                                "quantity": quantity,
-                                "inWayToClient": to_client,
-                                "inWayFromClient": from_client,
-                            }
-                        )
-                    position += 1
-                if position >= offset + limit:
-                    break
+            stocked = (
+                it
+                for it in self.world.wb[account]
+                if it.wb
+                and (not wanted or it.nm_id in wanted)
+                and not (chrt_ids and wanted and it.chrt_id not in chrt_ids)
+            )
+            wid, name, region = WB_AGGREGATE
+            for it in itertools.islice(stocked, offset, offset + limit):
+                page.append(
+                    {
+                        "nmId": it.nm_id,
+                        "chrtId": it.chrt_id,
+                        "warehouseId": wid,
+                        "warehouseName": name,
+                        "regionName": region,
+                        "quantity": sum(w[1] for w in it.wb),
+                        "inWayToClient": sum(w[2] for w in it.wb),
+                        "inWayFromClient": sum(w[3] for w in it.wb),
+                    }
+                )
         if fault == "truncate":
             page = page[: len(page) // 2]
         return json_response({"data": {"items": page}})
+
+    def remains_create(self, request: Request, account: str, body: dict) -> Response:
+        """A warehouse-remains report task; the report is built now and served once it is ``done``."""
+        groups = {}
+        for name in REMAINS_GROUPINGS:
+            value = request.query_params.get(name, "false")
+            if value not in {"true", "false"}:
+                raise WbError(wb_problem(400, "bad request", f"{name}: must be true or false"))
+            groups[name] = value == "true"
+        task_id = str(uuid.uuid4())
+        build = self.remains_seconds
+        if build is None:
+            build = 0.0 if self.sandbox.profile == "fast" else REMAINS_READY_SECONDS
+        ready = time.monotonic() + build
+        rows = [self._remains_row(it, groups) for it in self.world.wb[account] if it.wb]
+        self._remains_tasks[task_id] = {
+            "account": account,
+            "ready_at": ready,
+            "rows": rows,
+            "end": self.remains_outcome,
+        }
+        return json_response({"data": {"taskId": task_id}})
+
+    def _remains_task(self, request: Request, account: str) -> tuple[str, dict]:
+        task_id = request.path_params["task_id"]
+        task = self._remains_tasks.get(task_id)
+        if task is None or task["account"] != account:
+            raise WbError(wb_problem(404, "not found", f"task {task_id} not found"))
+        return task_id, task
+
+    def remains_status(self, request: Request, account: str, body: dict) -> Response:
+        task_id, task = self._remains_task(request, account)
+        status = task["end"] if time.monotonic() >= task["ready_at"] else "processing"
+        return json_response({"data": {"id": task_id, "status": status}})
+
+    def remains_download(self, request: Request, account: str, body: dict) -> Response:
+        task_id, task = self._remains_task(request, account)
+        if time.monotonic() < task["ready_at"] or task["end"] != "done":
+            raise WbError(wb_problem(400, "bad request", f"task {task_id} is not done"))
+        rows = task["rows"]
+        fault = request_fault(request)
+        if fault == "empty":
+            rows = []
+        elif fault == "truncate":
+            rows = rows[: len(rows) // 2]
+        return json_response(rows)
+
+    @staticmethod
+    def _remains_row(it: WbItem, groups: dict[str, bool]) -> dict:
+        to_client, from_client = sum(w[2] for w in it.wb), sum(w[3] for w in it.wb)
+        on_shelves = sum(w[1] for w in it.wb)
+        row = {
+            "brand": "Haier" if groups["groupByBrand"] else None,
+            "subjectName": it.subject if groups["groupBySubject"] else None,
+            "vendorCode": it.vendor_code if groups["groupBySa"] else None,
+            "nmId": it.nm_id if groups["groupByNm"] else None,
+            "barcode": it.barcode if groups["groupByBarcode"] else None,
+            "techSize": "0" if groups["groupBySize"] else None,
+            "volume": 1.2,
+            "inWayToClient": to_client,
+            "inWayFromClient": from_client,
+            "quantityWarehousesFull": on_shelves + to_client + from_client,
+            "warehouses": [
+                *({"warehouseName": WB_WAREHOUSES[wh][1], "quantity": quantity} for wh, quantity, _, _ in it.wb),
+                {"warehouseName": REMAINS_IN_WAY_TO_CLIENT, "quantity": to_client},
+                {"warehouseName": REMAINS_IN_WAY_FROM_CLIENT, "quantity": from_client},
+                {"warehouseName": REMAINS_TOTAL, "quantity": on_shelves},
+            ],
+        }
+        return {k: v for k, v in row.items() if v is not None}
 
     def warehouses(self, request: Request, account: str, body: dict) -> Response:
         return json_response(

@@ -2,7 +2,7 @@
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from dagster import (
@@ -18,7 +18,15 @@ from dagster import (
 )
 
 from inventory_pipeline import checks, ledger, snapshots, sync_log
-from inventory_pipeline.normalize import Normalized, ozon_rows, wb_card_index, wb_seller_rows, wb_warehouse_rows
+from inventory_pipeline.normalize import (
+    Normalized,
+    ozon_rows,
+    wb_barcodes,
+    wb_card_index,
+    wb_remains_rows,
+    wb_seller_rows,
+    wb_warehouse_rows,
+)
 from inventory_pipeline.redact import redact_urls
 from inventory_pipeline.resources.ozon import OzonSellerResource
 from inventory_pipeline.resources.wildberries import WildberriesResource
@@ -28,7 +36,7 @@ SNAPSHOT_CHECKS = {
     "enough_products": "At least MIN_PRODUCTS_THRESHOLD SKUs; blocks the ledger and the Wix push.",
     "no_collapse": "No more than MAX_SNAPSHOT_DROP of SKUs or stock rows gone since the last accepted snapshot.",
     "complete": "Every part answered in full: Ozon's paging delivered every item it announced; each "
-    "Wildberries part (WB-warehouse report, each seller warehouse) kept its size and every size batch was answered.",
+    "Wildberries part (WB's warehouses, each seller warehouse) kept its size and every size batch was answered.",
 }
 
 
@@ -47,11 +55,11 @@ class Tally:
     received_items: int = 0
     expected_items: int | None = None
     preview: list[dict] = field(default_factory=list)
-    parts: Counter = field(default_factory=Counter)  # rows per part of the answer
+    parts: Counter = field(default_factory=Counter)  # rows (sizes, for WB's warehouses) per part of the answer
     problems: list[str] = field(default_factory=list)  # answers that contradict their request
 
-    def add(self, normalized: Normalized, part: str = "stocks") -> None:
-        self.parts[part] += len(normalized.rows)
+    def add(self, normalized: Normalized, part: str = "stocks", units: int | None = None) -> None:
+        self.parts[part] += len(normalized.rows) if units is None else units
         self.rows += len(normalized.rows)
         self.skus.update(r["sku"] for r in normalized.rows)
         self.skipped.extend(normalized.skipped)
@@ -82,20 +90,24 @@ def fetch_ozon(api: OzonSellerResource, writer: snapshots.SnapshotWriter, accoun
 
 
 def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account: str, held: Callable) -> Tally:
-    """Cards (size → article), the WB-warehouse report, then every seller warehouse by size batches.
+    """Cards (size → article), WB's warehouses (the remains report, or the stocks report's
+    aggregate), then every seller warehouse by size batches.
     Each batch's answer is checked against its request and against the sizes the ledger holds."""
     tally = Tally()
     index: dict = {}
+    barcodes: dict[str, int] = {}
     for page in api.card_pages():
         writer.add(page)
         page_index, skipped = wb_card_index(page.payload["cards"])
         index.update(page_index)
+        barcodes.update(wb_barcodes(page.payload["cards"]))
         tally.skipped.extend(skipped)
     warehouses = api.seller_warehouses()
     writer.add(warehouses)
-    for page in api.warehouse_report_pages():
-        writer.add(page)
-        tally.add(wb_warehouse_rows(page.payload["data"]["items"], index, account), "wb_warehouses")
+    # WB's warehouses are one part whichever report reads them, judged in sizes: the aggregate has one
+    # row per size, the remains report several, and switching between them is no collapse.
+    for normalized in _wb_warehouse_stock(api, writer, index, barcodes, account):
+        tally.add(normalized, "wb_warehouses", units=len({r["marketplace_sku"] for r in normalized.rows}))
     stocked = held("fbs")
     for warehouse in warehouses.payload:
         warehouse_id = int(warehouse["id"])
@@ -110,6 +122,20 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
             tally.add(wb_seller_rows(page.payload["stocks"], warehouse_id, name, index, account), part)
     tally.received_items = len(index)
     return tally
+
+
+def _wb_warehouse_stock(
+    api: WildberriesResource, writer: snapshots.SnapshotWriter, index: dict, barcodes: dict, account: str
+) -> Iterator[Normalized]:
+    """FBW stock: per warehouse from the remains report, or the stocks report's one aggregate per size."""
+    if api.fbw_by_warehouse:
+        remains = api.warehouse_remains()
+        writer.add(remains)
+        yield wb_remains_rows(remains.payload, index, barcodes, account)
+        return
+    for page in api.warehouse_report_pages():
+        writer.add(page)
+        yield wb_warehouse_rows(page.payload["data"]["items"], index, account)
 
 
 def batch_problem(warehouse_id: int, asked: list[int], answer: list, stocked: set[str]) -> str | None:

@@ -59,6 +59,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
             marketplace_url=_url("WB_MARKETPLACE_API_URL", "https://marketplace-api.wildberries.ru"),
             content_url=_url("WB_CONTENT_API_URL", "https://content-api.wildberries.ru"),
             statistics_url=_url("WB_STATISTICS_API_URL", "https://statistics-api.wildberries.ru"),
+            fbw_by_warehouse=settings.wb_fbw_by_warehouse,
+            report_wait_seconds=settings.wb_report_wait_seconds,
             timeout_seconds=timeout,
             retries=retries,
             retry_delay_seconds=delay,

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
-from inventory_pipeline.resources.http import JsonApi, RetryPolicy, expect
+from inventory_pipeline.resources.http import ApiPayloadError, ApiUnavailableError, JsonApi, RetryPolicy, expect
 from inventory_pipeline.resources.pages import RawPage
 
 REPORT_PATH = "/api/analytics/v1/stocks-report/wb-warehouses"
+REMAINS_PATH = "/api/v1/warehouse_remains"
+# One report row per size: the article, the card, the barcode that names the size.
+REMAINS_GROUPING = {"groupBySa": "true", "groupByNm": "true", "groupByBarcode": "true", "groupBySize": "true"}
+REMAINS_POLL_MAX_SECONDS = 5.0  # WB asks for no more than one status call per 5 s beyond its burst of 5
 CARDS_PATH = "/content/v2/get/cards/list"
 REPORT_LIMIT = 250_000
 CARDS_LIMIT = 100
@@ -27,6 +32,10 @@ class WildberriesResource(ConfigurableResource):
     marketplace_url: str = "https://marketplace-api.wildberries.ru"
     content_url: str = "https://content-api.wildberries.ru"
     statistics_url: str = "https://statistics-api.wildberries.ru"
+    fbw_by_warehouse: bool = True
+    """FBW stock per WB warehouse from the warehouse-remains report; off: the stocks report's one
+    aggregate per size (``-999999``, "Склад WB"), all the stocks report serves today."""
+    report_wait_seconds: float = 300.0
     timeout_seconds: float = 30.0
     retries: int = 3
     retry_delay_seconds: float = 5.0
@@ -70,7 +79,7 @@ class WildberriesResource(ConfigurableResource):
             cursor = {"limit": CARDS_LIMIT, "updatedAt": page_cursor["updatedAt"], "nmID": page_cursor["nmID"]}
 
     def warehouse_report_pages(self) -> Iterator[RawPage]:
-        """Stock on WB's own warehouses (FBW), one row per size and warehouse."""
+        """Stock on WB's own warehouses (FBW), one aggregate row per size."""
         offset = 0
         while True:
             body = {"nmIds": [], "limit": REPORT_LIMIT, "offset": offset}
@@ -81,6 +90,36 @@ class WildberriesResource(ConfigurableResource):
             if len(items) < REPORT_LIMIT:
                 return
             offset += REPORT_LIMIT
+
+    def warehouse_remains(self) -> RawPage:
+        """Stock on WB's own warehouses (FBW) per warehouse and size: the asynchronous
+        warehouse-remains report, asked for, waited on, then downloaded."""
+        api = self._host("analytics")
+        created = expect(api.call("GET", REMAINS_PATH, params=REMAINS_GROUPING), dict, "the report task", "Wildberries")
+        task = expect(created.get("data"), dict, "data", "Wildberries").get("taskId")
+        task_id = expect(task, str, "data.taskId", "Wildberries")
+        deadline, pause = time.monotonic() + self.report_wait_seconds, 0.5
+        while True:
+            answer = expect(
+                api.call("GET", f"{REMAINS_PATH}/tasks/{task_id}/status"), dict, "the status", "Wildberries"
+            )
+            status = expect(answer.get("data"), dict, "data", "Wildberries").get("status")
+            if status == "done":
+                break
+            if status not in {"new", "processing"}:
+                raise ApiPayloadError(
+                    f"Wildberries: the warehouse-remains report {task_id} ended {status!r}; the next sync asks again"
+                )
+            if time.monotonic() + pause > deadline:
+                raise ApiUnavailableError(
+                    f"Wildberries: the warehouse-remains report {task_id} was not ready after "
+                    f"{self.report_wait_seconds:.0f} s (WB_REPORT_WAIT_SECONDS)"
+                )
+            time.sleep(pause)
+            pause = min(REMAINS_POLL_MAX_SECONDS, pause * 2)
+        payload, raw = api.call("GET", f"{REMAINS_PATH}/tasks/{task_id}/download", with_body=True)
+        expect(payload, list, "the warehouse-remains report", "Wildberries")
+        return RawPage("wb_remains", raw, payload)
 
     def seller_warehouses(self) -> RawPage:
         payload, raw = self._host("marketplace").call("GET", "/api/v3/warehouses", with_body=True)

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from marketplace_sandbox import SandboxServer
+from marketplace_sandbox.world import WB_WAREHOUSES
 
 AUTH = {"Authorization": "sandbox-wb-token-main"}
 
@@ -46,13 +47,24 @@ def test_cards_page_to_the_end(wb):
     assert too_big.status_code == 400
 
 
-def test_warehouse_report_matches_truth_and_pages_by_offset(wb):
+def _fbw_truth(wb) -> list[dict]:
+    return [r for r in requests.get(f"{wb.url}/_sandbox/truth/wb", timeout=10).json() if r["stock_type"] == "fbw"]
+
+
+def test_warehouse_report_is_one_aggregate_per_size_and_pages_by_offset(wb):
+    """As WB's OpenAPI says today: warehouseId only -999999, warehouse and region only "Склад WB"."""
     full = call(wb, "POST", "/analytics/api/analytics/v1/stocks-report/wb-warehouses", json={}).json()["data"]["items"]
     cards = {c["sizes"][0]["chrtID"]: c["vendorCode"] for c in all_cards(wb)}
-    truth = [r for r in requests.get(f"{wb.url}/_sandbox/truth/wb", timeout=10).json() if r["stock_type"] == "fbw"]
-    assert sorted((cards[i["chrtId"]], i["warehouseId"], i["quantity"], i["inWayToClient"]) for i in full) == sorted(
-        (r["sku"], r["warehouse_id"], r["quantity"], r["in_way_to_client"]) for r in truth
-    )
+    assert {(i["warehouseId"], i["warehouseName"], i["regionName"]) for i in full} == {
+        (-999999, "Склад WB", "Склад WB")
+    }
+    summed: dict[str, list[int]] = {}
+    for r in _fbw_truth(wb):
+        figures = summed.setdefault(r["sku"], [0, 0, 0])
+        for n, name in enumerate(("quantity", "in_way_to_client", "in_way_from_client")):
+            figures[n] += r[name]
+    assert {cards[i["chrtId"]]: [i["quantity"], i["inWayToClient"], i["inWayFromClient"]] for i in full} == summed
+    assert len(full) == len(summed)  # one row per size
     paged, offset = [], 0
     while True:
         page = call(
@@ -65,6 +77,47 @@ def test_warehouse_report_matches_truth_and_pages_by_offset(wb):
     assert paged == full
     bad = call(wb, "POST", "/analytics/api/analytics/v1/stocks-report/wb-warehouses", json={"limit": 250_001})
     assert bad.status_code == 400 and bad.json()["title"] == "Invalid request body"
+
+
+def test_warehouse_remains_report_task_status_download(wb):
+    """Per-warehouse FBW stock: create a task, ask its status, download rows keyed by barcode, each
+    with its warehouses and the report's three summary lines."""
+    grouping = {"groupByNm": "true", "groupBySa": "true", "groupByBarcode": "true", "groupBySize": "true"}
+    task = call(wb, "GET", "/analytics/api/v1/warehouse_remains", params=grouping).json()["data"]["taskId"]
+    status = call(wb, "GET", f"/analytics/api/v1/warehouse_remains/tasks/{task}/status").json()
+    assert status == {"data": {"id": task, "status": "done"}}  # the fast profile builds it at once
+    rows = call(wb, "GET", f"/analytics/api/v1/warehouse_remains/tasks/{task}/download").json()
+    names = {name for _, name, _ in WB_WAREHOUSES}
+    got = sorted(
+        (r["vendorCode"], w["warehouseName"], w["quantity"])
+        for r in rows
+        for w in r["warehouses"]
+        if w["warehouseName"] in names
+    )
+    truth = _fbw_truth(wb)
+    by_id = {wid: name for wid, name, _ in WB_WAREHOUSES}
+    assert got == sorted((r["sku"], by_id[r["warehouse_id"]], r["quantity"]) for r in truth)
+    for r in rows:
+        lines = {w["warehouseName"]: w["quantity"] for w in r["warehouses"]}
+        assert lines["Всего находится на складах"] == sum(q for n, q in lines.items() if n in names)
+        assert lines["В пути до получателей"] == r["inWayToClient"]
+        assert {"nmId", "barcode", "techSize", "vendorCode"} <= set(r)
+    assert call(wb, "GET", "/analytics/api/v1/warehouse_remains/tasks/nope/status").status_code == 404
+    assert call(wb, "GET", "/analytics/api/v1/warehouse_remains", params={"groupByNm": "yes"}).status_code == 400
+    ungrouped = call(wb, "GET", "/analytics/api/v1/warehouse_remains").json()["data"]["taskId"]
+    first = call(wb, "GET", f"/analytics/api/v1/warehouse_remains/tasks/{ungrouped}/download").json()[0]
+    assert "barcode" not in first and "nmId" not in first  # only what was grouped by
+
+
+def test_warehouse_remains_report_takes_time_and_limits_under_the_real_profile():
+    with SandboxServer(skus=20, seed=4, profile="real") as server:
+        task = call(server, "GET", "/analytics/api/v1/warehouse_remains").json()["data"]["taskId"]
+        assert call(server, "GET", f"/analytics/api/v1/warehouse_remains/tasks/{task}/status").json()["data"][
+            "status"
+        ] in {"new", "processing"}
+        assert call(server, "GET", f"/analytics/api/v1/warehouse_remains/tasks/{task}/download").status_code == 400
+        created = [call(server, "GET", "/analytics/api/v1/warehouse_remains").status_code for _ in range(5)]
+        assert created == [200, 200, 200, 200, 429]  # one a minute, a burst of five
 
 
 def test_seller_stocks_by_chrt_id_and_legacy_sku_refused():

@@ -12,8 +12,11 @@ from inventory_pipeline.normalize import (
     row,
     rows_from_pages,
     unstorable,
+    wb_barcodes,
     wb_card_index,
+    wb_remains_rows,
     wb_seller_rows,
+    wb_warehouse_key,
     wb_warehouse_rows,
 )
 
@@ -65,11 +68,61 @@ def test_wb_warehouse_rows_map_sizes_to_articles():
     index, skipped = wb_card_index(load("wb_cards_page.json")["cards"])
     assert set(index) == {91663228, 91663229} and len(skipped) == 2
     result = wb_warehouse_rows(load("wb_wb_warehouses_report.json")["data"]["items"], index, "main")
-    koledino = next(r for r in result.rows if r["warehouse_id"] == "507")
-    assert (koledino["sku"], koledino["stock_type"]) == ("HR-1", "fbw")
-    assert (koledino["current_stock"], koledino["reserved_stock"], koledino["available_stock"]) == (47, 2, 45)
-    assert {r["warehouse_id"] for r in result.rows} == {"507", "117501"}
+    [aggregate] = result.rows
+    assert (aggregate["sku"], aggregate["stock_type"], aggregate["warehouse_id"]) == ("HR-1", "fbw", "-999999")
+    assert (aggregate["current_stock"], aggregate["reserved_stock"], aggregate["available_stock"]) == (48, 3, 45)
     assert len(result.skipped) == 2  # an unknown size and an unreadable quantity
+
+
+def test_wb_remains_rows_per_warehouse_with_the_same_sums_as_the_aggregate():
+    cards = load("wb_cards_page.json")["cards"]
+    index, barcodes = wb_card_index(cards)[0], wb_barcodes(cards)
+    assert barcodes == {"2037401340280": 91663228, "2037401340281": 91663229}
+    result = wb_remains_rows(load("wb_warehouse_remains.json"), index, barcodes, "main")
+    got = {
+        r["warehouse_id"]: (r["warehouse_name"], r["current_stock"], r["reserved_stock"], r["available_stock"])
+        for r in result.rows
+    }
+    long_name = "Санкт-Петербург Уткина Заводь (Шушары)"
+    assert got == {
+        "Коледино": ("Коледино", 45, 0, 45),
+        "Подольск": ("Подольск", 0, 0, 0),
+        wb_warehouse_key(long_name): (long_name, 0, 0, 0),
+        "in_way_to_client": ("В пути до получателей", 3, 3, 0),
+    }
+    assert all(
+        r["sku"] == "HR-1" and r["stock_type"] == "fbw" and r["marketplace_sku"] == "91663228" for r in result.rows
+    )
+    aggregate = wb_warehouse_rows(load("wb_wb_warehouses_report.json")["data"]["items"], index, "main").rows[0]
+    for column in ("current_stock", "reserved_stock", "available_stock"):
+        assert sum(r[column] for r in result.rows) == aggregate[column]
+    # an unknown barcode, and a row whose warehouses (7) contradict its own total (9)
+    assert [s.split(": ")[1] for s in result.skipped] == [
+        "no card for this barcode",
+        "its warehouses hold 7, its own total says 9",
+    ]
+
+
+@pytest.mark.parametrize(
+    "warehouses",
+    [
+        [{"warehouseName": "Коледино", "quantity": "many"}],
+        [{"warehouseName": "", "quantity": 1}],
+        [{"quantity": 1}],
+        ["Коледино"],
+    ],
+)
+def test_wb_remains_unreadable_warehouses_skip_the_row(warehouses):
+    cards = load("wb_cards_page.json")["cards"]
+    item = {"barcode": "2037401340280", "inWayToClient": 0, "warehouses": warehouses}
+    result = wb_remains_rows([item], wb_card_index(cards)[0], wb_barcodes(cards), "main")
+    assert result.rows == [] and result.skipped == ["wb remains row barcode=2037401340280: unreadable figures"]
+
+
+def test_wb_warehouse_key_fits_the_column_and_keeps_long_names_apart():
+    assert wb_warehouse_key("Коледино") == "Коледино"
+    a, b = "Санкт-Петербург Уткина Заводь (Шушары) 1", "Санкт-Петербург Уткина Заводь (Шушары) 2"
+    assert len(wb_warehouse_key(a)) <= 32 and wb_warehouse_key(a) != wb_warehouse_key(b)
 
 
 def test_wb_seller_rows():
@@ -90,15 +143,17 @@ def test_wb_seller_rows():
 def test_rows_from_pages_reads_wb_cards_first_whatever_the_order():
     pages = [
         ("wb_warehouses", load("wb_wb_warehouses_report.json")),
+        ("wb_remains", load("wb_warehouse_remains.json")),
         ("seller_stocks:1", {"stocks": [{"chrtId": 91663229, "amount": 4}]}),
         ("cards", load("wb_cards_page.json")),
         ("seller_warehouses", [{"id": 1, "name": "Склад Москва"}]),
     ]
     chunks = list(rows_from_pages("wb", "main", lambda parts: (p for p in pages if p[0].startswith(parts))))
     rows = [r for chunk in chunks for r in chunk]
-    assert {(r["sku"], r["stock_type"], r["warehouse_id"]) for r in rows} == {
-        ("HR-1", "fbw", "507"),
-        ("HR-1", "fbw", "117501"),
+    assert {(r["sku"], r["stock_type"], r["warehouse_id"]) for r in rows} >= {
+        ("HR-1", "fbw", "-999999"),
+        ("HR-1", "fbw", "Коледино"),
+        ("HR-1", "fbw", "in_way_to_client"),
         ("HR-2", "fbs", "1"),
     }
     assert next(r for r in rows if r["stock_type"] == "fbs")["warehouse_name"] == "Склад Москва"

@@ -35,6 +35,20 @@ def test_a_shared_physical_warehouse_is_counted_once():
     assert targets(LEDGER, same)["A"] == 5  # the larger of the two reports of one shelf
 
 
+def test_wb_warehouses_per_name_or_one_aggregate_give_one_target():
+    fbw = TargetRules(stock_types=("fbw",))
+    aggregate = ledger(("wb", "main", "A", "-999999", "fbw", 45))
+    per_warehouse = ledger(
+        ("wb", "main", "A", "Коледино", "fbw", 40),
+        ("wb", "main", "A", "Подольск", "fbw", 5),
+        ("wb", "main", "A", "in_way_to_client", "fbw", 0),  # sold, on its way: nothing to offer
+    )
+    assert targets(aggregate, fbw) == targets(per_warehouse, fbw) == {"A": 45}
+    shared = TargetRules(stock_types=("fbs", "fbw"), warehouse_map={"wb:Коледино": "moscow", "wb:1": "moscow"})
+    with_fbs = pd.concat([per_warehouse, ledger(("wb", "main", "A", "1", "fbs", 38))])
+    assert targets(with_fbs, shared) == {"A": 45}  # Коледино and seller warehouse 1 are one shelf: 40, not 78
+
+
 def test_buffers_cap_and_configured_types():
     assert targets(LEDGER, TargetRules(buffer=3)) == {"A": 6, "B": 0, "C": 0, "D": 0}
     assert targets(LEDGER, TargetRules(buffer=3, sku_buffers={"A": 0}))["A"] == 9
