@@ -3,8 +3,9 @@
 The rows go to a temporary staging table first (``LOAD DATA LOCAL INFILE`` where the MySQL server
 allows it, multi-row inserts elsewhere); then a few statements record what changed in
 ``inventory_history``, write new and changed rows, and bring to zero whatever the snapshot no longer
-reports. ``last_sync_at`` is the snapshot's fetch time, so applying the same snapshot again changes
-nothing and an old snapshot can never make stale stock look fresh.
+reports. Only those rows are written: a steady-state sync writes O(changed) rows. The slice's sync
+time (``accounts.last_synced_at``) is the snapshot's fetch time, one row per slice; a row's own
+``last_sync_at`` is the fetch time of the snapshot that last changed it.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from sqlalchemy import (
 )
 
 from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, slice_lock, upsert_from_select
-from inventory_pipeline.db.tables import KEY_COLUMNS, inventory_data, inventory_history
+from inventory_pipeline.db.tables import KEY_COLUMNS, accounts, inventory_data, inventory_history
 from inventory_pipeline.sync_log import utcnow
 
 STOCK_COLUMNS = (
@@ -229,7 +230,9 @@ def _zero_vanished(
         )
     ).rowcount
     conn.execute(
-        update(d).where(gone, nonzero).values(current_stock=0, reserved_stock=0, available_stock=0, updated_at=now)
+        update(d)
+        .where(gone, nonzero)
+        .values(current_stock=0, reserved_stock=0, available_stock=0, last_sync_at=fetched_at, updated_at=now)
     )
     return zeroed
 
@@ -296,10 +299,19 @@ def apply(
                 in_slice = conn.execute(select(func.count()).select_from(d).where(slice_)).scalar_one()
                 if zero_missing and in_slice > keys:
                     result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now)
-                conn.execute(update(d).where(slice_, d.c.last_sync_at != fetched_at).values(last_sync_at=fetched_at))
+            _mark_synced(conn, source, account, fetched_at, now)
         finally:
             drop_temporary(conn, stage)
     return result
+
+
+def _mark_synced(conn: Connection, source: str, account: str, fetched_at: datetime, now: datetime) -> None:
+    a = accounts
+    this = and_(a.c.marketplace == source, a.c.name == account)
+    if conn.execute(select(a.c.id).where(this)).first() is None:
+        conn.execute(insert(a).values(marketplace=source, name=account, first_seen_at=now, last_synced_at=fetched_at))
+    else:
+        conn.execute(update(a).where(this).values(last_synced_at=fetched_at))
 
 
 def _count_where(condition):
@@ -347,13 +359,11 @@ def stocked_sizes(engine: Engine, source: str, account: str, stock_type: str) ->
 
 
 def freshness(engine: Engine) -> dict[tuple[str, str], datetime]:
-    """Newest ``last_sync_at`` per (source, account)."""
-    d = inventory_data
+    """When each (source, account) slice was last synced."""
+    a = accounts
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(d.c.source, d.c.account, func.max(d.c.last_sync_at)).group_by(d.c.source, d.c.account)
-        ).all()
-    return {(r[0], r[1]): r[2] for r in rows}
+        rows = conn.execute(select(a.c.marketplace, a.c.name, a.c.last_synced_at)).all()
+    return {(r[0], r[1]): r[2] for r in rows if r[2] is not None}
 
 
 @dataclass

@@ -14,7 +14,7 @@ from inventory_pipeline.assets.marketplaces import FETCHERS, resource_key
 from inventory_pipeline.assets.wix import PushJournal
 from inventory_pipeline.backup import apply_retention, backup, prune_backups
 from inventory_pipeline.db.engine import schema_revision
-from inventory_pipeline.db.tables import inventory_data, sync_logs, wix_push_log
+from inventory_pipeline.db.tables import inventory_data, inventory_synced, sync_logs, synced_at, wix_push_log
 from inventory_pipeline.normalize import rows_from_pages
 from inventory_pipeline.resources.http import ApiError
 from inventory_pipeline.resources.pages import RawPage
@@ -221,9 +221,9 @@ def check_recent_syncs(context: OpExecutionContext) -> Output[dict]:
             ).all()
         )
         recent = conn.execute(
-            select(func.count(func.distinct(inventory_data.c.sku))).where(
-                inventory_data.c.last_sync_at > now - timedelta(hours=24)
-            )
+            select(func.count(func.distinct(inventory_data.c.sku)))
+            .select_from(inventory_synced)
+            .where(synced_at > now - timedelta(hours=24))
         ).scalar_one()
     expected = {"ozon": settings.ozon_accounts, "wb": settings.wb_accounts}
     limit = timedelta(hours=settings.max_sync_age_hours)

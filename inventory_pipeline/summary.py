@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
-from inventory_pipeline.db.tables import inventory_data, sync_logs, wix_plans, wix_push_log
+from inventory_pipeline.db.tables import inventory_data, inventory_synced, sync_logs, synced_at, wix_plans, wix_push_log
 
 
 def ledger_summary(engine: Engine) -> str:
@@ -17,8 +17,9 @@ def ledger_summary(engine: Engine) -> str:
                 func.count(func.distinct(d.c.sku)),
                 func.count(),
                 func.sum(d.c.current_stock),
-                func.max(d.c.last_sync_at),
+                func.max(synced_at),
             )
+            .select_from(inventory_synced)
             .group_by(d.c.source, d.c.account)
             .order_by(d.c.source, d.c.account)
         ).all()

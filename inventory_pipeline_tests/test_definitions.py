@@ -19,7 +19,7 @@ from dagster import (
 )
 from sqlalchemy import update
 
-from inventory_pipeline.db.tables import inventory_data
+from inventory_pipeline.db.tables import accounts
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.settings import PROJECT_ROOT, SettingsError, load_settings
@@ -127,7 +127,7 @@ def test_freshness_sensor_reports_stale_sources(sqlite_pipeline, sqlite_url):
     assert not fresh.passed and "second: " in fresh.description and "never synced" in fresh.description
     old = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=9)
     with sqlite_pipeline.engine.begin() as conn:
-        conn.execute(update(inventory_data).where(inventory_data.c.source == "wb").values(last_sync_at=old))
+        conn.execute(update(accounts).where(accounts.c.marketplace == "wb").values(last_synced_at=old))
     stale = evaluate()
     assert stale.metadata["main_fresh"].value is False and "wb (9.0 h)" in stale.description
 

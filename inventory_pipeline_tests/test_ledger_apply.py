@@ -44,7 +44,9 @@ def test_first_sync_is_the_baseline_then_changes_are_history(database_url):
             r.sku: (r.current_stock, r.available_stock, r.last_sync_at) for r in conn.execute(select(inventory_data))
         }
     assert history == {"B": (3, 4), "D": (None, 2), "C": (1, 0)}
-    assert ledger_rows == {"A": (5, 5, T2), "B": (4, 3, T2), "C": (0, 0, T2), "D": (2, 2, T2)}
+    # Only the rows that changed are written; the slice's sync time is kept once, per slice.
+    assert ledger_rows == {"A": (5, 5, T1), "B": (4, 3, T2), "C": (0, 0, T2), "D": (2, 2, T2)}
+    assert ledger.freshness(engine) == {("wb", "main"): T2}
 
 
 def test_reapplying_changes_nothing(database_url):
@@ -154,3 +156,27 @@ def test_the_migrations_build_exactly_the_schema_the_code_queries(database_url):
         context = MigrationContext.configure(conn, opts={"compare_type": False})
         drift = compare_metadata(context, metadata)
     assert drift == []
+
+
+def test_an_existing_ledger_keeps_its_sync_times_across_the_slice_freshness_migration(database_url):
+    """0007 moves a slice's sync time to ``accounts``: a ledger synced before it stays as fresh."""
+    from alembic import command
+
+    from inventory_pipeline.db.engine import _alembic_config
+
+    engine = make_engine(database_url)  # at head; step back to 0006 and sync the old way
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+    with engine.begin() as conn:
+        for sku, at in (("A", T1), ("B", T2)):
+            values = stock(sku, 4, 1) | {"last_sync_at": at, "updated_at": at, "first_seen_at": T1}
+            conn.execute(inventory_data.insert().values(**values))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    assert ledger.freshness(engine) == {("wb", "main"): T2}
+    with engine.connect() as conn:
+        totals = {r.sku: (r.current_stock, r.last_sync_at) for r in conn.execute(select(inventory_totals))}
+    assert totals == {"A": (4, T2), "B": (4, T2)}  # a row's slice time, whenever the row last changed

@@ -18,7 +18,15 @@ from dagster import (
 from sqlalchemy import Engine, case, false, func, insert, or_, select, update
 
 from inventory_pipeline.anomalies import KEY, AnomalyRules, detect
-from inventory_pipeline.db.tables import event_cursors, inventory_data, inventory_history, product_status, sales
+from inventory_pipeline.db.tables import (
+    event_cursors,
+    inventory_data,
+    inventory_history,
+    inventory_synced,
+    product_status,
+    sales,
+    synced_at,
+)
 from inventory_pipeline.db.tables import stock_anomalies as stock_anomalies_table
 from inventory_pipeline.events import StockEvent, emit
 from inventory_pipeline.resources.database import InventoryDatabase
@@ -199,7 +207,7 @@ def build_anomalies_asset(
             d.c.reserved_stock < 0,
             d.c.current_stock > rules.max_stock,
             d.c.reserved_stock > d.c.current_stock,
-            d.c.last_sync_at < now - timedelta(hours=rules.max_age_hours),
+            synced_at < now - timedelta(hours=rules.max_age_hours),
         )
         with engine.connect() as conn:
             current = pd.DataFrame(
@@ -212,8 +220,10 @@ def build_anomalies_asset(
                         d.c.stock_type,
                         d.c.current_stock,
                         d.c.reserved_stock,
-                        d.c.last_sync_at,
-                    ).where(d.c.account == account, suspect)
+                        synced_at.label("last_sync_at"),
+                    )
+                    .select_from(inventory_synced)
+                    .where(d.c.account == account, suspect)
                 )
                 .mappings()
                 .all(),

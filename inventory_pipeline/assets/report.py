@@ -10,7 +10,15 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
 from sqlalchemy import Engine, func, select
 
-from inventory_pipeline.db.tables import inventory_data, notifications, stock_anomalies, sync_logs, wix_push_log
+from inventory_pipeline.db.tables import (
+    inventory_data,
+    inventory_synced,
+    notifications,
+    stock_anomalies,
+    sync_logs,
+    synced_at,
+    wix_push_log,
+)
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.settings import Settings
@@ -37,7 +45,8 @@ def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.D
         stale = dict(
             conn.execute(
                 select(inventory_data.c.source, func.count(func.distinct(inventory_data.c.sku)))
-                .where(inventory_data.c.last_sync_at < now - timedelta(hours=max_age_hours))
+                .select_from(inventory_synced)
+                .where(synced_at < now - timedelta(hours=max_age_hours))
                 .group_by(inventory_data.c.source)
             ).all()
         )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.dialects import mysql
 
@@ -54,8 +55,6 @@ inventory_data = Table(
     Column("updated_at", DateTime, nullable=False),
     Column("first_seen_at", DateTime),
     UniqueConstraint(*KEY_COLUMNS, name="uq_inventory_key"),
-    # last_sync_at is in no index: every sync sets it on every row of a slice, and an index on it
-    # would turn that one-column update into two index rewrites per row.
     Index("idx_product_source", "product_id", "source"),
     Index("idx_source_account", "source", "account", "stock_type"),
     Index("idx_sku", "sku"),
@@ -129,6 +128,9 @@ stock_snapshot_pages = Table(
     Column("body_gzip", Blob, nullable=False),
 )
 
+# One row per ledger slice (source = ``marketplace``, account = ``name``): ``last_synced_at`` is the
+# fetch time of the snapshot last applied to the slice. Freshness is kept here, once per slice, so a
+# sync writes only the rows that changed; ``inventory_data.last_sync_at`` is when a row last changed.
 accounts = Table(
     "accounts",
     metadata,
@@ -140,6 +142,12 @@ accounts = Table(
     Column("last_synced_at", DateTime),
     UniqueConstraint("marketplace", "name", name="uq_account"),
 )
+
+# Ledger rows with their slice's sync time (``accounts.last_synced_at``).
+inventory_synced = inventory_data.join(
+    accounts, and_(accounts.c.marketplace == inventory_data.c.source, accounts.c.name == inventory_data.c.account)
+)
+synced_at = accounts.c.last_synced_at
 
 # A view (created by the migration): one row per source, account and SKU with the totals.
 inventory_totals = Table(
