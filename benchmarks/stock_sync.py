@@ -61,9 +61,8 @@ def run_size(skus: int) -> dict:
                 timeout=3600,
             )
             figures = json.loads(Path(out.name).read_text())
-        calls = requests.get(f"{url}/_sandbox/calls", timeout=10).json()
         made = {}
-        for key, count in calls.items():
+        for key, count in figures.pop("calls").items():  # the full sync's calls, counted by the child
             made_key = key
             if "/api/v3/stocks/" in key:
                 made_key = "POST /wb/marketplace/api/v3/stocks/{id}"
@@ -83,6 +82,12 @@ def report(f: dict) -> str:
         f"  end to end {f['job_seconds']:.1f} s ({f['ledger_rows'] / f['job_seconds']:.0f} rows/s); steps: "
         + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in f["steps"].items()),
         f"  API calls {made} / minimum {minimum} = {made / minimum:.2f}",
+        f"  re-sync an hour later: {f['resync_changed_rows']} rows changed "
+        f"({f['resync_changed_rows'] / f['ledger_rows']:.1%}), {f['resync_written_rows']} written; "
+        f"{f['resync_seconds']:.1f} s = {f['resync_seconds'] / f['job_seconds']:.2f} of the full sync; ledger step "
+        f"{f['resync_steps']['inventory_data']:.1f} s = "
+        f"{f['resync_steps']['inventory_data'] / f['steps']['inventory_data']:.2f} of the full sync's; steps: "
+        + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in f["resync_steps"].items()),
         f"  peak memory {f['peak_mb']:.0f} MB",
         f"  write stage {f['write_seconds']:.2f} s vs LOAD DATA floor {f['floor_seconds']:.2f} s: "
         f"{f['floor_seconds'] / f['write_seconds']:.0%} of the floor's speed",

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 
+import requests
 from sqlalchemy import text
 
 
@@ -31,19 +32,38 @@ def run_child(url: str, db_url: str, floor_url: str) -> dict:
     engine = make_engine(db_url)
     migrate(engine)
     defs = build_definitions(load_settings())
-    with DagsterInstance.ephemeral() as instance:
+
+    def sync(instance: DagsterInstance) -> tuple[float, dict[str, float]]:
         started = time.perf_counter()
         result = defs.resolve_job_def("stock_sync_all_sources").execute_in_process(
             partition_key="main", instance=instance
         )
-        job_seconds = time.perf_counter() - started
-        steps = {}
-        for event in result.all_events:
-            if event.event_type_value == "STEP_SUCCESS":
-                steps[event.step_key] = event.event_specific_data.duration_ms / 1000
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        assert result.success
+        seconds = time.perf_counter() - started
+        steps = {
+            e.step_key: e.event_specific_data.duration_ms / 1000
+            for e in result.all_events
+            if e.event_type_value == "STEP_SUCCESS"
+        }
+        return seconds, steps
+
+    with DagsterInstance.ephemeral() as instance:
+        job_seconds, steps = sync(instance)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        calls = requests.get(f"{url}/_sandbox/calls", timeout=60).json()
+        # Steady state: an hour later (restocks and orders move a few % of the rows), the same sync again.
+        requests.post(f"{url}/_sandbox/advance", json={"hours": 1}, timeout=600).raise_for_status()
+        with engine.connect() as conn:
+            before = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM inventory_history")).scalar_one()
+            written_before = conn.execute(text("SELECT MAX(updated_at) FROM inventory_data")).scalar_one()
+        resync_seconds, resync_steps = sync(instance)
+        resync_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with engine.connect() as conn:
         ledger_rows = conn.execute(text("SELECT COUNT(*) FROM inventory_data")).scalar_one()
+        changed = conn.execute(text("SELECT COUNT(*) FROM inventory_history WHERE id > :n"), {"n": before}).scalar_one()
+        written = conn.execute(
+            text("SELECT COUNT(*) FROM inventory_data WHERE updated_at > :t"), {"t": written_before}
+        ).scalar_one()
 
     # The write stage alone: the same rows into an empty ledger, against LOAD DATA of those rows.
     floor_engine = make_engine(floor_url)
@@ -88,6 +108,12 @@ def run_child(url: str, db_url: str, floor_url: str) -> dict:
         "job_seconds": job_seconds,
         "steps": steps,
         "peak_mb": peak_mb,
+        "calls": calls,
+        "resync_seconds": resync_seconds,
+        "resync_steps": resync_steps,
+        "resync_peak_mb": resync_peak_mb,
+        "resync_changed_rows": changed,
+        "resync_written_rows": written,
         "ledger_rows": ledger_rows,
         "write_seconds": write_seconds,
         "reapply_seconds": reapply_seconds,
