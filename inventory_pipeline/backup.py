@@ -24,6 +24,7 @@ from inventory_pipeline.db.tables import (
     notifications,
     stock_anomalies,
     stock_snapshot_pages,
+    stock_snapshot_rows,
     stock_snapshots,
     sync_logs,
 )
@@ -141,6 +142,7 @@ def apply_retention(engine: Engine, now: datetime, history_days: int, snapshot_d
         for start in range(0, len(doomed), 500):
             batch = doomed[start : start + 500]
             conn.execute(delete(stock_snapshot_pages).where(stock_snapshot_pages.c.snapshot_id.in_(batch)))
+            conn.execute(delete(stock_snapshot_rows).where(stock_snapshot_rows.c.snapshot_id.in_(batch)))
             conn.execute(delete(s).where(s.c.id.in_(batch)))
         for table, column in (
             (inventory_history, inventory_history.c.changed_at),

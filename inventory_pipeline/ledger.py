@@ -11,6 +11,7 @@ time (``accounts.last_synced_at``) is the snapshot's fetch time, one row per sli
 from __future__ import annotations
 
 import csv
+import io
 import os
 import tempfile
 from collections.abc import Iterable
@@ -103,19 +104,37 @@ def _diff_table() -> Table:
     )
 
 
-def _stage(conn: Connection, stage: Table, chunks: Iterable[list[dict]]) -> int:
+def rows_to_tsv(rows: list[dict]) -> bytes:
+    """Ledger rows in the staging format: tab-separated ``ROW_COLUMNS``, every text quoted (unquoted,
+    a SKU named NULL would load as SQL NULL), one row per line."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t", quotechar='"', lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerows([r[c] for c in ROW_COLUMNS] for r in rows)
+    return out.getvalue().encode()
+
+
+def rows_from_tsv(data: bytes) -> list[dict]:
+    reader = csv.reader(io.StringIO(data.decode()), delimiter="\t", quotechar='"', quoting=csv.QUOTE_NONNUMERIC)
+    return [
+        {c: int(v) if isinstance(v, float) else v for c, v in zip(ROW_COLUMNS, fields, strict=True)}
+        for fields in reader
+    ]
+
+
+# A chunk of rows: dicts, or TSV bytes as rows_to_tsv makes them (a snapshot's stored rows).
+Chunk = list[dict] | bytes
+
+
+def _stage(conn: Connection, stage: Table, chunks: Iterable[Chunk]) -> int:
     staged = 0
     if bulk_load_allowed(conn):
-        handle = tempfile.NamedTemporaryFile("w", suffix=".tsv", encoding="utf-8", newline="", delete=False)  # noqa: SIM115
+        handle = tempfile.NamedTemporaryFile("wb", suffix=".tsv", delete=False)  # noqa: SIM115
         try:
             with handle:
-                # Every text is quoted: unquoted, a SKU named NULL would load as SQL NULL.
-                writer = csv.writer(
-                    handle, delimiter="\t", quotechar='"', lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
-                )
                 for chunk in chunks:
-                    writer.writerows([r[c] for c in ROW_COLUMNS] for r in chunk)
-                    staged += len(chunk)
+                    data = chunk if isinstance(chunk, bytes) else rows_to_tsv(chunk)
+                    handle.write(data)
+                    staged += data.count(b"\n")
             conn.execute(
                 text(
                     f"LOAD DATA LOCAL INFILE :path INTO TABLE {stage.name} CHARACTER SET utf8mb4 "
@@ -132,6 +151,7 @@ def _stage(conn: Connection, stage: Table, chunks: Iterable[list[dict]]) -> int:
             os.unlink(handle.name)
         return staged
     for chunk in chunks:
+        chunk = rows_from_tsv(chunk) if isinstance(chunk, bytes) else chunk
         for start in range(0, len(chunk), INSERT_CHUNK):
             part = chunk[start : start + INSERT_CHUNK]
             conn.execute(insert(stage), [{c: r[c] for c in ROW_COLUMNS} for r in part])
@@ -254,7 +274,7 @@ def apply(
     source: str,
     account: str,
     fetched_at: datetime,
-    chunks: Iterable[list[dict]],
+    chunks: Iterable[Chunk],
     run_id: str,
     full_resync: bool = False,
     zero_missing: bool = True,

@@ -1,7 +1,6 @@
 """Operational jobs that are not assets: the hourly health check and the dry run (seed 000's
 ``--check-api`` / ``--check-db`` and ``--test-mode``)."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from inventory_pipeline.assets.wix import PushJournal
 from inventory_pipeline.backup import apply_retention, backup, prune_backups
 from inventory_pipeline.db.engine import schema_revision
 from inventory_pipeline.db.tables import inventory_data, inventory_synced, sync_logs, synced_at, wix_push_log
-from inventory_pipeline.normalize import rows_from_pages
 from inventory_pipeline.resources.http import ApiError
 from inventory_pipeline.resources.pages import RawPage
 from inventory_pipeline.resources.wix import WixItem
@@ -26,16 +24,17 @@ from inventory_pipeline.wix_push import push, verify
 
 
 class _Collector:
-    """Stands in for the snapshot writer in a dry run: pages stay in memory, nothing is stored."""
+    """Stands in for the snapshot writer in a dry run: the normalized rows stay in memory, nothing
+    is stored."""
 
     def __init__(self) -> None:
-        self.pages: list[RawPage] = []
+        self.rows: list[list[dict]] = []
 
     def add(self, page: RawPage) -> None:
-        self.pages.append(page)
+        pass
 
-    def read(self, parts: tuple[str, ...] | None = None) -> Iterator[tuple[str, object]]:
-        return ((p.part, p.payload) for p in self.pages if not parts or p.part.startswith(parts))
+    def add_rows(self, rows: list[dict]) -> None:
+        self.rows.append(rows)
 
 
 def build_health_op(settings: Settings):
@@ -101,12 +100,7 @@ def build_dry_run_op(settings: Settings):
                 config.account,
                 lambda stock_type, s=source: ledger.stocked_sizes(engine, s, config.account, stock_type),
             )
-            result = ledger.preview(
-                engine,
-                source,
-                config.account,
-                rows_from_pages(source, config.account, collector.read),
-            )
+            result = ledger.preview(engine, source, config.account, collector.rows)
             report[source] = {
                 "incomplete_answers": len(tally.problems),
                 "new": result.new,

@@ -10,7 +10,8 @@ from datetime import datetime
 import orjson
 from sqlalchemy import Engine, insert, or_, select, update
 
-from inventory_pipeline.db.tables import stock_snapshot_pages, stock_snapshots
+from inventory_pipeline.db.tables import stock_snapshot_pages, stock_snapshot_rows, stock_snapshots
+from inventory_pipeline.ledger import rows_to_tsv
 from inventory_pipeline.resources.pages import RawPage
 from inventory_pipeline.sync_log import utcnow
 
@@ -37,6 +38,7 @@ class SnapshotWriter:
         self.engine = engine
         self.fetched_at = utcnow()
         self.pages = 0
+        self.chunks = 0
         with engine.begin() as conn:
             result = conn.execute(
                 insert(stock_snapshots).values(
@@ -44,6 +46,18 @@ class SnapshotWriter:
                 )
             )
             self.id = int(result.inserted_primary_key[0])
+
+    def add_rows(self, rows: list[dict]) -> None:
+        """The ledger rows normalized from the pages, stored once so the ledger step need not parse again."""
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(stock_snapshot_rows).values(
+                    snapshot_id=self.id, chunk_no=self.chunks, rows_gzip=gzip.compress(rows_to_tsv(rows), 1)
+                )
+            )
+        self.chunks += 1
 
     def add(self, page: RawPage) -> None:
         with self.engine.begin() as conn:
@@ -122,6 +136,23 @@ def pages(engine: Engine, snapshot_id: int, parts: tuple[str, ...] | None = None
         rows = conn.execution_options(stream_results=True, yield_per=4).execute(query.order_by(p.c.page_no))
         for part, body in rows:
             yield part, orjson.loads(gzip.decompress(body))
+
+
+def stored_rows(engine: Engine, snapshot_id: int) -> Iterator[bytes] | None:
+    """The snapshot's ledger rows as stored when it was fetched (TSV chunks, streamed), or None for a
+    snapshot stored before rows were kept: its pages are then normalized again."""
+    r = stock_snapshot_rows
+    with engine.connect() as conn:
+        if conn.execute(select(r.c.chunk_no).where(r.c.snapshot_id == snapshot_id).limit(1)).first() is None:
+            return None
+
+    def chunks() -> Iterator[bytes]:
+        with engine.connect() as conn:
+            query = select(r.c.rows_gzip).where(r.c.snapshot_id == snapshot_id).order_by(r.c.chunk_no)
+            for (body,) in conn.execution_options(stream_results=True, yield_per=4).execute(query):
+                yield gzip.decompress(body)
+
+    return chunks()
 
 
 def statuses_of_run(engine: Engine, run_id: str) -> dict[str, tuple[str, str | None]]:

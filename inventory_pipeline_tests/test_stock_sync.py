@@ -10,9 +10,16 @@ from pathlib import Path
 
 import requests
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
-from inventory_pipeline.db.tables import inventory_data, notifications, stock_snapshot_pages, stock_snapshots, sync_logs
+from inventory_pipeline.db.tables import (
+    inventory_data,
+    notifications,
+    stock_snapshot_pages,
+    stock_snapshot_rows,
+    stock_snapshots,
+    sync_logs,
+)
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.settings import load_settings
 from inventory_pipeline_tests.conftest import make_pipeline
@@ -298,14 +305,11 @@ def test_full_resync_that_dies_mid_apply_leaves_the_ledger_as_it_was(pipeline):
         snapshot_id = conn.execute(
             select(func.max(stock_snapshots.c.id)).where(stock_snapshots.c.source == "ozon")
         ).scalar_one()
-    with p.engine.begin() as conn:  # the last page of the newest snapshot cannot be read back
-        last = conn.execute(
-            select(func.max(stock_snapshot_pages.c.page_no)).where(stock_snapshot_pages.c.snapshot_id == snapshot_id)
-        ).scalar_one()
+    with p.engine.begin() as conn:  # the last rows of the newest snapshot cannot be read back
+        rows = stock_snapshot_rows
+        last = conn.execute(select(func.max(rows.c.chunk_no)).where(rows.c.snapshot_id == snapshot_id)).scalar_one()
         conn.execute(
-            update(stock_snapshot_pages)
-            .where(stock_snapshot_pages.c.snapshot_id == snapshot_id, stock_snapshot_pages.c.page_no == last)
-            .values(body_gzip=b"not gzip")
+            update(rows).where(rows.c.snapshot_id == snapshot_id, rows.c.chunk_no == last).values(rows_gzip=b"not gzip")
         )
     result = p.defs.resolve_job_def("stock_full_resync").execute_in_process(
         partition_key="main", instance=p.instance, raise_on_error=False, asset_selection=[AssetKey("inventory_data")]
@@ -394,3 +398,25 @@ def test_wb_fbw_per_warehouse_from_the_remains_report_or_one_aggregate(monkeypat
             select(func.count()).where(notifications.c.event_type.in_(("StockFBOOver", "StockFBOReceived")))
         ).scalar_one()
     assert fbo_events == 0
+
+
+def test_the_ledger_loads_the_rows_normalized_at_fetch_and_reads_pages_only_for_older_snapshots(sqlite_pipeline):
+    p = sqlite_pipeline
+    assert p.run().success
+    expected = ledger_state(p.engine)
+    resync = p.defs.resolve_job_def("stock_full_resync")
+    with p.engine.begin() as conn:  # the pages are unreadable; the rows stored beside them are not
+        conn.execute(update(stock_snapshot_pages).values(body_gzip=b"not gzip"))
+    assert resync.execute_in_process(partition_key="main", instance=p.instance).success
+    assert ledger_view(p.engine, "ozon") == truth_view(p.truth("ozon"), "ozon")
+    p.advance(3)
+    sync = p.defs.resolve_job_def("stock_sync_all_sources")
+    fetch = [AssetKey("ozon_stock_snapshot"), AssetKey("wb_stock_snapshot")]
+    assert sync.execute_in_process(partition_key="main", instance=p.instance, asset_selection=fetch).success
+    with p.engine.begin() as conn:  # as a snapshot stored before rows were kept: its pages are read again
+        conn.execute(delete(stock_snapshot_rows))
+    apply = [AssetKey("inventory_data")]
+    assert sync.execute_in_process(partition_key="main", instance=p.instance, asset_selection=apply).success
+    assert ledger_state(p.engine) != expected
+    for source in ("ozon", "wb"):
+        assert ledger_view(p.engine, source) == truth_view(p.truth(source), source)

@@ -79,7 +79,8 @@ def build_inventory_asset(
                     source,
                     account,
                     snapshot.fetched_at,
-                    rows_from_pages(
+                    snapshots.stored_rows(engine, snapshot.id)
+                    or rows_from_pages(
                         source, account, lambda parts, sid=snapshot.id: snapshots.pages(engine, sid, parts)
                     ),
                     context.run_id,

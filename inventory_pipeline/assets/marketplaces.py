@@ -85,7 +85,9 @@ def fetch_ozon(api: OzonSellerResource, writer: snapshots.SnapshotWriter, accoun
         tally.received_items += len(items)
         total = page.payload.get("total_items", page.payload.get("total"))
         tally.expected_items = int(total) if isinstance(total, int) else tally.expected_items
-        tally.add(ozon_rows(items, account))
+        normalized = ozon_rows(items, account)
+        tally.add(normalized)
+        writer.add_rows(normalized.rows)
     return tally
 
 
@@ -108,6 +110,7 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
     # row per size, the remains report several, and switching between them is no collapse.
     for normalized in _wb_warehouse_stock(api, writer, index, barcodes, account):
         tally.add(normalized, "wb_warehouses", units=len({r["marketplace_sku"] for r in normalized.rows}))
+        writer.add_rows(normalized.rows)
     stocked = held("fbs")
     for warehouse in warehouses.payload:
         warehouse_id = int(warehouse["id"])
@@ -119,7 +122,9 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
             if problem:
                 tally.problems.append(problem)
             name = str(warehouse.get("name", ""))
-            tally.add(wb_seller_rows(page.payload["stocks"], warehouse_id, name, index, account), part)
+            normalized = wb_seller_rows(page.payload["stocks"], warehouse_id, name, index, account)
+            tally.add(normalized, part)
+            writer.add_rows(normalized.rows)
     tally.received_items = len(index)
     return tally
 

@@ -128,6 +128,16 @@ stock_snapshot_pages = Table(
     Column("body_gzip", Blob, nullable=False),
 )
 
+# The snapshot's ledger rows as normalized once, when fetched (gzip TSV, ledger.ROW_COLUMNS): the
+# ledger step loads them without parsing a page again.
+stock_snapshot_rows = Table(
+    "stock_snapshot_rows",
+    metadata,
+    Column("snapshot_id", Id, ForeignKey("stock_snapshots.id", ondelete="CASCADE"), primary_key=True),
+    Column("chunk_no", Integer, primary_key=True, autoincrement=False),
+    Column("rows_gzip", Blob, nullable=False),
+)
+
 # One row per ledger slice (source = ``marketplace``, account = ``name``): ``last_synced_at`` is the
 # fetch time of the snapshot last applied to the slice. Freshness is kept here, once per slice, so a
 # sync writes only the rows that changed; ``inventory_data.last_sync_at`` is when a row last changed.

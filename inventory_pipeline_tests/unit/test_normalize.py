@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from inventory_pipeline.ledger import rows_from_tsv, rows_to_tsv
 from inventory_pipeline.normalize import (
     ozon_rows,
     row,
@@ -183,3 +184,25 @@ def test_unstorable_names_what_the_ledger_cannot_hold(changes, reason):
     )
     problem = unstorable({**base, **changes})
     assert (problem is None) if reason is None else problem.startswith(reason)
+
+
+@pytest.mark.parametrize(
+    "sku", ["HR-1", "NULL", "12345", 'a "quoted"\tand tabbed SKU', "new\nline", "", "Склад №1 — Коледино"]
+)
+def test_stored_rows_round_trip_exactly(sku):
+    """What the snapshot stores is what the ledger stages: texts stay texts, numbers stay whole."""
+    rows = [
+        row(
+            "wb",
+            "main",
+            sku,
+            "",
+            "fbw",
+            product_id="7",
+            marketplace_sku="0",
+            warehouse_name=sku,
+            present=2**31 - 1,
+            reserved=-3,
+        )
+    ]
+    assert rows_from_tsv(rows_to_tsv(rows)) == rows
