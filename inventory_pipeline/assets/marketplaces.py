@@ -29,6 +29,7 @@ from inventory_pipeline.normalize import (
 )
 from inventory_pipeline.redact import redact_urls
 from inventory_pipeline.resources.ozon import OzonSellerResource
+from inventory_pipeline.resources.pages import json_array_batches
 from inventory_pipeline.resources.wildberries import WildberriesResource
 from inventory_pipeline.settings import Settings
 
@@ -136,7 +137,8 @@ def _wb_warehouse_stock(
     if api.fbw_by_warehouse:
         remains = api.warehouse_remains()
         writer.add(remains)
-        yield wb_remains_rows(remains.payload, index, barcodes, account)
+        for items in json_array_batches(remains.body, "Wildberries' warehouse-remains report"):
+            yield wb_remains_rows(items, index, barcodes, account)
         return
     for page in api.warehouse_report_pages():
         writer.add(page)

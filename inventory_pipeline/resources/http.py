@@ -110,9 +110,11 @@ class JsonApi:
         retry: bool = True,
         with_body: bool = False,
         headers: dict[str, str] | None = None,
+        parse: bool = True,
     ) -> Any:
-        """Send one request and return its JSON (with the raw body too when ``with_body``);
-        ``retry=False`` for writes that must never be sent twice."""
+        """Send one request and return its JSON (with the raw body too when ``with_body``; only the
+        raw body when not ``parse``, for a document too large to hold parsed); ``retry=False`` for
+        writes that must never be sent twice."""
         attempts = self.policy.retries + 1 if retry else 1
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
@@ -133,15 +135,16 @@ class JsonApi:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._once(method, path, body, params, with_body, headers)
+                    content = self._once(method, path, body, params, headers)
+                    if not parse:
+                        return content
+                    return _parsed(content, with_body)
         except _Transient as exc:
             tries = f"after {attempts} attempts" if attempts > 1 else "(writes are not retried)"
             raise ApiUnavailableError(f"{self.api} {method} {path} failed {tries}: {exc}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(
-        self, method: str, path: str, body: Any, params: dict | None, with_body: bool, headers: dict[str, str] | None
-    ) -> Any:
+    def _once(self, method: str, path: str, body: Any, params: dict | None, headers: dict[str, str] | None) -> bytes:
         self.calls += 1
         started = time.monotonic()
         try:
@@ -164,13 +167,17 @@ class JsonApi:
             raise _Transient(f"HTTP {status}: {_short(content)}", retry_hint(response.headers))
         if status >= 400:
             raise ApiRequestError(f"{self.api} {method} {path} was refused: HTTP {status}: {_short(content)}")
-        if status == 204 or not content:
-            return (None, content) if with_body else None
-        try:
-            payload = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            raise _Transient(f"malformed JSON in a {status} answer ({len(content)} bytes)") from None
-        return (payload, content) if with_body else payload
+        return b"" if status == 204 else content
+
+
+def _parsed(content: bytes, with_body: bool) -> Any:
+    if not content:
+        return (None, content) if with_body else None
+    try:
+        payload = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        raise _Transient(f"malformed JSON in an answer of {len(content)} bytes") from None
+    return (payload, content) if with_body else payload
 
 
 def _short(content: bytes, limit: int = 200) -> str:

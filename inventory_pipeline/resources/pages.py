@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
+
+import ijson
+
+from inventory_pipeline.resources.http import ApiPayloadError
 
 
 @dataclass(frozen=True)
@@ -13,6 +20,17 @@ class RawPage:
     part: str
     body: bytes
     payload: Any
+
+
+def json_array_batches(body: bytes, what: str, size: int = 5000) -> Iterator[list]:
+    """The items of a JSON array, ``size`` at a time, parsed as they are read: a report of every size
+    of a catalogue is never held parsed whole."""
+    items = ijson.items(io.BytesIO(body), "item", use_float=True)
+    try:
+        while batch := list(islice(items, size)):
+            yield batch
+    except ijson.JSONError as exc:
+        raise ApiPayloadError(f"{what} is not a readable JSON array: {exc}") from None
 
 
 class IncompleteSnapshotError(Exception):

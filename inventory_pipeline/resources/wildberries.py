@@ -117,9 +117,13 @@ class WildberriesResource(ConfigurableResource):
                 )
             time.sleep(pause)
             pause = min(REMAINS_POLL_MAX_SECONDS, pause * 2)
-        payload, raw = api.call("GET", f"{REMAINS_PATH}/tasks/{task_id}/download", with_body=True)
-        expect(payload, list, "the warehouse-remains report", "Wildberries")
-        return RawPage("wb_remains", raw, payload)
+        raw = api.call("GET", f"{REMAINS_PATH}/tasks/{task_id}/download", parse=False)
+        if not raw.lstrip().startswith(b"["):
+            raise ApiPayloadError(
+                f"Wildberries: expected the warehouse-remains report to be a JSON array ({len(raw)} bytes)"
+            )
+        # Parsed by the reader, a batch at a time (pages.json_array_batches): it holds every size.
+        return RawPage("wb_remains", raw, None)
 
     def seller_warehouses(self) -> RawPage:
         payload, raw = self._host("marketplace").call("GET", "/api/v3/warehouses", with_body=True)

@@ -8,8 +8,9 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from inventory_pipeline.redact import redact_urls
-from inventory_pipeline.resources.http import MAX_WAIT_SECONDS, RetryPolicy, _Transient, retry_hint
+from inventory_pipeline.resources.http import MAX_WAIT_SECONDS, ApiPayloadError, RetryPolicy, _Transient, retry_hint
 from inventory_pipeline.resources.ozon import _is_auth_failure
+from inventory_pipeline.resources.pages import json_array_batches
 from inventory_pipeline.settings import SettingsError, credential_var, load_settings
 
 
@@ -131,3 +132,23 @@ def test_urls_lose_their_secrets(text, expected):
 def test_paths_quoted_by_urllib3_lose_their_secrets():
     text = "Max retries exceeded with url: /services/T0K3N?sig=x (Caused by NewConnectionError)"
     assert redact_urls(text) == "Max retries exceeded with url: /… (Caused by NewConnectionError)"
+
+
+def test_a_json_array_is_read_in_batches_and_a_broken_one_is_named():
+    body = b'[{"a": 1}, {"a": 2.5}, {"a": "x"}, {"a": [1]}, {"a": null}]'
+    assert [len(b) for b in json_array_batches(body, "the report", size=2)] == [2, 2, 1]
+    assert next(json_array_batches(body, "the report"))[:2] == [{"a": 1}, {"a": 2.5}]  # no Decimal
+    with pytest.raises(ApiPayloadError, match="the report is not a readable JSON array"):
+        list(json_array_batches(b'[{"a": 1}, {"a": ', "the report"))
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", True), ("true", True), ("No", False), ("0", False)])
+def test_flags(monkeypatch, value, expected):
+    monkeypatch.setenv("WB_FBW_BY_WAREHOUSE", value)
+    assert load_settings().wb_fbw_by_warehouse is expected
+
+
+def test_a_flag_that_is_neither_is_refused(monkeypatch):
+    monkeypatch.setenv("WB_FBW_BY_WAREHOUSE", "maybe")
+    with pytest.raises(SettingsError, match="WB_FBW_BY_WAREHOUSE must be true or false"):
+        load_settings()
