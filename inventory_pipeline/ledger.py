@@ -14,7 +14,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,6 +40,7 @@ from sqlalchemy import (
     update,
 )
 
+from inventory_pipeline import row_diff
 from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, slice_lock, upsert_from_select
 from inventory_pipeline.db.tables import KEY_COLUMNS, accounts, inventory_data, inventory_history
 from inventory_pipeline.sync_log import utcnow
@@ -80,6 +81,7 @@ class ApplyResult:
     corrupt_removed: int = 0
     duplicate_keys: int = 0
     first_sync: bool = False
+    compared: str = "ledger"  # "snapshots" when only the changes since the last applied snapshot were staged
 
 
 def _stage_table() -> Table:
@@ -123,6 +125,8 @@ def rows_from_tsv(data: bytes) -> list[dict]:
 
 # A chunk of rows: dicts, or TSV bytes as rows_to_tsv makes them (a snapshot's stored rows).
 Chunk = list[dict] | bytes
+# The snapshot a slice was last made equal to: its id, and a way to read its stored rows (twice).
+Previous = tuple[int, Callable[[], Iterable[bytes]]]
 
 
 def _stage(conn: Connection, stage: Table, chunks: Iterable[Chunk]) -> int:
@@ -226,13 +230,27 @@ def _apply_changes(
         drop_temporary(conn, diff)
 
 
+def _gone_table() -> Table:
+    """Keys a snapshot no longer reports, when snapshots were compared."""
+    columns = [Column(k, inventory_data.c[k].type, nullable=False) for k in KEY_COLUMNS]
+    return Table("inventory_gone", MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
 def _zero_vanished(
-    conn: Connection, stage: Table, source: str, account: str, fetched_at: datetime, run_id: str, now: datetime
+    conn: Connection,
+    keys: Table,
+    source: str,
+    account: str,
+    fetched_at: datetime,
+    run_id: str,
+    now: datetime,
+    listed: bool = False,
 ) -> int:
-    """Rows of the slice the snapshot no longer reports: recorded in history, then set to zero."""
-    d, s = inventory_data, stage
+    """Rows of the slice the snapshot no longer reports (not in the stage ``keys``, or, ``listed``,
+    in the table of gone ``keys``): recorded in history, then set to zero."""
+    d, s = inventory_data, keys
     reported = exists().where(*(s.c[k] == d.c[k] for k in KEY_COLUMNS))
-    gone = and_(d.c.source == source, d.c.account == account, ~reported)
+    gone = and_(d.c.source == source, d.c.account == account, reported if listed else ~reported)
     nonzero = or_(d.c.current_stock != 0, d.c.reserved_stock != 0, d.c.available_stock != 0)
     zeroed = conn.execute(
         insert(inventory_history).from_select(
@@ -278,26 +296,37 @@ def apply(
     run_id: str,
     full_resync: bool = False,
     zero_missing: bool = True,
+    snapshot_id: int | None = None,
+    previous: Previous | None = None,
 ) -> ApplyResult:
-    """Make the ledger slice (source, account) equal to the snapshot, in one transaction.
+    """Make the ledger slice (source, account) equal to the snapshot ``snapshot_id``, in one transaction.
 
     History records what changed against the previous state; the first sync of a slice has no
-    previous state, so it is the baseline and writes no history rows. Every row of the slice ends
-    with ``last_sync_at`` = the snapshot's fetch time. ``zero_missing=False`` is for a read known to
-    be incomplete: rows it did not report keep their figures."""
+    previous state, so it is the baseline and writes no history rows. ``zero_missing=False`` is for
+    a read known to be incomplete: rows it did not report keep their figures.
+
+    ``previous`` (the id and stored rows of the snapshot the slice was last made equal to) lets a
+    steady-state sync stage only what changed since: taken only while the slice provably still holds
+    that snapshot (its id and the slice's row count and sums as recorded right after), never for a
+    full resync; otherwise every row is staged and compared with the ledger."""
     result = ApplyResult()
     now = utcnow()
-    stage = _stage_table()
+    stage, gone = _stage_table(), _gone_table()
     d = inventory_data
     slice_ = and_(d.c.source == source, d.c.account == account)
     with engine.begin() as conn, slice_lock(conn, f"inventory:{source}:{account}", SLICE_LOCK_SECONDS):
-        drop_temporary(conn, stage)  # a pooled connection may still hold one from a failed apply
-        # First, before any write: on MySQL the CREATE INDEX of a temporary table commits implicitly.
-        stage.create(conn)
+        for table in (stage, gone):
+            drop_temporary(conn, table)  # a pooled connection may still hold one from a failed apply
+            # First, before any write: on MySQL the CREATE INDEX of a temporary table commits implicitly.
+            table.create(conn)
         try:
             if full_resync:
                 result.corrupt_removed = remove_corrupt(conn, source, account)
             result.first_sync = conn.execute(select(d.c.id).where(slice_).limit(1)).first() is None
+            if not (result.first_sync or full_resync) and previous and _holds(conn, source, account, previous[0]):
+                _apply_compared(conn, stage, gone, source, account, fetched_at, run_id, now, chunks, previous, result)
+                _mark_synced(conn, source, account, fetched_at, now, snapshot_id)
+                return result
             result.staged = _stage(conn, stage, chunks)
             per_key = (
                 select(func.count().label("n"))
@@ -319,19 +348,66 @@ def apply(
                 in_slice = conn.execute(select(func.count()).select_from(d).where(slice_)).scalar_one()
                 if zero_missing and in_slice > keys:
                     result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now)
-            _mark_synced(conn, source, account, fetched_at, now)
+            _mark_synced(conn, source, account, fetched_at, now, snapshot_id)
         finally:
-            drop_temporary(conn, stage)
+            for table in (stage, gone):
+                drop_temporary(conn, table)
     return result
 
 
-def _mark_synced(conn: Connection, source: str, account: str, fetched_at: datetime, now: datetime) -> None:
+def _apply_compared(
+    conn: Connection,
+    stage: Table,
+    gone: Table,
+    source: str,
+    account: str,
+    fetched_at: datetime,
+    run_id: str,
+    now: datetime,
+    chunks: Iterable[Chunk],
+    previous: Previous,
+    result: ApplyResult,
+) -> None:
+    """Stage only the rows that differ from the previous snapshot, zero only the keys it lost."""
+    changes = row_diff.diff((c if isinstance(c, bytes) else rows_to_tsv(c) for c in chunks), previous[1])
+    _stage(conn, stage, [b"".join(line + b"\n" for line in changes.changed)])
+    result.compared, result.staged, result.duplicate_keys = "snapshots", changes.rows, changes.duplicate_keys
+    _apply_changes(conn, stage, fetched_at, run_id, now, result)
+    for start in range(0, len(changes.vanished), INSERT_CHUNK):
+        batch = changes.vanished[start : start + INSERT_CHUNK]
+        conn.execute(insert(gone), [dict(zip(KEY_COLUMNS, key, strict=True)) for key in batch])
+    if changes.vanished:
+        result.zeroed = _zero_vanished(conn, gone, source, account, fetched_at, run_id, now, listed=True)
+
+
+def _figures(conn: Connection, source: str, account: str) -> str:
+    """ "rows,current,reserved,available" of the slice's non-zero rows."""
+    d = inventory_data
+    nonzero = or_(d.c.current_stock != 0, d.c.reserved_stock != 0, d.c.available_stock != 0)
+    sums = (func.coalesce(func.sum(d.c[c]), 0) for c in ("current_stock", "reserved_stock", "available_stock"))
+    row = conn.execute(select(func.count(), *sums).where(d.c.source == source, d.c.account == account, nonzero)).one()
+    return ",".join(str(int(v)) for v in row)  # MySQL sums are Decimal
+
+
+def _holds(conn: Connection, source: str, account: str, snapshot_id: int) -> bool:
+    """The slice still holds snapshot ``snapshot_id`` exactly as it was left (no write since)."""
+    a = accounts
+    mark = conn.execute(
+        select(a.c.snapshot_id, a.c.row_figures).where(a.c.marketplace == source, a.c.name == account)
+    ).first()
+    return bool(mark) and mark.snapshot_id == snapshot_id and mark.row_figures == _figures(conn, source, account)
+
+
+def _mark_synced(
+    conn: Connection, source: str, account: str, fetched_at: datetime, now: datetime, snapshot_id: int | None
+) -> None:
     a = accounts
     this = and_(a.c.marketplace == source, a.c.name == account)
+    values = {"last_synced_at": fetched_at, "snapshot_id": snapshot_id, "row_figures": _figures(conn, source, account)}
     if conn.execute(select(a.c.id).where(this)).first() is None:
-        conn.execute(insert(a).values(marketplace=source, name=account, first_seen_at=now, last_synced_at=fetched_at))
+        conn.execute(insert(a).values(marketplace=source, name=account, first_seen_at=now, **values))
     else:
-        conn.execute(update(a).where(this).values(last_synced_at=fetched_at))
+        conn.execute(update(a).where(this).values(**values))
 
 
 def _count_where(condition):
@@ -376,6 +452,15 @@ def stocked_sizes(engine: Engine, source: str, account: str, stock_type: str) ->
         ):
             out.setdefault(warehouse, set()).add(size)
     return out
+
+
+def last_applied(engine: Engine, source: str, account: str) -> int | None:
+    """The snapshot the slice was last made equal to."""
+    a = accounts
+    with engine.connect() as conn:
+        return conn.execute(
+            select(a.c.snapshot_id).where(a.c.marketplace == source, a.c.name == account)
+        ).scalar_one_or_none()
 
 
 def freshness(engine: Engine) -> dict[tuple[str, str], datetime]:

@@ -69,6 +69,9 @@ def unstorable(row: dict) -> str | None:
     for name, limit in TEXT_LIMITS.items():
         if len(row[name]) > limit:
             return f"{name} is {len(row[name])} characters, the ledger holds {limit}"
+        # A stored row is one line (row_diff compares snapshots line by line).
+        if "\n" in row[name] or "\r" in row[name]:
+            return f"{name} {row[name]!r} holds a line break"
     for name in ("current_stock", "reserved_stock", "available_stock"):
         if not -STOCK_LIMIT <= row[name] <= STOCK_LIMIT:
             return f"{name} {row[name]} is beyond the ledger's range (±{STOCK_LIMIT})"
@@ -105,7 +108,7 @@ def row(
         "stock_type": stock_type,
         "product_id": product_id,
         "marketplace_sku": marketplace_sku,
-        "warehouse_name": warehouse_name[:128],
+        "warehouse_name": " ".join(warehouse_name.splitlines())[:128],
         "current_stock": present,
         "reserved_stock": reserved,
         "available_stock": present - reserved if available is None else available,

@@ -6,11 +6,12 @@ import threading
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from inventory_pipeline import ledger
 from inventory_pipeline.db.engine import make_engine
 from inventory_pipeline.db.tables import inventory_data, inventory_history, inventory_totals
+from inventory_pipeline.ledger import rows_to_tsv
 from inventory_pipeline.normalize import row
 from inventory_pipeline_tests.ledger_views import history_count, ledger_state
 
@@ -82,7 +83,8 @@ def test_awkward_text_survives_the_bulk_path(database_url):
     ledger.apply(engine, "wb", "main", T1, [[stock("SKU\\with\ttab", 1, name=name)]], "run-1")
     with engine.connect() as conn:
         stored = conn.execute(select(inventory_data.c.sku, inventory_data.c.warehouse_name)).one()
-    assert tuple(stored) == ("SKU\\with\ttab", name)
+    # A warehouse's name is display text: its line break becomes a space (a stored row is one line).
+    assert tuple(stored) == ("SKU\\with\ttab", "Склад\t«Север»\\2 корпус")
 
 
 def test_duplicate_keys_in_a_snapshot_are_counted(database_url):
@@ -180,3 +182,40 @@ def test_an_existing_ledger_keeps_its_sync_times_across_the_slice_freshness_migr
     with engine.connect() as conn:
         totals = {r.sku: (r.current_stock, r.last_sync_at) for r in conn.execute(select(inventory_totals))}
     assert totals == {"A": (4, T2), "B": (4, T2)}  # a row's slice time, whenever the row last changed
+
+
+def test_a_steady_state_sync_compares_snapshots_and_writes_only_what_changed(database_url):
+    """Given the snapshot the slice was last made equal to, only the changes since are staged and
+    written, with the same history and the same result as comparing every ledger row."""
+    engine = make_engine(database_url)
+    first = [stock("A", 5), stock("B", 3), stock("C", 1), stock("E", 0)]
+    stored = {1: [rows_to_tsv(first)]}
+    ledger.apply(engine, "wb", "main", T1, stored[1], "run-1", snapshot_id=1)
+    second = [stock("A", 5), stock("B", 4, 1), stock("D", 2), stock("E", 0)]
+    stored[2] = [rows_to_tsv(second[:2]), rows_to_tsv(second[2:])]
+    result = ledger.apply(engine, "wb", "main", T2, stored[2], "run-2", snapshot_id=2, previous=(1, lambda: stored[1]))
+    assert result.compared == "snapshots"
+    assert (result.staged, result.inserted, result.changed, result.zeroed) == (4, 1, 1, 1)
+    with engine.connect() as conn:
+        history = {
+            r.sku: (r.current_before, r.current_after, r.change) for r in conn.execute(select(inventory_history))
+        }
+        rows = {
+            r.sku: (r.current_stock, r.available_stock, r.last_sync_at) for r in conn.execute(select(inventory_data))
+        }
+    assert history == {"B": (3, 4, "changed"), "D": (None, 2, "new"), "C": (1, 0, "vanished")}
+    assert rows == {"A": (5, 5, T1), "B": (4, 3, T2), "C": (0, 0, T2), "D": (2, 2, T2), "E": (0, 0, T1)}
+    assert ledger.freshness(engine) == {("wb", "main"): T2} and ledger.last_applied(engine, "wb", "main") == 2
+
+
+def test_a_slice_changed_behind_the_ledgers_back_is_compared_row_by_row(database_url):
+    engine = make_engine(database_url)
+    rows = [rows_to_tsv([stock("A", 5), stock("B", 3)])]
+    ledger.apply(engine, "wb", "main", T1, rows, "run-1", snapshot_id=1)
+    with engine.begin() as conn:  # an old script, or a hand, still writes to the ledger
+        conn.execute(update(inventory_data).where(inventory_data.c.sku == "A").values(current_stock=9))
+    again = ledger.apply(engine, "wb", "main", T2, rows, "run-2", snapshot_id=2, previous=(1, lambda: rows))
+    assert again.compared == "ledger" and again.changed == 1
+    assert {r[2]: r[5] for r in ledger_state(engine)} == {"A": 5, "B": 3}
+    resync = ledger.apply(engine, "wb", "main", T2, rows, "run-3", True, snapshot_id=2, previous=(2, lambda: rows))
+    assert resync.compared == "ledger"  # a full resync always compares every row

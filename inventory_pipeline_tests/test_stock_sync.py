@@ -47,9 +47,13 @@ def test_ledger_equals_ground_truth_and_follows_time(pipeline):
     assert flagged == oversold
 
     pipeline.advance(12)
-    assert pipeline.run().success
+    later = pipeline.run()
+    assert later.success
     for source in ("ozon", "wb"):
         assert ledger_view(pipeline.engine, source) == truth_view(pipeline.truth(source), source)
+    # The steady state: only what changed since the last applied snapshot was staged and written.
+    applied = later.asset_materializations_for_node("inventory_data")[0].metadata
+    assert {applied[f"{s}_compared_with"].value for s in ("ozon", "wb")} == {"snapshots"}
 
 
 def test_rerun_changes_nothing(pipeline):

@@ -37,6 +37,14 @@ class LedgerConfig(Config):
     """Re-apply the newest accepted snapshots even if applied, after deleting corrupt rows (seed 000)."""
 
 
+def _previous(engine, source: str, account: str) -> ledger.Previous | None:
+    """The snapshot the slice was last made equal to, when its stored rows are still there."""
+    snapshot_id = ledger.last_applied(engine, source, account)
+    if snapshot_id is None or snapshots.stored_rows(engine, snapshot_id) is None:
+        return None
+    return snapshot_id, lambda: snapshots.stored_rows(engine, snapshot_id) or iter(())
+
+
 def build_inventory_asset(
     partitions: StaticPartitionsDefinition, settings: Settings, upstream: list[AssetsDefinition]
 ) -> AssetsDefinition:
@@ -85,6 +93,8 @@ def build_inventory_asset(
                     ),
                     context.run_id,
                     full_resync=full_resync,
+                    snapshot_id=snapshot.id,
+                    previous=_previous(engine, source, account),
                 )
             except Exception as exc:
                 sync_log.finish(engine, log_id, "failed", error=f"ledger apply failed: {exc}")
@@ -104,6 +114,7 @@ def build_inventory_asset(
                     f"{source}_zeroed": result.zeroed,
                     f"{source}_skipped_rows": snapshot.skipped_count,
                     f"{source}_corrupt_removed": result.corrupt_removed,
+                    f"{source}_compared_with": result.compared,
                 }
             )
             context.log.info(

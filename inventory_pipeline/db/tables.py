@@ -150,6 +150,10 @@ accounts = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("first_seen_at", DateTime, nullable=False),
     Column("last_synced_at", DateTime),
+    # The snapshot the slice was last made equal to, and "rows,current,reserved,available" of the
+    # slice's non-zero rows right after: while both still hold, the next sync compares snapshots.
+    Column("snapshot_id", Id),
+    Column("row_figures", String(96)),
     UniqueConstraint("marketplace", "name", name="uq_account"),
 )
 
