@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import io
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,10 +62,18 @@ class SnapshotWriter:
         self.chunks += 1
 
     def add(self, page: RawPage) -> None:
+        if page.file is None:
+            body = gzip.compress(page.body, 1)
+        else:
+            packed = io.BytesIO()
+            with gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=1) as out:
+                shutil.copyfileobj(page.file, out, 1 << 20)
+            page.file.seek(0)
+            body = packed.getvalue()
         with self.engine.begin() as conn:
             conn.execute(
                 insert(stock_snapshot_pages).values(
-                    snapshot_id=self.id, page_no=self.pages, part=page.part, body_gzip=gzip.compress(page.body, 1)
+                    snapshot_id=self.id, page_no=self.pages, part=page.part, body_gzip=body
                 )
             )
         self.pages += 1

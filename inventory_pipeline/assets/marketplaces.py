@@ -136,9 +136,10 @@ def _wb_warehouse_stock(
     """FBW stock: per warehouse from the remains report, or the stocks report's one aggregate per size."""
     if api.fbw_by_warehouse:
         remains = api.warehouse_remains()
-        writer.add(remains)
-        for items in json_array_batches(remains.body, "Wildberries' warehouse-remains report"):
-            yield wb_remains_rows(items, index, barcodes, account)
+        with remains.file:
+            writer.add(remains)
+            for items in json_array_batches(remains.file, "Wildberries' warehouse-remains report"):
+                yield wb_remains_rows(items, index, barcodes, account)
         return
     for page in api.warehouse_report_pages():
         writer.add(page)

@@ -5,7 +5,6 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
-import matplotlib
 import pandas as pd
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
 from sqlalchemy import Engine, func, select
@@ -23,9 +22,6 @@ from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.settings import Settings
 from inventory_pipeline.sync_log import utcnow
-
-matplotlib.use("Agg")  # files only, no screen
-from matplotlib import pyplot as plt
 
 
 def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -115,6 +111,12 @@ def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.D
 def chart(daily: pd.DataFrame, days: list) -> bytes:
     """Two panels over the week's seven days: stock rows synced per day and source, and the share of
     that day's syncs that succeeded."""
+    # Imported here: matplotlib costs every run process ~27 MB, and only this weekly chart needs it.
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no screen
+    from matplotlib import pyplot as plt
+
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     positions = range(len(days))
     groups = list(daily.groupby("source"))

@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import requests
@@ -110,11 +110,11 @@ class JsonApi:
         retry: bool = True,
         with_body: bool = False,
         headers: dict[str, str] | None = None,
-        parse: bool = True,
+        into: BinaryIO | None = None,
     ) -> Any:
-        """Send one request and return its JSON (with the raw body too when ``with_body``; only the
-        raw body when not ``parse``, for a document too large to hold parsed); ``retry=False`` for
-        writes that must never be sent twice."""
+        """Send one request and return its JSON (with the raw body too when ``with_body``); with
+        ``into``, write the body there as it arrives instead (a document too large to hold) and
+        return None. ``retry=False`` for writes that must never be sent twice."""
         attempts = self.policy.retries + 1 if retry else 1
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
@@ -135,23 +135,43 @@ class JsonApi:
         try:
             for attempt in retrying:
                 with attempt:
-                    content = self._once(method, path, body, params, headers)
-                    if not parse:
-                        return content
-                    return _parsed(content, with_body)
+                    content = self._once(method, path, body, params, headers, into)
+                    return None if into is not None else _parsed(content, with_body)
         except _Transient as exc:
             tries = f"after {attempts} attempts" if attempts > 1 else "(writes are not retried)"
             raise ApiUnavailableError(f"{self.api} {method} {path} failed {tries}: {exc}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, method: str, path: str, body: Any, params: dict | None, headers: dict[str, str] | None) -> bytes:
+    def _once(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        params: dict | None,
+        headers: dict[str, str] | None,
+        into: BinaryIO | None = None,
+    ) -> bytes:
         self.calls += 1
         started = time.monotonic()
         try:
             response = self.session.request(
-                method, self.base_url + path, json=body, params=params, timeout=self.timeout, headers=headers
+                method,
+                self.base_url + path,
+                json=body,
+                params=params,
+                timeout=self.timeout,
+                headers=headers,
+                stream=into is not None,
             )
-            content = response.content  # a connection dropped mid-body raises here
+            if into is not None and response.status_code < 300:
+                into.seek(0)
+                into.truncate()
+                for block in response.iter_content(1 << 20):  # a connection dropped mid-body raises here
+                    into.write(block)
+                into.seek(0)
+                content = b""
+            else:
+                content = response.content  # a connection dropped mid-body raises here
         except requests.Timeout:
             self.seconds += time.monotonic() - started
             raise _Transient(f"no answer within {self.timeout:g} s") from None

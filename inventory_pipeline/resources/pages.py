@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, BinaryIO
 
 import ijson
 
@@ -20,12 +20,13 @@ class RawPage:
     part: str
     body: bytes
     payload: Any
+    file: BinaryIO | None = None  # the body, when it was too large to hold: read from here instead
 
 
-def json_array_batches(body: bytes, what: str, size: int = 5000) -> Iterator[list]:
+def json_array_batches(body: bytes | BinaryIO, what: str, size: int = 5000) -> Iterator[list]:
     """The items of a JSON array, ``size`` at a time, parsed as they are read: a report of every size
     of a catalogue is never held parsed whole."""
-    items = ijson.items(io.BytesIO(body), "item", use_float=True)
+    items = ijson.items(io.BytesIO(body) if isinstance(body, bytes) else body, "item", use_float=True)
     try:
         while batch := list(islice(items, size)):
             yield batch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 
@@ -117,13 +118,15 @@ class WildberriesResource(ConfigurableResource):
                 )
             time.sleep(pause)
             pause = min(REMAINS_POLL_MAX_SECONDS, pause * 2)
-        raw = api.call("GET", f"{REMAINS_PATH}/tasks/{task_id}/download", parse=False)
-        if not raw.lstrip().startswith(b"["):
-            raise ApiPayloadError(
-                f"Wildberries: expected the warehouse-remains report to be a JSON array ({len(raw)} bytes)"
-            )
-        # Parsed by the reader, a batch at a time (pages.json_array_batches): it holds every size.
-        return RawPage("wb_remains", raw, None)
+        # Every size in one document: kept on disk, parsed by the reader a batch at a time
+        # (pages.json_array_batches), never held whole.
+        report = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it with the page)
+        api.call("GET", f"{REMAINS_PATH}/tasks/{task_id}/download", into=report)
+        if not report.read(64).lstrip().startswith(b"["):
+            report.close()
+            raise ApiPayloadError("Wildberries: expected the warehouse-remains report to be a JSON array")
+        report.seek(0)
+        return RawPage("wb_remains", b"", None, report)
 
     def seller_warehouses(self) -> RawPage:
         payload, raw = self._host("marketplace").call("GET", "/api/v3/warehouses", with_body=True)
