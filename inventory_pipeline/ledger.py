@@ -41,9 +41,9 @@ from sqlalchemy import (
 )
 
 from inventory_pipeline import row_diff
+from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, slice_lock, upsert_from_select
 from inventory_pipeline.db.tables import KEY_COLUMNS, accounts, inventory_data, inventory_history
-from inventory_pipeline.sync_log import utcnow
 
 STOCK_COLUMNS = (
     "product_id",

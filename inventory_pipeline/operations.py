@@ -12,13 +12,13 @@ from inventory_pipeline import ledger
 from inventory_pipeline.assets.marketplaces import FETCHERS, resource_key
 from inventory_pipeline.assets.wix import PushJournal
 from inventory_pipeline.backup import apply_retention, backup, prune_backups
+from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.engine import schema_revision
 from inventory_pipeline.db.tables import inventory_data, inventory_synced, sync_logs, synced_at, wix_push_log
 from inventory_pipeline.resources.http import ApiError
 from inventory_pipeline.resources.pages import RawPage
 from inventory_pipeline.resources.wix import WixItem
 from inventory_pipeline.settings import Settings, load_settings
-from inventory_pipeline.sync_log import utcnow
 from inventory_pipeline.wix_plan import PlanItem
 from inventory_pipeline.wix_push import push, verify
 

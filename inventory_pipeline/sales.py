@@ -24,18 +24,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
-MOSCOW = timedelta(hours=3)
+from inventory_pipeline.clock import day_bounds, utc_from_marketplace
+
 MARKETPLACE_WAREHOUSE_TYPES = {"fbo", "fbw"}
-
-
-def moscow_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """A Moscow calendar day as a UTC interval [start, end)."""
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC) - MOSCOW
-    return start, start + timedelta(days=1)
-
-
-def _utc_naive(moscow_text: str) -> datetime:
-    return datetime.fromisoformat(moscow_text[:19]) - MOSCOW
 
 
 def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date) -> list[dict]:
@@ -56,7 +47,7 @@ def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date) -> l
                 "quantity": 1,
                 "amount": float(r.get("priceWithDisc") or 0),
                 "cancelled": bool(r.get("isCancel")),
-                "event_at": _utc_naive(r["date"]),
+                "event_at": utc_from_marketplace(r["date"]),
             }
         )
     for r in sales:
@@ -76,7 +67,7 @@ def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date) -> l
                 "quantity": -1 if returned else 1,
                 "amount": float(r.get("forPay") or 0),
                 "cancelled": False,
-                "event_at": _utc_naive(r["date"]),
+                "event_at": utc_from_marketplace(r["date"]),
             }
         )
     return out
@@ -84,7 +75,7 @@ def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date) -> l
 
 def ozon_rows(postings: list[dict], scheme: str, account: str, day: date) -> list[dict]:
     """Ozon postings created on one Moscow day → one order row per posting line."""
-    start, end = moscow_day_bounds(day)
+    start, end = day_bounds(day)
     out = []
     for p in postings:
         created = datetime.fromisoformat(str(p.get("created_at") or p.get("in_process_at")).replace("Z", "+00:00"))
@@ -133,7 +124,7 @@ def in_stock_days(current: pd.DataFrame, history: pd.DataFrame, days: list[date]
     now = current.set_index(key)
     frames = []
     for day in days:
-        _, end = moscow_day_bounds(day)
+        _, end = day_bounds(day)
         t = end.replace(tzinfo=None)
         later = history[history["changed_at"] > t].groupby(key, sort=False)["current_before"].first()
         level = later.reindex(now.index).fillna(now["current_stock"])

@@ -20,10 +20,10 @@ from dagster import (
 
 from inventory_pipeline import checks, ledger
 from inventory_pipeline.alerts import operational_alert
+from inventory_pipeline.clock import utcnow
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.settings import Settings
-from inventory_pipeline.sync_log import utcnow
 
 
 def build_freshness_sensor(settings: Settings) -> SensorDefinition:

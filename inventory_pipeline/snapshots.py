@@ -12,10 +12,10 @@ from datetime import datetime
 import orjson
 from sqlalchemy import Engine, insert, or_, select, update
 
+from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import stock_snapshot_pages, stock_snapshot_rows, stock_snapshots
 from inventory_pipeline.ledger import rows_to_tsv
 from inventory_pipeline.resources.pages import RawPage
-from inventory_pipeline.sync_log import utcnow
 
 
 @dataclass(frozen=True)

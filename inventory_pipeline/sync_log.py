@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select, update
 
+from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import sync_logs
 from inventory_pipeline.redact import redact_urls
 
 STATUSES = {"pending", "processing", "success", "partial", "failed"}
-
-
-def utcnow() -> datetime:
-    """Naive UTC, the way every time is stored in the inventory database."""
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def start(

@@ -7,10 +7,10 @@ from datetime import timedelta
 from dagster import DagsterEventType, build_run_status_sensor_context, build_sensor_context
 from sqlalchemy import select, update
 
+from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import event_dedupe, notifications
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
-from inventory_pipeline.sync_log import utcnow
 from inventory_pipeline_tests.conftest import make_pipeline
 from inventory_pipeline_tests.test_wix_push import _receiver
 

@@ -18,6 +18,7 @@ from dagster import (
 from sqlalchemy import Engine, case, false, func, insert, or_, select, update
 
 from inventory_pipeline.anomalies import KEY, AnomalyRules, detect
+from inventory_pipeline.clock import marketplace_today, utcnow
 from inventory_pipeline.db.tables import (
     event_cursors,
     inventory_data,
@@ -33,7 +34,6 @@ from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.sales import MARKETPLACE_WAREHOUSE_TYPES, CoverRules, fbo_event, low_on_stock
 from inventory_pipeline.settings import Settings
-from inventory_pipeline.sync_log import utcnow
 
 STOCK_GROUP = {"fbo": "fbo", "fbw": "fbo", "fbs": "fbs", "rfbs": "fbs"}  # Ozon and WB names for the same idea
 
@@ -86,7 +86,7 @@ def _fbo_events(engine: Engine, account: str, threshold: int) -> list[StockEvent
 
 def _low_stock_events(engine: Engine, account: str, settings: Settings) -> list[StockEvent]:
     d, s = inventory_data, sales
-    since = (utcnow() + timedelta(hours=3)).date() - timedelta(days=settings.sales_window_days)
+    since = marketplace_today() - timedelta(days=settings.sales_window_days)
     group = case((d.c.stock_type.in_(("fbo", "fbw")), "fbo"), else_="fbs")
     sold_group = case((s.c.scheme.in_(("fbo", "fbw")), "fbo"), else_="fbs")
     with engine.connect() as conn:

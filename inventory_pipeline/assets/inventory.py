@@ -13,6 +13,7 @@ from dagster import (
 )
 
 from inventory_pipeline import checks, ledger, snapshots, sync_log
+from inventory_pipeline.clock import utcnow
 from inventory_pipeline.normalize import rows_from_pages
 from inventory_pipeline.settings import Settings
 
@@ -144,7 +145,7 @@ def build_inventory_asset(
             checks.no_duplicate_keys(duplicates),
             checks.fresh(
                 {s: synced.get((s, account)) for s, accounts in sources.items() if account in accounts},
-                sync_log.utcnow(),
+                utcnow(),
                 settings.max_sync_age_hours,
             ),
         ]

@@ -9,6 +9,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
 from sqlalchemy import Engine, func, select
 
+from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import (
     inventory_data,
     inventory_synced,
@@ -21,7 +22,6 @@ from inventory_pipeline.db.tables import (
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.settings import Settings
-from inventory_pipeline.sync_log import utcnow
 
 
 def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:

@@ -1,6 +1,6 @@
 """Sales per marketplace and day (group ``sales``), their analysis, and each product's status."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 from dagster import (
@@ -17,6 +17,7 @@ from dagster import (
 from sqlalchemy import Engine, delete, func, insert, select
 
 from inventory_pipeline.assets.marketplaces import resource_key
+from inventory_pipeline.clock import day_bounds, marketplace_today, utcnow
 from inventory_pipeline.db.tables import (
     inventory_data,
     inventory_history,
@@ -31,12 +32,10 @@ from inventory_pipeline.sales import (
     analyse,
     classify,
     in_stock_days,
-    moscow_day_bounds,
     ozon_rows,
     wb_rows,
 )
 from inventory_pipeline.settings import Settings
-from inventory_pipeline.sync_log import utcnow
 
 
 def sales_partitions(settings: Settings) -> MultiPartitionsDefinition:
@@ -102,7 +101,7 @@ def build_sales_assets(settings: Settings, ledger: AssetsDefinition) -> list[Ass
                 return MaterializeResult(metadata={"configured": False})
             api = getattr(context.resources, resource_key(source, account))
             if source == "ozon":
-                start, end = moscow_day_bounds(day)
+                start, end = day_bounds(day)
                 since, to = start.isoformat().replace("+00:00", "Z"), end.isoformat().replace("+00:00", "Z")
                 rows = [
                     r
@@ -136,7 +135,7 @@ def build_sales_assets(settings: Settings, ledger: AssetsDefinition) -> list[Ass
     ) -> MaterializeResult:
         engine = database.engine
         period = config.period_days or settings.analysis_period_days
-        end = (utcnow() + timedelta(hours=3)).date() - timedelta(days=1)
+        end = marketplace_today() - timedelta(days=1)
         days = [end - timedelta(days=n) for n in range(period - 1, -1, -1)]
         with engine.connect() as conn:
             sold = pd.DataFrame(
@@ -180,10 +179,7 @@ def build_sales_assets(settings: Settings, ledger: AssetsDefinition) -> list[Ass
                         inventory_history.c.stock_type,
                         inventory_history.c.changed_at,
                         inventory_history.c.current_before,
-                    ).where(
-                        inventory_history.c.changed_at
-                        >= datetime.combine(days[0], datetime.min.time()) - timedelta(hours=3)
-                    )
+                    ).where(inventory_history.c.changed_at >= day_bounds(days[0])[0].replace(tzinfo=None))
                 )
                 .mappings()
                 .all()

@@ -20,6 +20,7 @@ from dagster import (
 from sqlalchemy import Engine, insert, select, update
 
 from inventory_pipeline import checks, ledger, sync_log
+from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import product_images, product_prices, products
 from inventory_pipeline.normalize import row as ledger_row
 from inventory_pipeline.normalize import unstorable
@@ -110,7 +111,7 @@ def _catalogue_codes(engine: Engine, wanted: list[str]) -> list[str]:
 
 def upsert_changed(engine: Engine, rows: list[dict]) -> tuple[int, int]:
     """Create new products, rewrite changed ones, leave unchanged ones alone. (created, updated)."""
-    now = sync_log.utcnow()
+    now = utcnow()
     with engine.begin() as conn:
         known = (
             dict(
@@ -181,7 +182,7 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
             for page in haier.prices(_catalogue_codes(engine, config.product_codes)):
                 for raw in page:
                     try:
-                        rows.append({**price_row(raw), "updated_at": sync_log.utcnow()})
+                        rows.append({**price_row(raw), "updated_at": utcnow()})
                     except BadItem as exc:
                         tally.failed.append(str(exc))
             with engine.begin() as conn:
@@ -208,7 +209,7 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
         engine, tally = database.engine, Tally()
         counties = config.county_codes or list(settings.haier_counties)
         with logged(engine, context.run_id, "stock", tally):
-            fetched_at = sync_log.utcnow()
+            fetched_at = utcnow()
             pairs = [(code, county) for code in _catalogue_codes(engine, []) for county in counties]
             rows = []
             for answer in haier.stock(pairs):
@@ -293,7 +294,7 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
                     digest = hashlib.sha256(body).hexdigest()
                     path = by_hash.get(digest)
                     if path is None:
-                        path = image_path(sync_log.utcnow(), uuid.uuid4().hex, content_type)
+                        path = image_path(utcnow(), uuid.uuid4().hex, content_type)
                         (media / path).parent.mkdir(parents=True, exist_ok=True)
                         (media / path).write_bytes(body)
                         by_hash[digest] = path
@@ -307,7 +308,7 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
                                 sha256=digest,
                                 content_type=content_type,
                                 size_bytes=len(body),
-                                created_at=sync_log.utcnow(),
+                                created_at=utcnow(),
                             )
                         )
                     tally.succeeded += 1

@@ -15,12 +15,12 @@ from dagster import (
 )
 from sqlalchemy import Engine, bindparam, insert, select, update
 
+from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import inventory_data, wix_plan_items, wix_plans, wix_push_log
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.resources.wix import WixItem, WixStoresResource
 from inventory_pipeline.settings import Settings
-from inventory_pipeline.sync_log import utcnow
 from inventory_pipeline.wix_plan import Plan, PlanItem, TargetRules, guard, plan, targets
 from inventory_pipeline.wix_push import Written, push, verify
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
+from inventory_pipeline.clock import day_bounds, marketplace_today, utc_from_marketplace
 from inventory_pipeline.sales import (
     CoverRules,
     StatusRules,
@@ -186,3 +187,11 @@ def test_analysis_counts_in_stock_days_and_theoretical_sales():
     row = analyse(sales, stock, days).iloc[0]
     assert (row["units"], row["revenue"], row["days_in_stock"]) == (3, 30.0, 2)  # a return proves no stock
     assert row["avg_daily_units_in_stock"] == 2.0 and row["theoretical_units"] == 8.0  # 4 units on 2 days
+
+
+def test_the_marketplace_clock_is_moscows_whatever_the_machine():
+    assert marketplace_today(datetime(2026, 11, 26, 21, 0)) == date(2026, 11, 27)  # 00:00 in Moscow
+    assert marketplace_today(datetime(2026, 11, 26, 20, 59)) == date(2026, 11, 26)
+    start, end = day_bounds(date(2026, 11, 27))
+    assert (start.isoformat(), end.isoformat()) == ("2026-11-26T21:00:00+00:00", "2026-11-27T21:00:00+00:00")
+    assert utc_from_marketplace("2026-11-27T02:30:00.123") == datetime(2026, 11, 26, 23, 30)
