@@ -1,4 +1,4 @@
-"""Seed 000's anomaly queries as one pure function over the ledger and its latest changes.
+"""The cron stock-sync service's anomaly queries as one pure function over the ledger and its latest changes.
 
 Rules: negative stock or reserve; stock above ``MAX_STOCK_VALUE``; a change larger than
 ``ANOMALY_THRESHOLD`` (10 %) since the previous snapshot that also moves at least

@@ -1,4 +1,4 @@
-"""Backups, restores and retention of the inventory database (seed 000's backup script, kept 7 days).
+"""Backups, restores and retention of the inventory database (the cron stock-sync service's backup script, kept 7 days).
 
 MySQL/MariaDB: ``mysqldump`` (``mariadb-dump``) of the project's tables, gzip. SQLite: the SQLite
 online-backup API, gzip. The password reaches the dump tools through ``MYSQL_PWD`` in their
@@ -112,7 +112,7 @@ def restore(engine: Engine, path: Path) -> None:
 
 
 def prune_backups(folder: Path, keep_days: int, now: datetime) -> list[Path]:
-    """Delete backups older than ``keep_days`` (seed 000: ``find … -mtime +7 -delete``)."""
+    """Delete backups older than ``keep_days`` (the cron stock-sync service: ``find … -mtime +7 -delete``)."""
     limit = now.timestamp() - keep_days * 86_400
     removed = [p for p in folder.glob(f"{PREFIX}*") if p.stat().st_mtime < limit]
     for path in removed:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from inventory_pipeline.db.tables import event_dedupe, notifications
 from inventory_pipeline.resources.notify import NotifierResource
 
-DEDUPE_WINDOW = timedelta(hours=15)  # seed 003's Redis TTL
+DEDUPE_WINDOW = timedelta(hours=15)  # the Stock Service's Redis TTL
 
 
 @dataclass

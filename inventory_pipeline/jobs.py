@@ -1,4 +1,4 @@
-"""Jobs: seed 001's cron commands, the Dagster way."""
+"""Jobs: the cron stock-sync service's cron commands, the Dagster way."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ def build_jobs(
         check_recent_syncs()
 
     @job(
-        description="Fetch and normalize like a sync and report what would change; write nothing (seed's --test-mode)."
+        description="Fetch and normalize like a sync and report what would change; write nothing "
+        "(the old service's --test-mode)."
     )
     def stock_sync_dry_run() -> None:
         dry_run_op()
@@ -63,31 +64,32 @@ def build_jobs(
             selection=[ozon, wb, ledger, *monitoring, *pushed],
             partitions_def=partitions,
             description="Ozon and Wildberries snapshots into the ledger, then the Wix push when a site is "
-            "configured (seed's --source=all).",
+            "configured (the old service's --source=all).",
         ),
         "ozon": define_asset_job(
             "stock_sync_ozon",
             selection=[ozon, ledger, *monitoring],
             partitions_def=partitions,
-            description="Ozon snapshot into the ledger (seed's --source=ozon).",
+            description="Ozon snapshot into the ledger (the old service's --source=ozon).",
         ),
         "wb": define_asset_job(
             "stock_sync_wb",
             selection=[wb, ledger, *monitoring],
             partitions_def=partitions,
-            description="Wildberries snapshot into the ledger (seed's --source=wb).",
+            description="Wildberries snapshot into the ledger (the old service's --source=wb).",
         ),
         "full_resync": define_asset_job(
             "stock_full_resync",
             selection=[ozon, wb, ledger],
             partitions_def=partitions,
             tags={FULL_RESYNC_TAG: "true"},
-            description="Reload everything and remove corrupt rows, one transaction per source (seed's --full-resync).",
+            description="Reload everything and remove corrupt rows, one transaction per source "
+            "(the old service's --full-resync).",
         ),
         "wix_push": define_asset_job(
             "wix_stock_push_job",
             selection=AssetSelection.groups("wix"),
-            description="Plan and push the ledger's stock to Wix (seed's hourly Celery "
+            description="Plan and push the ledger's stock to Wix (the old service's hourly Celery "
             "task and POST /warehouse/sync-wix/).",
         ),
         "wix_plan": define_asset_job(
@@ -108,20 +110,22 @@ def build_jobs(
         "haier_catalogue": define_asset_job(
             "haier_catalogue_sync",
             selection=supplier,
-            description="Haier catalogue with prices, stock and images (seed's --sync-prices --sync-stock).",
+            description="Haier catalogue with prices, stock and images (the old service's --sync-prices --sync-stock).",
         ),
         "haier_prices": define_asset_job(
-            "haier_prices_sync", selection=[supplier[1]], description="Haier prices (seed's --sync-prices)."
+            "haier_prices_sync", selection=[supplier[1]], description="Haier prices (the old service's --sync-prices)."
         ),
         "haier_stock": define_asset_job(
             "haier_stock_sync",
             selection=[supplier[2]],
-            description="Haier stock per county (seed's --sync-stock --county-code).",
+            description="Haier stock per county (the old service's --sync-stock --county-code).",
         ),
         "health": health_check,
         "backup": backup_and_retention,
         "weekly_report": define_asset_job(
-            "weekly_report_job", selection=[report], description="Seed 001's weekly report, Mondays 09:00."
+            "weekly_report_job",
+            selection=[report],
+            description="The cron stock-sync service's weekly report, Mondays 09:00.",
         ),
         "dry_run": stock_sync_dry_run,
     }

@@ -276,7 +276,7 @@ def _zero_vanished(
 
 
 def remove_corrupt(conn: Connection, source: str, account: str) -> int:
-    """Seed 000's recovery step: delete rows with NULL or negative stock before a full resync."""
+    """The cron stock-sync service's recovery step: delete rows with NULL or negative stock before a full resync."""
     d = inventory_data
     return conn.execute(
         delete(d).where(
@@ -424,7 +424,7 @@ class SliceHealth:
 
 
 def slice_health(engine: Engine, source: str, account: str, max_stock: int) -> SliceHealth:
-    """The figures seed 000's anomaly query looks at, for one source and account."""
+    """The figures the cron stock-sync service's anomaly query looks at, for one source and account."""
     d = inventory_data
     with engine.connect() as conn:
         row = conn.execute(

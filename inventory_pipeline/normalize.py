@@ -8,10 +8,10 @@ How each source maps:
 
 * Ozon ``/v4/product/info/stocks``: one row per product and stock type (``fbo``, ``fbs``, ``rfbs``,
   ``fbp``). ``warehouse_id`` is the warehouse when the row names exactly one, else ``""``: Ozon
-  sums a type over its warehouses. Ozon's total per SKU is fbo + fbs + rfbs (seed 000).
+  sums a type over its warehouses. Ozon's total per SKU is fbo + fbs + rfbs (as the cron stock-sync service did).
 * Wildberries, WB warehouses (``fbw``): ``quantity`` is what can be sold, ``inWayToClient`` is sold
   and on its way, so present = quantity + inWayToClient, reserved = inWayToClient and available =
-  quantity (seed 000's "quantity − reserved" with quantity as the full count). The stocks report
+  quantity (the cron stock-sync service's "quantity − reserved" with quantity as the full count). The stocks report
   gives one aggregate per size (warehouse ``-999999``, "Склад WB"). The warehouse-remains report
   gives each warehouse's quantity (a row per warehouse, keyed by its name, as the report has no
   warehouse ids) and the size's in-way-to-client once (a row of its own, warehouse

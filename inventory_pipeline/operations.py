@@ -1,4 +1,4 @@
-"""Operational jobs that are not assets: the hourly health check and the dry run (seed 000's
+"""Operational jobs that are not assets: the hourly health check and the dry run (the cron stock-sync service's
 ``--check-api`` / ``--check-db`` and ``--test-mode``)."""
 
 from datetime import UTC, datetime, timedelta
@@ -177,7 +177,7 @@ HEARTBEAT_MAX_AGE = timedelta(minutes=5)
 
 @op
 def check_schedules_running(context: OpExecutionContext) -> Output[dict]:
-    """Seed 000's --check-cron: the daemon that runs schedules and sensors is alive, and no schedule
+    """The cron stock-sync service's --check-cron: the daemon that runs schedules and sensors is alive, and no schedule
     or sensor has been switched off."""
     now = datetime.now(UTC).timestamp()
     beats = context.instance.get_daemon_heartbeats()
@@ -203,7 +203,7 @@ def check_schedules_running(context: OpExecutionContext) -> Output[dict]:
 @op(required_resource_keys={"database"})
 def check_recent_syncs(context: OpExecutionContext) -> Output[dict]:
     """Last successful sync per source within MAX_SYNC_AGE_HOURS; at least MIN_PRODUCTS_THRESHOLD
-    products synced in the last 24 hours (seed 000's monitor script)."""
+    products synced in the last 24 hours (the cron stock-sync service's monitor script)."""
     settings = load_settings()
     engine, now = context.resources.database.engine, utcnow()
     with engine.connect() as conn:

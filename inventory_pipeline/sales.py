@@ -12,7 +12,7 @@ Product status (thresholds are settings):
 
 LowOnStock fires when days of cover (available units ÷ average daily units ordered over the last
 ``SALES_WINDOW_DAYS`` on days the SKU was in stock) fall below the status's threshold: 12.2 days
-for ordinary products and 6.2 for new ones (seed 003's two ratios). No sales means no cover
+for ordinary products and 6.2 for new ones (the Stock Service's two ratios). No sales means no cover
 figure and no alert. StockFBOOver / StockFBOReceived fire when a SKU's stock in the
 marketplace's own warehouses crosses ``FBO_THRESHOLD`` (10) downwards / upwards.
 """

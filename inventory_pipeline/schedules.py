@@ -1,4 +1,4 @@
-"""Seed 001's cron table as Dagster schedules, on by default, in ``PIPELINE_TIMEZONE``."""
+"""The cron stock-sync service's cron table as Dagster schedules, on by default, in ``PIPELINE_TIMEZONE``."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo

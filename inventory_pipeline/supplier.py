@@ -1,6 +1,6 @@
 """Haier answers → catalogue rows. Pure functions: a bad item gives a reason, never a guess.
 
-Sale price, following seed 004's precedence (supply price first, then invoice price, then the
+Sale price, following the Haier Django sync's precedence (supply price first, then invoice price, then the
 rebates, the final price last): the supply price when Haier gives one; else the invoice price; else
 the supply price less the stock rebate share and the rebate money. An item Haier says cannot be
 bought (``isSales`` "0") keeps its figures but is not sellable, with Haier's reason.

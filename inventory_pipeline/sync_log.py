@@ -1,4 +1,4 @@
-"""``sync_logs``: one row per source, account and run, as seed 000's monitoring SQL expects."""
+"""``sync_logs``: one row per source, account and run, as the cron stock-sync service's monitoring SQL expects."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def finish(
 
 def sweep_abandoned(engine: Engine, source: str, account: str, finished: Callable[[str], bool]) -> int:
     """Rows left ``pending``/``processing`` by a run that is over (killed, crashed, database gone
-    mid-run) are marked failed, so that seed 000's monitoring never waits on them forever."""
+    mid-run) are marked failed, so that the cron stock-sync service's monitoring never waits on them forever."""
     s = sync_logs
     with engine.connect() as conn:
         open_rows = conn.execute(

@@ -1,4 +1,4 @@
-"""``inventory-wix-sync``: seed 002's ``POST /warehouse/sync-wix/`` and ``GET …/status/{task_id}``,
+"""``inventory-wix-sync``: the Celery Wix push's ``POST /warehouse/sync-wix/`` and ``GET …/status/{task_id}``,
 the Dagster way, for scripts and cron users.
 
     inventory-wix-sync                      # submit the Wix push, wait, print the statistics (JSON)
@@ -107,7 +107,7 @@ def _graphql(url: str, query: str, variables: dict) -> dict:
 
 
 def run_statistics(url: str, run_id: str) -> dict:
-    """Status of a run and the Wix statistics its materializations reported (seed 002's names)."""
+    """Status of a run and the Wix statistics its materializations reported (the Celery Wix push's names)."""
     answer = _graphql(url, RUN_QUERY, {"runId": run_id})
     run = answer["data"]["runOrError"]
     if run["__typename"] != "Run":

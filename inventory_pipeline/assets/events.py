@@ -194,7 +194,8 @@ def build_anomalies_asset(
                 description="WARN for a few anomalies, ERROR from ANOMALY_ERROR_COUNT on.",
             )
         ],
-        description="What looks wrong in one account's ledger after a sync (seed 000's anomaly queries): "
+        description="What looks wrong in one account's ledger after a sync "
+        "(the cron stock-sync service's anomaly queries): "
         "negative or too large stock, jumps since the last snapshot, stale rows, vanished SKUs, "
         "reserved above present. Kept per run in stock_anomalies.",
     )

@@ -19,7 +19,10 @@ from inventory_pipeline.settings import Settings
 
 LEDGER_CHECKS = {
     "no_negative_stock": ("No row with negative stock or reserve.", AssetCheckSeverity.ERROR),
-    "stock_within_limit": ("No row above MAX_STOCK_VALUE units (seed 000's anomaly query).", AssetCheckSeverity.WARN),
+    "stock_within_limit": (
+        "No row above MAX_STOCK_VALUE units (the cron stock-sync service's anomaly query).",
+        AssetCheckSeverity.WARN,
+    ),
     "no_duplicate_keys": (
         "No (source, account, SKU, warehouse, type) reported twice in one snapshot.",
         AssetCheckSeverity.ERROR,
@@ -35,7 +38,8 @@ FULL_RESYNC_TAG = "inventory/full_resync"
 
 class LedgerConfig(Config):
     full_resync: bool = False
-    """Re-apply the newest accepted snapshots even if applied, after deleting corrupt rows (seed 000)."""
+    """Re-apply the newest accepted snapshots even if applied, after deleting corrupt rows (as the cron
+    stock-sync service did)."""
 
 
 def _previous(engine, source: str, account: str) -> ledger.Previous | None:

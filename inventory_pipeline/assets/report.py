@@ -1,4 +1,4 @@
-"""The weekly report (group ``monitoring``): seed 001's ``sync_monitor.py --weekly-report``."""
+"""The weekly report (group ``monitoring``): the cron stock-sync service's ``sync_monitor.py --weekly-report``."""
 
 import base64
 import io

@@ -30,8 +30,8 @@ from inventory_pipeline.settings import Settings
 from inventory_pipeline.supplier import IMAGE_TYPES, BadItem, image_path, matches, price_row, product_row, stock_units
 
 RATE_CHECKS = {
-    "success_rate": "At least 95 % of the items synced (seed 004).",
-    "error_rate": "Under 5 % of the items failed (seed 004).",
+    "success_rate": "At least 95 % of the items synced (as the Haier Django sync required).",
+    "error_rate": "Under 5 % of the items failed (as the Haier Django sync required).",
 }
 
 

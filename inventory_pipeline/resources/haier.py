@@ -1,7 +1,7 @@
 """Haier open platform (巨商汇 / 易理货) client: client-credentials token, products, prices, stock.
 
 The token is cached until shortly before it expires; a 401 on a business call re-authenticates once.
-Secrets and the account codes arrive through ``EnvVar`` (seed 004's settings table).
+Secrets and the account codes arrive through ``EnvVar`` (the Haier Django sync's settings table).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Notifications: e-mail (SMTP, seed 001's variables), Telegram and a JSON webhook (the stand-in for
-seed 003's Pub/Sub topics). Each channel is on when its settings are present. Delivery is retried
+"""Notifications: e-mail (SMTP, the cron stock-sync service's variables), Telegram and a JSON webhook (the stand-in for
+the Stock Service's Pub/Sub topics). Each channel is on when its settings are present. Delivery is retried
 and its outcome returned; it never raises, so alerting can never fail a stock sync."""
 
 from __future__ import annotations

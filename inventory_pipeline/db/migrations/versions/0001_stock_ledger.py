@@ -106,7 +106,7 @@ def upgrade() -> None:
         sa.Column("body_gzip", Blob, nullable=False),
     )
 
-    # Seed 000's totals per SKU: Ozon fbo + fbs + rfbs, Wildberries quantity − reserved.
+    # The cron stock-sync service's totals per SKU: Ozon fbo + fbs + rfbs, Wildberries quantity − reserved.
     op.execute(
         "CREATE VIEW inventory_totals AS SELECT source, account, sku, SUM(current_stock) AS current_stock, "
         "SUM(reserved_stock) AS reserved_stock, SUM(available_stock) AS available_stock, "

@@ -29,7 +29,7 @@ def upgrade() -> None:
         "GROUP BY d.source, d.account"
     )
     op.execute("DROP VIEW inventory_totals")
-    # Seed 000's totals per SKU, with the slice's sync time.
+    # The cron stock-sync service's totals per SKU, with the slice's sync time.
     op.execute(
         "CREATE VIEW inventory_totals AS SELECT d.source, d.account, d.sku, SUM(d.current_stock) AS current_stock, "
         "SUM(d.reserved_stock) AS reserved_stock, SUM(d.available_stock) AS available_stock, "
