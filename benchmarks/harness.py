@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from inventory_pipeline_tests.servers import MariaDBServer
+from inventory_pipeline_tests.support.servers import MariaDBServer
 from marketplace_sandbox.server import sandbox_process as _sandbox_process
 
 RESULTS = Path(__file__).resolve().parent / "results"

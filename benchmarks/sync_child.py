@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 
 def run_child(url: str, db_url: str, floor_url: str) -> dict:
-    from scripts.demo import sandbox_env
+    from marketplace_sandbox.env import sandbox_env
 
     # The stock sync alone: no Wix push, no supplier settings.
     os.environ.update({k: v for k, v in sandbox_env(url).items() if not k.startswith(("WIX_SITE", "HAIER_"))})

@@ -31,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skus", type=int, default=10_000)
     args = parser.parse_args()
-    from scripts.demo import sandbox_env
+    from marketplace_sandbox.env import sandbox_env
 
     for site in ("site-v1", "site-v3"):
         with sandbox_process(args.skus) as url, tempfile.TemporaryDirectory() as folder:

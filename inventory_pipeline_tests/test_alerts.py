@@ -11,7 +11,7 @@ from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import event_dedupe, notifications
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
-from inventory_pipeline_tests.conftest import make_pipeline
+from inventory_pipeline_tests.support.pipeline import make_pipeline
 from inventory_pipeline_tests.test_wix_push import _receiver
 
 

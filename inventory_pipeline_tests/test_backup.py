@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select, update
 
 from inventory_pipeline.backup import apply_retention, backup, prune_backups, restore
 from inventory_pipeline.db.tables import inventory_data, inventory_history, stock_snapshots, sync_logs
-from inventory_pipeline_tests.conftest import make_pipeline
-from inventory_pipeline_tests.ledger_views import ledger_state
+from inventory_pipeline_tests.support.ledger_views import ledger_state
+from inventory_pipeline_tests.support.pipeline import make_pipeline
 
 
 def test_backup_then_restore_reproduces_the_tables(monkeypatch, sandbox, database_url, tmp_path):

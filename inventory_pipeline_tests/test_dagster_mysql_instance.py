@@ -7,7 +7,7 @@ import shutil
 from dagster import AssetKey, DagsterInstance
 
 from inventory_pipeline.settings import PROJECT_ROOT
-from inventory_pipeline_tests.conftest import make_pipeline
+from inventory_pipeline_tests.support.pipeline import make_pipeline
 
 
 def test_materializes_through_an_instance_on_dagster_mysql(monkeypatch, tmp_path, mariadb, sandbox, sqlite_url):

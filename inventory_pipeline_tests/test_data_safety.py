@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from inventory_pipeline import sync_log
 from inventory_pipeline.db.tables import stock_snapshots, sync_logs
-from inventory_pipeline_tests.conftest import make_pipeline
-from inventory_pipeline_tests.ledger_views import ledger_state, ledger_view, truth_view
+from inventory_pipeline_tests.support.ledger_views import ledger_state, ledger_view, truth_view
+from inventory_pipeline_tests.support.pipeline import make_pipeline
 
 WB_STOCKS = "/wb/marketplace/api/v3/stocks/"
 WB_REPORT = "/wb/analytics/api/v1/warehouse_remains/tasks/"

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from inventory_pipeline.db.tables import inventory_data, product_images, product_prices, products, sync_logs
 from inventory_pipeline.resources.haier import HaierResource
-from inventory_pipeline_tests.conftest import make_pipeline
+from inventory_pipeline_tests.support.pipeline import make_pipeline
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from inventory_pipeline.settings import PROJECT_ROOT
-from inventory_pipeline_tests.conftest import make_pipeline
-from inventory_pipeline_tests.servers import free_port
+from inventory_pipeline_tests.support.pipeline import make_pipeline
+from inventory_pipeline_tests.support.servers import free_port
 
 
 def outcomes(result) -> dict[str, str]:

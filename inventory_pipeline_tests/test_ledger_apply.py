@@ -13,7 +13,7 @@ from inventory_pipeline.db.engine import make_engine
 from inventory_pipeline.db.tables import inventory_data, inventory_history, inventory_totals
 from inventory_pipeline.ledger import rows_to_tsv
 from inventory_pipeline.normalize import row
-from inventory_pipeline_tests.ledger_views import history_count, ledger_state
+from inventory_pipeline_tests.support.ledger_views import history_count, ledger_state
 
 T1, T2 = datetime(2026, 11, 23, 8, 0), datetime(2026, 11, 23, 12, 0)
 

@@ -16,7 +16,7 @@ import pytest
 from dagster import DagsterInstance
 
 from inventory_pipeline.settings import PROJECT_ROOT
-from inventory_pipeline_tests.servers import free_port, wait_for_http
+from inventory_pipeline_tests.support.servers import free_port, wait_for_http
 from marketplace_sandbox import SandboxServer
 
 BLOCKS = re.findall(r"```bash\n(.*?)```", (PROJECT_ROOT / "README.md").read_text(), re.S)

@@ -15,8 +15,8 @@ from dagster import MultiPartitionKey
 from sqlalchemy import select
 
 from inventory_pipeline.db.tables import notifications, product_status, sales
-from inventory_pipeline_tests.conftest import make_pipeline
-from inventory_pipeline_tests.servers import free_port
+from inventory_pipeline_tests.support.pipeline import make_pipeline
+from inventory_pipeline_tests.support.servers import free_port
 
 
 class Mailbox:

@@ -18,8 +18,8 @@ import requests
 from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
 from inventory_pipeline.settings import PROJECT_ROOT, load_settings
-from inventory_pipeline_tests.conftest import make_pipeline
-from inventory_pipeline_tests.servers import dagster_process, stop_group
+from inventory_pipeline_tests.support.pipeline import make_pipeline
+from inventory_pipeline_tests.support.servers import dagster_process, stop_group
 from marketplace_sandbox import SandboxServer
 
 FRESHNESS = AssetCheckKey(AssetKey("inventory_data"), "fresh_per_source")

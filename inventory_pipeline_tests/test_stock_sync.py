@@ -22,8 +22,8 @@ from inventory_pipeline.db.tables import (
 )
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.settings import load_settings
-from inventory_pipeline_tests.conftest import make_pipeline
-from inventory_pipeline_tests.ledger_views import history_count, ledger_state, ledger_view, truth_view
+from inventory_pipeline_tests.support.ledger_views import history_count, ledger_state, ledger_view, truth_view
+from inventory_pipeline_tests.support.pipeline import make_pipeline
 from marketplace_sandbox.world import WB_WAREHOUSES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from inventory_pipeline.settings import PROJECT_ROOT
-from inventory_pipeline_tests.ledger_views import ledger_view, truth_view
-from inventory_pipeline_tests.servers import dagster_process
-from scripts.demo import sandbox_env
+from inventory_pipeline_tests.support.ledger_views import ledger_view, truth_view
+from inventory_pipeline_tests.support.servers import dagster_process
+from marketplace_sandbox.env import sandbox_env
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inventory_pipeline_tests.conftest import make_pipeline
+from inventory_pipeline_tests.support.pipeline import make_pipeline
 from inventory_pipeline_tests.test_sales_and_events import mailbox  # noqa: F401 - a fixture
 
 

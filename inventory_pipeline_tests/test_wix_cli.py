@@ -13,8 +13,8 @@ import requests
 from dagster import DagsterInstance
 
 from inventory_pipeline.settings import PROJECT_ROOT
-from inventory_pipeline_tests.conftest import make_pipeline
-from inventory_pipeline_tests.servers import dagster_process, free_port, nginx_front
+from inventory_pipeline_tests.support.pipeline import make_pipeline
+from inventory_pipeline_tests.support.servers import dagster_process, free_port, nginx_front
 
 CLI = str(Path(sys.executable).with_name("inventory-wix-sync"))
 

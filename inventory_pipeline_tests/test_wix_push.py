@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from inventory_pipeline.db.tables import inventory_data, wix_push_log
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.settings import load_settings
-from inventory_pipeline_tests.conftest import make_pipeline
+from inventory_pipeline_tests.support.pipeline import make_pipeline
 
 WRITES = (
     "/wix/stores/v2/inventoryItems/increment",

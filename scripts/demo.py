@@ -10,8 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import requests
-
+from marketplace_sandbox.env import sandbox_env
 from marketplace_sandbox.server import wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,37 +20,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def sandbox_env(url: str) -> dict[str, str]:
-    """The settings that point the production clients at the sandbox, with its published accounts."""
-    accounts = requests.get(f"{url}/_sandbox/accounts", timeout=10).json()
-    env = {
-        "OZON_API_URL": f"{url}/ozon",
-        "WB_ANALYTICS_API_URL": f"{url}/wb/analytics",
-        "WB_MARKETPLACE_API_URL": f"{url}/wb/marketplace",
-        "WB_CONTENT_API_URL": f"{url}/wb/content",
-        "WB_STATISTICS_API_URL": f"{url}/wb/statistics",
-        "WIX_API_URL": f"{url}/wix",
-        "WIX_API_KEY": accounts["wix"]["api_key"],
-        "WIX_SITE_ID": "site-v1",
-        "HAIER_API_URL": f"{url}/haier",
-        "HAIER_CLIENT_ID": accounts["haier"]["client_id"],
-        "HAIER_CLIENT_SECRET": accounts["haier"]["client_secret"],
-        "HAIER_CUSTOMER_CODE": accounts["haier"]["customer_code"],
-        "HAIER_SEND_TO_CODE": accounts["haier"]["send_to_code"],
-        "HAIER_SUPPLIER_CODE": accounts["haier"]["supplier_code"],
-        "HAIER_PASSWORD": accounts["haier"]["password"],
-        "HAIER_SELLER_PASSWORD": accounts["haier"]["password"],
-        "SELLER_ACCOUNTS": ",".join(accounts["ozon"]),
-    }
-    for name, creds in accounts["ozon"].items():
-        suffix = "" if name == "main" else f"_{name.upper()}"
-        env[f"OZON_CLIENT_ID{suffix}"] = creds["client_id"]
-        env[f"OZON_API_KEY{suffix}"] = creds["api_key"]
-    for name, creds in accounts["wb"].items():
-        env[f"WB_API_KEY{'' if name == 'main' else '_' + name.upper()}"] = creds["token"]
-    return env
 
 
 def main() -> int:

@@ -5,8 +5,7 @@ import os
 import shlex
 import sys
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from demo import sandbox_env
+from marketplace_sandbox.env import sandbox_env
 
 default = f"http://127.0.0.1:{os.environ.get('SANDBOX_PORT') or 8900}"
 for name, value in sandbox_env(sys.argv[1] if len(sys.argv) > 1 else default).items():

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pymysql
 
+from inventory_pipeline.settings import PROJECT_ROOT
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -175,7 +177,7 @@ def nginx_front(upstream: str, users: dict[str, str], workdir: Path):
     import base64
     import hashlib
 
-    root = Path(__file__).resolve().parent.parent
+    root = PROJECT_ROOT
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "htpasswd").write_text(
         "".join(
