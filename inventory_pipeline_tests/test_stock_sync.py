@@ -424,3 +424,13 @@ def test_the_ledger_loads_the_rows_normalized_at_fetch_and_reads_pages_only_for_
     assert ledger_state(p.engine) != expected
     for source in ("ozon", "wb"):
         assert ledger_view(p.engine, source) == truth_view(p.truth(source), source)
+
+
+def test_a_wb_snapshot_from_before_the_part_was_counted_in_sizes_is_not_compared_with_it(sqlite_pipeline):
+    """Snapshots taken before this version counted WB's warehouses in rows (often two or more a size)."""
+    p = sqlite_pipeline
+    assert p.run("stock_sync_wb").success
+    with p.engine.begin() as conn:
+        conn.execute(update(stock_snapshots).values(part_rows='{"wb_warehouses": 100000}'))
+    p.advance(1)
+    assert p.run("stock_sync_wb").success

@@ -41,6 +41,10 @@ SNAPSHOT_CHECKS = {
 }
 
 
+# Parts older snapshots counted in other units: "wb_warehouses" in rows, now "wb_warehouse_sizes".
+RECOUNTED_PARTS = {"wb_warehouses"}
+
+
 class SnapshotConfig(Config):
     accept_collapse: bool = False
     """Accept a snapshot far smaller than the last one (the catalogue really shrank)."""
@@ -110,7 +114,7 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
     # WB's warehouses are one part whichever report reads them, judged in sizes: the aggregate has one
     # row per size, the remains report several, and switching between them is no collapse.
     for normalized in _wb_warehouse_stock(api, writer, index, barcodes, account):
-        tally.add(normalized, "wb_warehouses", units=len({r["marketplace_sku"] for r in normalized.rows}))
+        tally.add(normalized, "wb_warehouse_sizes", units=len({r["marketplace_sku"] for r in normalized.rows}))
         writer.add_rows(normalized.rows)
     stocked = held("fbs")
     for warehouse in warehouses.payload:
@@ -228,7 +232,7 @@ def capture(
         verdicts.append(
             checks.parts_complete(
                 dict(tally.parts),
-                previous.part_rows if previous else {},
+                {k: v for k, v in previous.part_rows.items() if k not in RECOUNTED_PARTS} if previous else {},
                 settings.max_part_drop,
                 tally.problems,
                 config.accept_collapse,
