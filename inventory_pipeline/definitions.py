@@ -30,7 +30,7 @@ def build_definitions(settings: Settings) -> Definitions:
     anomalies = build_anomalies_asset(settings, accounts, ledger)
     # The report reads the ledger, its anomalies and events, and the Wix push log.
     report = build_report_asset(settings, [ledger, anomalies, events, wix["wix_stock_push"]])
-    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, supplier, sales, [events, anomalies], report)
+    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, sales, [events, anomalies], report)
     resources = build_resources(settings)
     return Definitions(
         assets=[ozon, wb, ledger, events, anomalies, report, *wix.values(), *supplier, *sales],

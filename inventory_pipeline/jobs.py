@@ -25,7 +25,6 @@ def build_jobs(
     wb: AssetsDefinition,
     ledger: AssetsDefinition,
     wix: dict[str, AssetsDefinition],
-    supplier: list[AssetsDefinition],
     sales: list[AssetsDefinition],
     monitoring: list[AssetsDefinition],
     report: AssetsDefinition,
@@ -100,24 +99,28 @@ def build_jobs(
         "wix_rollback": wix_rollback,
         "sales": define_asset_job(
             "sales_daily",
-            selection=sales[:2],
-            partitions_def=sales[0].partitions_def,
+            selection=AssetSelection.assets("ozon_sales", "wb_sales"),
+            partitions_def=next(a for a in sales if a.key.path[-1] == "ozon_sales").partitions_def,
             description="Ozon and Wildberries sales of one day and account (backfillable).",
         ),
         "sales_analysis": define_asset_job(
-            "sales_analysis_job", selection=sales[2:], description="Sales analysis and product status."
+            "sales_analysis_job",
+            selection=AssetSelection.assets("sales_analysis", "product_status"),
+            description="Sales analysis and product status.",
         ),
         "haier_catalogue": define_asset_job(
             "haier_catalogue_sync",
-            selection=supplier,
+            selection=AssetSelection.groups("supplier"),
             description="Haier catalogue with prices, stock and images (the old service's --sync-prices --sync-stock).",
         ),
         "haier_prices": define_asset_job(
-            "haier_prices_sync", selection=[supplier[1]], description="Haier prices (the old service's --sync-prices)."
+            "haier_prices_sync",
+            selection=AssetSelection.assets("haier_prices"),
+            description="Haier prices (the old service's --sync-prices).",
         ),
         "haier_stock": define_asset_job(
             "haier_stock_sync",
-            selection=[supplier[2]],
+            selection=AssetSelection.assets("haier_stock"),
             description="Haier stock per county (the old service's --sync-stock --county-code).",
         ),
         "health": health_check,
