@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import resource
@@ -26,7 +25,6 @@ def run_child(url: str, db_url: str, floor_url: str) -> dict:
     from inventory_pipeline.db.engine import make_engine, migrate
     from inventory_pipeline.definitions import build_definitions
     from inventory_pipeline.ledger import ROW_COLUMNS
-    from inventory_pipeline.normalize import rows_from_pages
     from inventory_pipeline.settings import load_settings
 
     engine = make_engine(db_url)
@@ -69,11 +67,10 @@ def run_child(url: str, db_url: str, floor_url: str) -> dict:
     floor_engine = make_engine(floor_url)
     migrate(floor_engine)
     rows, fetched = [], {}
-    for source in ("ozon", "wb"):
+    for source in ("ozon", "wb"):  # the rows as the snapshot step stored them (TSV), as the ledger reads them
         snap = snapshots.latest(engine, source, "main")
         fetched[source] = snap.fetched_at
-        chunks = list(rows_from_pages(source, "main", lambda parts, s=snap.id: snapshots.pages(engine, s, parts)))
-        rows.append((source, chunks))
+        rows.append((source, list(snapshots.stored_rows(engine, snap.id) or [])))
     started = time.perf_counter()
     for source, chunks in rows:
         ledger.apply(floor_engine, source, "main", fetched[source], chunks, "bench")
@@ -83,14 +80,10 @@ def run_child(url: str, db_url: str, floor_url: str) -> dict:
         ledger.apply(floor_engine, source, "main", fetched[source], chunks, "bench-again")
     reapply_seconds = time.perf_counter() - started
 
-    columns = [*ROW_COLUMNS, "last_sync_at", "updated_at", "first_seen_at"]
-    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False, newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        stamp = fetched["ozon"].strftime("%Y-%m-%d %H:%M:%S")
+    with tempfile.NamedTemporaryFile("wb", suffix=".tsv", delete=False) as handle:
         for _, chunks in rows:
             for chunk in chunks:
-                for r in chunk:
-                    writer.writerow([*(r[c] for c in ROW_COLUMNS), stamp, stamp, stamp])
+                handle.write(chunk)
         path = handle.name
     with floor_engine.begin() as conn:
         conn.execute(text("CREATE TABLE inventory_floor LIKE inventory_data"))
@@ -98,9 +91,12 @@ def run_child(url: str, db_url: str, floor_url: str) -> dict:
     with floor_engine.begin() as conn:
         conn.execute(
             text(
-                f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE inventory_floor "  # benchmark-made path
-                f"FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' ({', '.join(columns)})"
-            )
+                # a path this benchmark made
+                f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE inventory_floor CHARACTER SET utf8mb4 "
+                "FIELDS TERMINATED BY '\\t' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' LINES TERMINATED BY '\\n' "
+                f"({', '.join(ROW_COLUMNS)}) SET last_sync_at = :t, updated_at = :t, first_seen_at = :t"
+            ),
+            {"t": fetched["ozon"]},
         )
     floor_seconds = time.perf_counter() - started
     os.unlink(path)

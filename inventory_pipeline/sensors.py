@@ -1,7 +1,5 @@
 """Sensors: ledger freshness per source, evaluated without launching runs."""
 
-import os
-
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckSeverity,
@@ -67,18 +65,9 @@ def build_freshness_sensor(settings: Settings) -> SensorDefinition:
     return ledger_freshness
 
 
-def channels_configured() -> bool:
-    env = os.environ
-    return bool(
-        (env.get("SMTP_HOST") and env.get("ALERT_EMAIL"))
-        or (env.get("TELEGRAM_BOT_TOKEN") and env.get("TELEGRAM_CHAT_ID"))
-        or env.get("NOTIFY_WEBHOOK_URL")
-    )
-
-
 def build_alert_sensors(settings: Settings) -> list[SensorDefinition]:
     """A run-failure sensor and a check-failure sensor, on by default when a channel is configured."""
-    status = DefaultSensorStatus.RUNNING if channels_configured() else DefaultSensorStatus.STOPPED
+    status = DefaultSensorStatus.RUNNING if settings.channels.any else DefaultSensorStatus.STOPPED
 
     @run_failure_sensor(
         name="alert_on_run_failure",

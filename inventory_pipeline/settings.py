@@ -98,6 +98,91 @@ def database_url() -> str:
     return os.environ.get("INVENTORY_DB_URL", "").strip() or default_db_url()
 
 
+def _text(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def _set(name: str) -> bool:
+    return bool(os.environ.get(name, "").strip())
+
+
+API_URLS = {
+    "OZON_API_URL": "https://api-seller.ozon.ru",
+    "WB_ANALYTICS_API_URL": "https://seller-analytics-api.wildberries.ru",
+    "WB_MARKETPLACE_API_URL": "https://marketplace-api.wildberries.ru",
+    "WB_CONTENT_API_URL": "https://content-api.wildberries.ru",
+    "WB_STATISTICS_API_URL": "https://statistics-api.wildberries.ru",
+    "WIX_API_URL": "https://www.wixapis.com",
+    "HAIER_API_URL": "https://openplat-bj-aliyun.haier.net",
+    "HAIER_TOKEN_PATH": "/oauth2/auth",
+    "TELEGRAM_API_URL": "https://api.telegram.org",
+}
+
+
+@dataclass(frozen=True)
+class Connections:
+    """How the clients reach their APIs. Plain settings: credentials stay ``EnvVar``s (resources)."""
+
+    urls: dict[str, str]  # API_URLS' names → the configured URL
+    timeout: float
+    retries: int
+    retry_delay: float
+    ozon_page_size: int
+    haier_stock_concurrency: int
+    database_url_set: bool  # INVENTORY_DB_URL given (an EnvVar then), else the embedded SQLite file
+
+
+@dataclass(frozen=True)
+class Channels:
+    """Where notifications go; a channel is on when its settings are present."""
+
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password_set: bool
+    smtp_starttls: bool
+    mail_from: str
+    alert_email: str
+    telegram_token_set: bool
+    telegram_chat_id: str
+    webhook_url: str
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            (self.smtp_host and self.alert_email)
+            or (self.telegram_token_set and self.telegram_chat_id)
+            or self.webhook_url
+        )
+
+
+def _connections() -> Connections:
+    return Connections(
+        urls={name: _text(name, default) for name, default in API_URLS.items()},
+        timeout=env_float("API_TIMEOUT", 30.0),
+        retries=env_int("API_RETRY_COUNT", 3),
+        retry_delay=env_float("API_RETRY_DELAY", 5.0),
+        ozon_page_size=env_int("OZON_PAGE_SIZE", 1000),
+        haier_stock_concurrency=env_int("HAIER_STOCK_CONCURRENCY", 5),
+        database_url_set=_set("INVENTORY_DB_URL"),
+    )
+
+
+def _channels() -> Channels:
+    return Channels(
+        smtp_host=_text("SMTP_HOST"),
+        smtp_port=env_int("SMTP_PORT", 587),
+        smtp_user=_text("SMTP_USER"),
+        smtp_password_set=_set("SMTP_PASSWORD"),
+        smtp_starttls=_flag("SMTP_STARTTLS", True),
+        mail_from=_text("MAIL_FROM", "inventory-pipeline@localhost"),
+        alert_email=_text("ALERT_EMAIL"),
+        telegram_token_set=_set("TELEGRAM_BOT_TOKEN"),
+        telegram_chat_id=_text("TELEGRAM_CHAT_ID"),
+        webhook_url=_text("NOTIFY_WEBHOOK_URL"),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     ozon_accounts: list[str]
@@ -144,6 +229,8 @@ class Settings:
     history_retention_days: int
     snapshot_retention_days: int
     report_dir: str
+    connections: Connections
+    channels: Channels
 
     @property
     def database_kind(self) -> str:
@@ -233,6 +320,8 @@ def load_settings() -> Settings:
         history_retention_days=env_int("HISTORY_RETENTION_DAYS", 180),
         snapshot_retention_days=env_int("SNAPSHOT_RETENTION_DAYS", 14),
         report_dir=os.environ.get("REPORT_DIR", "").strip() or str(PROJECT_ROOT / "data" / "reports"),
+        connections=_connections(),
+        channels=_channels(),
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from dagster import EnvVar
 
 from inventory_pipeline.resources.database import InventoryDatabase
@@ -12,34 +10,27 @@ from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.resources.ozon import OzonSellerResource
 from inventory_pipeline.resources.wildberries import WildberriesResource
 from inventory_pipeline.resources.wix import WixStoresResource
-from inventory_pipeline.settings import Settings, credential_var, default_db_url, env_float, env_int
+from inventory_pipeline.settings import Settings, credential_var, default_db_url
 
 
-def _url(name: str, default: str) -> str:
-    return os.environ.get(name, "").strip() or default
-
-
-def _secret(name: str) -> str:
+def _secret(name: str, is_set: bool) -> EnvVar | str:
     """An optional secret: through ``EnvVar`` when set, empty (channel off) otherwise."""
-    return EnvVar(name) if os.environ.get(name, "").strip() else ""
+    return EnvVar(name) if is_set else ""
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
     """Base URLs and tuning are plain settings; credentials and the database URL are ``EnvVar``s,
     resolved only when a run starts and never printed."""
-    timeout = env_float("API_TIMEOUT", 30.0)
-    retries = env_int("API_RETRY_COUNT", 3)
-    delay = env_float("API_RETRY_DELAY", 5.0)
+    net, urls, notify = settings.connections, settings.connections.urls, settings.channels
+    timeout, retries, delay = net.timeout, net.retries, net.retry_delay
     resources: dict[str, object] = {
-        "database": InventoryDatabase(
-            url=EnvVar("INVENTORY_DB_URL") if os.environ.get("INVENTORY_DB_URL") else default_db_url()
-        ),
+        "database": InventoryDatabase(url=EnvVar("INVENTORY_DB_URL") if net.database_url_set else default_db_url()),
     }
     for account in settings.ozon_accounts:
         client_var, key_var = credential_var("OZON_CLIENT_ID", account), credential_var("OZON_API_KEY", account)
         resources[f"ozon_{account}"] = OzonSellerResource(
             account=account,
-            base_url=_url("OZON_API_URL", "https://api-seller.ozon.ru"),
+            base_url=urls["OZON_API_URL"],
             client_id=EnvVar(client_var),
             api_key=EnvVar(key_var),
             client_id_var=client_var,
@@ -47,7 +38,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             timeout_seconds=timeout,
             retries=retries,
             retry_delay_seconds=delay,
-            page_size=env_int("OZON_PAGE_SIZE", 1000),
+            page_size=net.ozon_page_size,
         )
     for account in settings.wb_accounts:
         key_var = credential_var("WB_API_KEY", account)
@@ -55,10 +46,10 @@ def build_resources(settings: Settings) -> dict[str, object]:
             account=account,
             api_key=EnvVar(key_var),
             api_key_var=key_var,
-            analytics_url=_url("WB_ANALYTICS_API_URL", "https://seller-analytics-api.wildberries.ru"),
-            marketplace_url=_url("WB_MARKETPLACE_API_URL", "https://marketplace-api.wildberries.ru"),
-            content_url=_url("WB_CONTENT_API_URL", "https://content-api.wildberries.ru"),
-            statistics_url=_url("WB_STATISTICS_API_URL", "https://statistics-api.wildberries.ru"),
+            analytics_url=urls["WB_ANALYTICS_API_URL"],
+            marketplace_url=urls["WB_MARKETPLACE_API_URL"],
+            content_url=urls["WB_CONTENT_API_URL"],
+            statistics_url=urls["WB_STATISTICS_API_URL"],
             fbw_by_warehouse=settings.wb_fbw_by_warehouse,
             report_wait_seconds=settings.wb_report_wait_seconds,
             timeout_seconds=timeout,
@@ -66,7 +57,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             retry_delay_seconds=delay,
         )
     resources["wix"] = WixStoresResource(
-        base_url=_url("WIX_API_URL", "https://www.wixapis.com"),
+        base_url=urls["WIX_API_URL"],
         api_key=EnvVar("WIX_API_KEY"),
         site_id=EnvVar("WIX_SITE_ID"),
         timeout_seconds=timeout,
@@ -74,8 +65,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
         retry_delay_seconds=delay,
     )
     resources["haier"] = HaierResource(
-        base_url=_url("HAIER_API_URL", "https://openplat-bj-aliyun.haier.net"),
-        token_path=_url("HAIER_TOKEN_PATH", "/oauth2/auth"),
+        base_url=urls["HAIER_API_URL"],
+        token_path=urls["HAIER_TOKEN_PATH"],
         client_id=EnvVar("HAIER_CLIENT_ID"),
         client_secret=EnvVar("HAIER_CLIENT_SECRET"),
         customer_code=EnvVar("HAIER_CUSTOMER_CODE"),
@@ -86,19 +77,19 @@ def build_resources(settings: Settings) -> dict[str, object]:
         timeout_seconds=timeout,
         retries=retries,
         retry_delay_seconds=delay,
-        stock_concurrency=env_int("HAIER_STOCK_CONCURRENCY", 5),
+        stock_concurrency=net.haier_stock_concurrency,
     )
     resources["notifier"] = NotifierResource(
-        smtp_host=_url("SMTP_HOST", ""),
-        smtp_port=env_int("SMTP_PORT", 587),
-        smtp_user=_url("SMTP_USER", ""),
-        smtp_password=_secret("SMTP_PASSWORD"),
-        smtp_starttls=_url("SMTP_STARTTLS", "1") not in {"0", "false", "no"},
-        mail_from=_url("MAIL_FROM", "inventory-pipeline@localhost"),
-        alert_email=_url("ALERT_EMAIL", ""),
-        telegram_token=_secret("TELEGRAM_BOT_TOKEN"),
-        telegram_chat_id=_url("TELEGRAM_CHAT_ID", ""),
-        telegram_api_url=_url("TELEGRAM_API_URL", "https://api.telegram.org"),
-        webhook_url=_url("NOTIFY_WEBHOOK_URL", ""),
+        smtp_host=notify.smtp_host,
+        smtp_port=notify.smtp_port,
+        smtp_user=notify.smtp_user,
+        smtp_password=_secret("SMTP_PASSWORD", notify.smtp_password_set),
+        smtp_starttls=notify.smtp_starttls,
+        mail_from=notify.mail_from,
+        alert_email=notify.alert_email,
+        telegram_token=_secret("TELEGRAM_BOT_TOKEN", notify.telegram_token_set),
+        telegram_chat_id=notify.telegram_chat_id,
+        telegram_api_url=urls["TELEGRAM_API_URL"],
+        webhook_url=notify.webhook_url,
     )
     return resources

@@ -152,3 +152,28 @@ def test_a_flag_that_is_neither_is_refused(monkeypatch):
     monkeypatch.setenv("WB_FBW_BY_WAREHOUSE", "maybe")
     with pytest.raises(SettingsError, match="WB_FBW_BY_WAREHOUSE must be true or false"):
         load_settings()
+
+
+def test_connections_and_channels_are_read_once_with_the_settings(monkeypatch):
+    for name in (
+        "SMTP_HOST",
+        "ALERT_EMAIL",
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_CHAT_ID",
+        "NOTIFY_WEBHOOK_URL",
+        "OZON_API_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.connections.urls["OZON_API_URL"] == "https://api-seller.ozon.ru"
+    assert not settings.channels.any
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "t")
+    assert not load_settings().channels.any  # a token without a chat is no channel
+    monkeypatch.setenv("TELEGRAM_CHAT_ID", "42")
+    monkeypatch.setenv("OZON_API_URL", "http://127.0.0.1:1/ozon")
+    settings = load_settings()
+    assert settings.channels.any and settings.channels.telegram_token_set
+    assert settings.connections.urls["OZON_API_URL"] == "http://127.0.0.1:1/ozon"
+    monkeypatch.setenv("SMTP_STARTTLS", "perhaps")
+    with pytest.raises(SettingsError, match="SMTP_STARTTLS must be true or false"):
+        load_settings()
