@@ -129,31 +129,42 @@ Chunk = list[dict] | bytes
 Previous = tuple[int, Callable[[], Iterable[bytes]]]
 
 
+DUPLICATE_KEY = 1062  # MySQL's warning for a row LOAD DATA LOCAL skipped as a duplicate key
+
+
+def _bulk_load(conn: Connection, table: str, chunks: Iterable[Chunk], extra: str = "", **params) -> tuple[int, int]:
+    """``LOAD DATA LOCAL INFILE`` of the rows into ``table`` (``extra``: a SET clause and its
+    ``params``); (rows sent, rows loaded). A duplicate key is skipped and counted; any other
+    warning (a value cut or converted) fails the load, as nothing may change on the way in."""
+    sent = 0
+    handle = tempfile.NamedTemporaryFile("wb", suffix=".tsv", delete=False)  # noqa: SIM115
+    try:
+        with handle:
+            for chunk in chunks:
+                data = chunk if isinstance(chunk, bytes) else rows_to_tsv(chunk)
+                handle.write(data)
+                sent += data.count(b"\n")
+        loaded = conn.execute(
+            text(
+                f"LOAD DATA LOCAL INFILE :path INTO TABLE {table} CHARACTER SET utf8mb4 "
+                "FIELDS TERMINATED BY '\\t' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
+                f"LINES TERMINATED BY '\\n' ({', '.join(ROW_COLUMNS)}) {extra}"
+            ),
+            {"path": handle.name, **params},
+        ).rowcount
+        warned = conn.exec_driver_sql("SHOW COUNT(*) WARNINGS").scalar_one()
+        if warned != sent - loaded:
+            sample = [w for w in conn.exec_driver_sql("SHOW WARNINGS").all() if w[1] != DUPLICATE_KEY][:5]
+            raise StageError(f"staging changed {warned}+ values: " + "; ".join(str(w[2]) for w in sample))
+    finally:
+        os.unlink(handle.name)
+    return sent, loaded
+
+
 def _stage(conn: Connection, stage: Table, chunks: Iterable[Chunk]) -> int:
-    staged = 0
     if bulk_load_allowed(conn):
-        handle = tempfile.NamedTemporaryFile("wb", suffix=".tsv", delete=False)  # noqa: SIM115
-        try:
-            with handle:
-                for chunk in chunks:
-                    data = chunk if isinstance(chunk, bytes) else rows_to_tsv(chunk)
-                    handle.write(data)
-                    staged += data.count(b"\n")
-            conn.execute(
-                text(
-                    f"LOAD DATA LOCAL INFILE :path INTO TABLE {stage.name} CHARACTER SET utf8mb4 "
-                    "FIELDS TERMINATED BY '\\t' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
-                    f"LINES TERMINATED BY '\\n' ({', '.join(ROW_COLUMNS)})"
-                ),
-                {"path": handle.name},
-            )
-            # LOAD DATA LOCAL turns every conversion error into a warning: any warning is a failure.
-            warnings = conn.exec_driver_sql("SHOW WARNINGS LIMIT 5").all()
-            if warnings:
-                raise StageError(f"staging changed {len(warnings)}+ values: " + "; ".join(str(w[2]) for w in warnings))
-        finally:
-            os.unlink(handle.name)
-        return staged
+        return _bulk_load(conn, stage.name, chunks)[0]
+    staged = 0
     for chunk in chunks:
         chunk = rows_from_tsv(chunk) if isinstance(chunk, bytes) else chunk
         for start in range(0, len(chunk), INSERT_CHUNK):
@@ -323,6 +334,19 @@ def apply(
             if full_resync:
                 result.corrupt_removed = remove_corrupt(conn, source, account)
             result.first_sync = conn.execute(select(d.c.id).where(slice_).limit(1)).first() is None
+            if result.first_sync and bulk_load_allowed(conn):
+                # An empty slice takes the rows straight in, as fast as the server loads a file.
+                sent, loaded = _bulk_load(
+                    conn,
+                    d.name,
+                    chunks,
+                    "SET last_sync_at = :fetched, first_seen_at = :fetched, updated_at = :now",
+                    fetched=fetched_at,
+                    now=now,
+                )
+                result.staged, result.inserted, result.duplicate_keys = sent, loaded, sent - loaded
+                _mark_synced(conn, source, account, fetched_at, now, snapshot_id)
+                return result
             if not (result.first_sync or full_resync) and previous and _holds(conn, source, account, previous[0]):
                 _apply_compared(conn, stage, gone, source, account, fetched_at, run_id, now, chunks, previous, result)
                 _mark_synced(conn, source, account, fetched_at, now, snapshot_id)
