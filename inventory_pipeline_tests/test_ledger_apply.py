@@ -14,23 +14,9 @@ from inventory_pipeline.db.tables import inventory_data, inventory_history, inve
 from inventory_pipeline.ledger import rows_to_tsv
 from inventory_pipeline.normalize import row
 from inventory_pipeline_tests.support.ledger_views import history_count, ledger_state
+from inventory_pipeline_tests.support.rows import stock
 
 T1, T2 = datetime(2026, 11, 23, 8, 0), datetime(2026, 11, 23, 12, 0)
-
-
-def stock(sku: str, present: int, reserved: int = 0, warehouse: str = "1", name: str = "Склад") -> dict:
-    return row(
-        "wb",
-        "main",
-        sku,
-        warehouse,
-        "fbs",
-        product_id="1",
-        marketplace_sku="2",
-        warehouse_name=name,
-        present=present,
-        reserved=reserved,
-    )
 
 
 def test_first_sync_is_the_baseline_then_changes_are_history(database_url):

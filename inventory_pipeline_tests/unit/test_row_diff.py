@@ -3,23 +3,8 @@
 from __future__ import annotations
 
 from inventory_pipeline.ledger import rows_to_tsv
-from inventory_pipeline.normalize import row
 from inventory_pipeline.row_diff import diff
-
-
-def stock(sku: str, present: int, warehouse: str = "1") -> dict:
-    return row(
-        "wb",
-        "main",
-        sku,
-        warehouse,
-        "fbs",
-        product_id="1",
-        marketplace_sku="2",
-        warehouse_name="W",
-        present=present,
-        reserved=0,
-    )
+from inventory_pipeline_tests.support.rows import stock
 
 
 def chunks(*rows: dict, size: int = 2) -> list[bytes]:
@@ -37,11 +22,11 @@ def test_nothing_changed_means_nothing_to_write():
 
 
 def test_changed_new_and_gone_rows():
-    before = chunks(stock("A", 1), stock("B", 2), stock("C", 3), stock("D", 4, "2"))
-    after = chunks(stock("A", 1), stock("B", 5), stock("E", 1), stock("D", 4, "3"))
+    before = chunks(stock("A", 1), stock("B", 2), stock("C", 3), stock("D", 4, warehouse="2"))
+    after = chunks(stock("A", 1), stock("B", 5), stock("E", 1), stock("D", 4, warehouse="3"))
     result = diff(after, lambda: before)
     assert result.changed == [
-        rows_to_tsv([r]).rstrip(b"\n") for r in (stock("B", 5), stock("E", 1), stock("D", 4, "3"))
+        rows_to_tsv([r]).rstrip(b"\n") for r in (stock("B", 5), stock("E", 1), stock("D", 4, warehouse="3"))
     ]
     assert sorted(result.vanished) == [key("C"), key("D", "2")]  # B changed, it did not vanish
     assert result.duplicate_keys == 0
