@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Engine, Table, insert, or_, select, update
 
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import stock_snapshot_pages, stock_snapshot_rows, stock_snapshots
@@ -34,13 +34,19 @@ class Snapshot:
 
 
 class SnapshotWriter:
-    """Stores pages as they arrive, so memory holds one page at a time."""
+    """Stores pages as they arrive, a few at a time in one transaction (at most ``FLUSH_ITEMS`` or
+    ``FLUSH_BYTES`` compressed held), so memory holds one page and a small batch."""
+
+    FLUSH_ITEMS = 32
+    FLUSH_BYTES = 8 << 20
 
     def __init__(self, engine: Engine, source: str, account: str, run_id: str) -> None:
         self.engine = engine
         self.fetched_at = utcnow()
         self.pages = 0
         self.chunks = 0
+        self._pending: list[tuple[Table, dict]] = []
+        self._pending_bytes = 0
         with engine.begin() as conn:
             result = conn.execute(
                 insert(stock_snapshots).values(
@@ -53,12 +59,8 @@ class SnapshotWriter:
         """The ledger rows normalized from the pages, stored once so the ledger step need not parse again."""
         if not rows:
             return
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(stock_snapshot_rows).values(
-                    snapshot_id=self.id, chunk_no=self.chunks, rows_gzip=gzip.compress(rows_to_tsv(rows), 1)
-                )
-            )
+        body = gzip.compress(rows_to_tsv(rows), 1)
+        self._queue(stock_snapshot_rows, {"snapshot_id": self.id, "chunk_no": self.chunks, "rows_gzip": body})
         self.chunks += 1
 
     def add(self, page: RawPage) -> None:
@@ -70,13 +72,25 @@ class SnapshotWriter:
                 shutil.copyfileobj(page.file, out, 1 << 20)
             page.file.seek(0)
             body = packed.getvalue()
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(stock_snapshot_pages).values(
-                    snapshot_id=self.id, page_no=self.pages, part=page.part, body_gzip=body
-                )
-            )
+        values = {"snapshot_id": self.id, "page_no": self.pages, "part": page.part, "body_gzip": body}
+        self._queue(stock_snapshot_pages, values)
         self.pages += 1
+
+    def _queue(self, table: Table, values: dict) -> None:
+        self._pending.append((table, values))
+        self._pending_bytes += len(next(v for k, v in values.items() if k.endswith("gzip")))
+        if len(self._pending) >= self.FLUSH_ITEMS or self._pending_bytes >= self.FLUSH_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        with self.engine.begin() as conn:
+            for table in (stock_snapshot_pages, stock_snapshot_rows):
+                batch = [values for t, values in self._pending if t is table]
+                if batch:
+                    conn.execute(insert(table), batch)
+        self._pending, self._pending_bytes = [], 0
 
     def finish(
         self,
@@ -88,6 +102,7 @@ class SnapshotWriter:
         skipped_count: int = 0,
         part_rows: dict[str, int] | None = None,
     ) -> None:
+        self._flush()
         with self.engine.begin() as conn:
             conn.execute(
                 update(stock_snapshots)
