@@ -82,6 +82,7 @@ class ApplyResult:
     duplicate_keys: int = 0
     first_sync: bool = False
     compared: str = "ledger"  # "snapshots" when only the changes since the last applied snapshot were staged
+    figures_change: tuple[int, ...] = (0, 0, 0, 0)  # what the written rows added to the slice's figures
 
 
 def _stage_table() -> Table:
@@ -102,6 +103,7 @@ def _diff_table() -> Table:
         Column("is_new", Integer, nullable=False),
         Column("current_before", Integer),
         Column("reserved_before", Integer),
+        Column("available_before", Integer),
         prefixes=["TEMPORARY"],
     )
 
@@ -203,12 +205,13 @@ def _apply_changes(
         joined = s.outerjoin(d, and_(*(d.c[k] == s.c[k] for k in KEY_COLUMNS)))
         conn.execute(
             insert(diff).from_select(
-                [*ROW_COLUMNS, "is_new", "current_before", "reserved_before"],
+                [*ROW_COLUMNS, "is_new", "current_before", "reserved_before", "available_before"],
                 select(
                     *(s.c[c] for c in ROW_COLUMNS),
                     case((d.c.id.is_(None), 1), else_=0),
                     d.c.current_stock,
                     d.c.reserved_stock,
+                    d.c.available_stock,
                 )
                 .select_from(joined)
                 .where(_differs(s, d)),
@@ -237,8 +240,22 @@ def _apply_changes(
         inserted, total = conn.execute(select(func.coalesce(func.sum(diff.c.is_new), 0), func.count())).one()
         result.inserted, result.changed = int(inserted), int(total) - int(inserted)  # MySQL sums are Decimal
         _write(conn, select(*(diff.c[c] for c in ROW_COLUMNS)), fetched_at, now)
+        after = _figure_columns(diff.c.current_stock, diff.c.reserved_stock, diff.c.available_stock)
+        before = _figure_columns(diff.c.current_before, diff.c.reserved_before, diff.c.available_before)
+        grown = conn.execute(select(*after)).one()
+        shrunk = conn.execute(select(*before)).one()
+        result.figures_change = tuple(int(a) - int(b) for a, b in zip(grown, shrunk, strict=True))
     finally:
         drop_temporary(conn, diff)
+
+
+def _figure_columns(current, reserved, available) -> list:
+    """Count and sums of the non-zero rows among some rows: a slice's figures, or a change's share."""
+    nonzero = or_(current != 0, reserved != 0, available != 0)  # NULL (no row before) counts as zero
+    return [
+        func.coalesce(func.sum(case((nonzero, 1), else_=0)), 0),
+        *(func.coalesce(func.sum(column), 0) for column in (current, reserved, available)),
+    ]
 
 
 def _gone_table() -> Table:
@@ -347,9 +364,14 @@ def apply(
                 result.staged, result.inserted, result.duplicate_keys = sent, loaded, sent - loaded
                 _mark_synced(conn, source, account, fetched_at, now, snapshot_id)
                 return result
-            if not (result.first_sync or full_resync) and previous and _holds(conn, source, account, previous[0]):
+            held = (
+                None if result.first_sync or full_resync or not previous else _holds(conn, source, account, previous[0])
+            )
+            if held:
                 _apply_compared(conn, stage, gone, source, account, fetched_at, run_id, now, chunks, previous, result)
-                _mark_synced(conn, source, account, fetched_at, now, snapshot_id)
+                # The figures after: those before plus what the changes added, without another scan.
+                after = (int(b) + c for b, c in zip(held.split(","), result.figures_change, strict=True))
+                _mark_synced(conn, source, account, fetched_at, now, snapshot_id, ",".join(map(str, after)))
                 return result
             result.staged = _stage(conn, stage, chunks)
             per_key = (
@@ -401,33 +423,53 @@ def _apply_compared(
         batch = changes.vanished[start : start + INSERT_CHUNK]
         conn.execute(insert(gone), [dict(zip(KEY_COLUMNS, key, strict=True)) for key in batch])
     if changes.vanished:
+        d = inventory_data
+        lost = conn.execute(
+            select(*_figure_columns(d.c.current_stock, d.c.reserved_stock, d.c.available_stock)).where(
+                d.c.source == source,
+                d.c.account == account,
+                exists().where(*(gone.c[k] == d.c[k] for k in KEY_COLUMNS)),
+            )
+        ).one()
         result.zeroed = _zero_vanished(conn, gone, source, account, fetched_at, run_id, now, listed=True)
+        result.figures_change = tuple(c - int(x) for c, x in zip(result.figures_change, lost, strict=True))
 
 
 def _figures(conn: Connection, source: str, account: str) -> str:
-    """ "rows,current,reserved,available" of the slice's non-zero rows."""
+    """ "rows,current,reserved,available" of the slice's non-zero rows (one scan of the slice)."""
     d = inventory_data
-    nonzero = or_(d.c.current_stock != 0, d.c.reserved_stock != 0, d.c.available_stock != 0)
-    sums = (func.coalesce(func.sum(d.c[c]), 0) for c in ("current_stock", "reserved_stock", "available_stock"))
-    row = conn.execute(select(func.count(), *sums).where(d.c.source == source, d.c.account == account, nonzero)).one()
+    columns = _figure_columns(d.c.current_stock, d.c.reserved_stock, d.c.available_stock)
+    row = conn.execute(select(*columns).where(d.c.source == source, d.c.account == account)).one()
     return ",".join(str(int(v)) for v in row)  # MySQL sums are Decimal
 
 
-def _holds(conn: Connection, source: str, account: str, snapshot_id: int) -> bool:
-    """The slice still holds snapshot ``snapshot_id`` exactly as it was left (no write since)."""
+def _holds(conn: Connection, source: str, account: str, snapshot_id: int) -> str | None:
+    """The slice's figures when it still holds snapshot ``snapshot_id`` exactly as it was left (no
+    write since), else None."""
     a = accounts
     mark = conn.execute(
         select(a.c.snapshot_id, a.c.row_figures).where(a.c.marketplace == source, a.c.name == account)
     ).first()
-    return bool(mark) and mark.snapshot_id == snapshot_id and mark.row_figures == _figures(conn, source, account)
+    if not mark or mark.snapshot_id != snapshot_id:
+        return None
+    figures = _figures(conn, source, account)
+    return figures if figures == mark.row_figures else None
 
 
 def _mark_synced(
-    conn: Connection, source: str, account: str, fetched_at: datetime, now: datetime, snapshot_id: int | None
+    conn: Connection,
+    source: str,
+    account: str,
+    fetched_at: datetime,
+    now: datetime,
+    snapshot_id: int | None,
+    figures: str | None = None,
 ) -> None:
+    """The slice's sync time, snapshot and figures (``figures`` when the caller knows them, else a scan)."""
     a = accounts
     this = and_(a.c.marketplace == source, a.c.name == account)
-    values = {"last_synced_at": fetched_at, "snapshot_id": snapshot_id, "row_figures": _figures(conn, source, account)}
+    figures = figures or _figures(conn, source, account)
+    values = {"last_synced_at": fetched_at, "snapshot_id": snapshot_id, "row_figures": figures}
     if conn.execute(select(a.c.id).where(this)).first() is None:
         conn.execute(insert(a).values(marketplace=source, name=account, first_seen_at=now, **values))
     else:

@@ -38,7 +38,7 @@ class SnapshotWriter:
     ``FLUSH_BYTES`` compressed held), so memory holds one page and a small batch."""
 
     FLUSH_ITEMS = 32
-    FLUSH_BYTES = 8 << 20
+    FLUSH_BYTES = 2 << 20  # the driver escapes the batch into one statement: keep it small
 
     def __init__(self, engine: Engine, source: str, account: str, run_id: str) -> None:
         self.engine = engine

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from inventory_pipeline import ledger
 from inventory_pipeline.db.engine import make_engine
-from inventory_pipeline.db.tables import inventory_data, inventory_history, inventory_totals
+from inventory_pipeline.db.tables import accounts, inventory_data, inventory_history, inventory_totals
 from inventory_pipeline.ledger import rows_to_tsv
 from inventory_pipeline.normalize import row
 from inventory_pipeline_tests.support.ledger_views import history_count, ledger_state
@@ -192,6 +192,18 @@ def test_a_steady_state_sync_compares_snapshots_and_writes_only_what_changed(dat
     assert history == {"B": (3, 4, "changed"), "D": (None, 2, "new"), "C": (1, 0, "vanished")}
     assert rows == {"A": (5, 5, T1), "B": (4, 3, T2), "C": (0, 0, T2), "D": (2, 2, T2), "E": (0, 0, T1)}
     assert ledger.freshness(engine) == {("wb", "main"): T2} and ledger.last_applied(engine, "wb", "main") == 2
+    # The figures recorded after a compared sync (before + the change, no scan) are the slice's own,
+    # so the next sync compares snapshots again.
+    with engine.connect() as conn:
+        recorded = conn.execute(select(accounts.c.row_figures)).scalar_one()
+        assert recorded == ledger._figures(conn, "wb", "main") == "3,11,1,10"
+    third = ledger.apply(
+        engine, "wb", "main", T2, [rows_to_tsv(first)], "run-3", snapshot_id=3, previous=(2, lambda: stored[2])
+    )
+    assert third.compared == "snapshots" and (third.inserted, third.changed, third.zeroed) == (0, 2, 1)
+    assert {r[2]: r[5] for r in ledger_state(engine)} == {"A": 5, "B": 3, "C": 1, "D": 0, "E": 0}
+    with engine.connect() as conn:
+        assert conn.execute(select(accounts.c.row_figures)).scalar_one() == ledger._figures(conn, "wb", "main")
 
 
 def test_a_slice_changed_behind_the_ledgers_back_is_compared_row_by_row(database_url):
