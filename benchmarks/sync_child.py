@@ -70,7 +70,7 @@ def run_child(url: str, db_url: str, floor_url: str) -> dict:
     for source in ("ozon", "wb"):  # the rows as the snapshot step stored them (TSV), as the ledger reads them
         snap = snapshots.latest(engine, source, "main")
         fetched[source] = snap.fetched_at
-        rows.append((source, list(snapshots.stored_rows(engine, snap.id) or [])))
+        rows.append((source, list(snapshots.stored_rows(engine, snap.id))))
     started = time.perf_counter()
     for source, chunks in rows:
         ledger.apply(floor_engine, source, "main", fetched[source], chunks, "bench")

@@ -194,10 +194,16 @@ def _write(conn: Connection, source_rows: Select, fetched_at: datetime, now: dat
 
 
 def _apply_changes(
-    conn: Connection, stage: Table, fetched_at: datetime, run_id: str, now: datetime, result: ApplyResult
+    conn: Connection,
+    stage: Table,
+    fetched_at: datetime,
+    run_id: str,
+    now: datetime,
+    result: ApplyResult,
+    count_figures: bool = False,
 ) -> None:
     """One join of the snapshot against the ledger finds what is new or different; history, counts
-    and writes then read only those rows."""
+    and writes then read only those rows (and, ``count_figures``, what they add to the slice's figures)."""
     s, d, diff = stage, inventory_data, _diff_table()
     drop_temporary(conn, diff)
     diff.create(conn)
@@ -240,11 +246,11 @@ def _apply_changes(
         inserted, total = conn.execute(select(func.coalesce(func.sum(diff.c.is_new), 0), func.count())).one()
         result.inserted, result.changed = int(inserted), int(total) - int(inserted)  # MySQL sums are Decimal
         _write(conn, select(*(diff.c[c] for c in ROW_COLUMNS)), fetched_at, now)
-        after = _figure_columns(diff.c.current_stock, diff.c.reserved_stock, diff.c.available_stock)
-        before = _figure_columns(diff.c.current_before, diff.c.reserved_before, diff.c.available_before)
-        grown = conn.execute(select(*after)).one()
-        shrunk = conn.execute(select(*before)).one()
-        result.figures_change = tuple(int(a) - int(b) for a, b in zip(grown, shrunk, strict=True))
+        if count_figures:
+            after = _figure_columns(diff.c.current_stock, diff.c.reserved_stock, diff.c.available_stock)
+            before = _figure_columns(diff.c.current_before, diff.c.reserved_before, diff.c.available_before)
+            figures = conn.execute(select(*after, *before)).one()
+            result.figures_change = tuple(int(a) - int(b) for a, b in zip(figures[:4], figures[4:], strict=True))
     finally:
         drop_temporary(conn, diff)
 
@@ -418,7 +424,7 @@ def _apply_compared(
     changes = row_diff.diff((c if isinstance(c, bytes) else rows_to_tsv(c) for c in chunks), previous[1])
     _stage(conn, stage, [b"".join(line + b"\n" for line in changes.changed)])
     result.compared, result.staged, result.duplicate_keys = "snapshots", changes.rows, changes.duplicate_keys
-    _apply_changes(conn, stage, fetched_at, run_id, now, result)
+    _apply_changes(conn, stage, fetched_at, run_id, now, result, count_figures=True)
     for start in range(0, len(changes.vanished), INSERT_CHUNK):
         batch = changes.vanished[start : start + INSERT_CHUNK]
         conn.execute(insert(gone), [dict(zip(KEY_COLUMNS, key, strict=True)) for key in batch])

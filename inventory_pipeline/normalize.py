@@ -195,38 +195,47 @@ def wb_warehouse_key(name: str) -> str:
     return f"{name[:23]}~{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
+def _remains_warehouses(entries: list) -> tuple[dict[str, int], dict[str, int]] | None:
+    """A remains row's warehouses as (units per warehouse, the report's summary lines by role), or
+    None when an entry cannot be read."""
+    shelves: dict[str, int] = {}
+    summaries: dict[str, int] = {}
+    for entry in entries:
+        name = entry.get("warehouseName") if isinstance(entry, dict) else None
+        quantity = _count(entry.get("quantity")) if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name.strip() or quantity is None:
+            return None
+        if name in REMAINS_SUMMARIES:
+            summaries[REMAINS_SUMMARIES[name]] = quantity
+        else:
+            shelves[name.strip()] = shelves.get(name.strip(), 0) + quantity
+    return shelves, summaries
+
+
 def wb_remains_rows(
     items: Iterable[object], index: dict[int, WbSize], barcodes: dict[str, int], account: str
 ) -> Normalized:
     out = Normalized()
     for item in items:
-        label = f"wb remains row barcode={item.get('barcode') if isinstance(item, dict) else '?'}"
-        chrt = barcodes.get(str(item.get("barcode"))) if isinstance(item, dict) else None
+        if not isinstance(item, dict):
+            out.skipped.append(f"wb remains row {item!r:.60}: not an object")
+            continue
+        label = f"wb remains row barcode={item.get('barcode')}"
+        chrt = barcodes.get(str(item.get("barcode")))
         size = index.get(chrt) if chrt is not None else None
-        warehouses = item.get("warehouses") if isinstance(item, dict) else None
+        warehouses = item.get("warehouses")
         if size is None or not isinstance(warehouses, list):
             out.skipped.append(f"{label}: " + ("no card for this barcode" if size is None else "no warehouses"))
             continue
-        shelves: dict[str, int] = {}
-        totals: dict[str, int | None] = {}
-        for entry in warehouses:
-            name = entry.get("warehouseName") if isinstance(entry, dict) else None
-            quantity = _count(entry.get("quantity")) if isinstance(entry, dict) else None
-            if not isinstance(name, str) or not name.strip() or quantity is None:
-                shelves = {}
-                totals["unreadable"] = None
-                break
-            if name in REMAINS_SUMMARIES:
-                totals[REMAINS_SUMMARIES[name]] = quantity
-            else:
-                shelves[name.strip()] = shelves.get(name.strip(), 0) + quantity
-        to_client = _count(item.get("inWayToClient", totals.get("to_client", 0)))
-        if "unreadable" in totals or to_client is None:
+        read = _remains_warehouses(warehouses)
+        to_client = _count(item.get("inWayToClient", read[1].get("to_client", 0))) if read else None
+        if read is None or to_client is None:
             out.skipped.append(f"{label}: unreadable figures")
             continue
-        if totals.get("on_shelves") is not None and totals["on_shelves"] != sum(shelves.values()):
+        shelves, summaries = read
+        if "on_shelves" in summaries and summaries["on_shelves"] != sum(shelves.values()):
             out.skipped.append(
-                f"{label}: its warehouses hold {sum(shelves.values())}, its own total says {totals['on_shelves']}"
+                f"{label}: its warehouses hold {sum(shelves.values())}, its own total says {summaries['on_shelves']}"
             )
             continue
         common = {"product_id": str(size.nm_id), "marketplace_sku": str(chrt)}

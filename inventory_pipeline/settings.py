@@ -28,6 +28,14 @@ def _at_least(name: str, value: float, minimum: float | None) -> None:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
 
 
+def _text(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def _set(name: str) -> bool:
+    return bool(os.environ.get(name, "").strip())
+
+
 def env_int(name: str, default: int, minimum: int | None = 0) -> int:
     """A whole-number setting; counts, days and quantities are never negative."""
     raw = os.environ.get(name, "").strip()
@@ -81,7 +89,7 @@ def _pairs(name: str, kind: type) -> dict:
 
 
 def _counties() -> list[str]:
-    raw = os.environ.get("HAIER_COUNTY_CODES", "").strip() or "110101"
+    raw = _text("HAIER_COUNTY_CODES", "110101")
     codes = [c.strip() for c in raw.split(",") if c.strip()]
     for code in codes:
         if len(code) != 6 or not code.isdigit():
@@ -95,15 +103,7 @@ def default_db_url() -> str:
 
 def database_url() -> str:
     """INVENTORY_DB_URL, or the embedded SQLite file."""
-    return os.environ.get("INVENTORY_DB_URL", "").strip() or default_db_url()
-
-
-def _text(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
-
-
-def _set(name: str) -> bool:
-    return bool(os.environ.get(name, "").strip())
+    return _text("INVENTORY_DB_URL", default_db_url())
 
 
 API_URLS = {
@@ -299,7 +299,7 @@ def load_settings() -> Settings:
         haier_configured=bool(os.environ.get("HAIER_CLIENT_ID", "").strip()),
         haier_account=(_names("HAIER_ACCOUNT", ["haier"]) or ["haier"])[0],
         haier_counties=tuple(_counties()),
-        media_dir=os.environ.get("MEDIA_DIR", "").strip() or str(PROJECT_ROOT / "data" / "media"),
+        media_dir=_text("MEDIA_DIR", str(PROJECT_ROOT / "data" / "media")),
         image_max_bytes=env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024),
         image_timeout_seconds=env_float("IMAGE_TIMEOUT", 30.0),
         sales_start_date=os.environ.get("SALES_START_DATE", "").strip()
@@ -311,15 +311,15 @@ def load_settings() -> Settings:
         low_stock_days_ordinary=env_float("LOW_STOCK_DAYS_ORDINARY", 12.2),
         low_stock_days_new=env_float("LOW_STOCK_DAYS_NEW", 6.2),
         fbo_threshold=env_int("FBO_THRESHOLD", 10),
-        ui_url=os.environ.get("DAGSTER_UI_URL", "").strip() or "http://127.0.0.1:3000",
+        ui_url=_text("DAGSTER_UI_URL", "http://127.0.0.1:3000"),
         anomaly_threshold=env_float("ANOMALY_THRESHOLD", 0.1),
         anomaly_min_units=env_int("ANOMALY_MIN_UNITS", 5),
         anomaly_error_count=env_int("ANOMALY_ERROR_COUNT", 100),
-        backup_dir=os.environ.get("BACKUP_DIR", "").strip() or str(PROJECT_ROOT / "data" / "backups"),
+        backup_dir=_text("BACKUP_DIR", str(PROJECT_ROOT / "data" / "backups")),
         backup_keep_days=env_int("BACKUP_KEEP_DAYS", 7),
         history_retention_days=env_int("HISTORY_RETENTION_DAYS", 180),
         snapshot_retention_days=env_int("SNAPSHOT_RETENTION_DAYS", 14),
-        report_dir=os.environ.get("REPORT_DIR", "").strip() or str(PROJECT_ROOT / "data" / "reports"),
+        report_dir=_text("REPORT_DIR", str(PROJECT_ROOT / "data" / "reports")),
         connections=_connections(),
         channels=_channels(),
     )

@@ -60,7 +60,9 @@ class SnapshotWriter:
         if not rows:
             return
         body = gzip.compress(rows_to_tsv(rows), 1)
-        self._queue(stock_snapshot_rows, {"snapshot_id": self.id, "chunk_no": self.chunks, "rows_gzip": body})
+        self._queue(
+            stock_snapshot_rows, {"snapshot_id": self.id, "chunk_no": self.chunks, "rows_gzip": body}, len(body)
+        )
         self.chunks += 1
 
     def add(self, page: RawPage) -> None:
@@ -73,12 +75,12 @@ class SnapshotWriter:
             page.file.seek(0)
             body = packed.getvalue()
         values = {"snapshot_id": self.id, "page_no": self.pages, "part": page.part, "body_gzip": body}
-        self._queue(stock_snapshot_pages, values)
+        self._queue(stock_snapshot_pages, values, len(body))
         self.pages += 1
 
-    def _queue(self, table: Table, values: dict) -> None:
+    def _queue(self, table: Table, values: dict, size: int) -> None:
         self._pending.append((table, values))
-        self._pending_bytes += len(next(v for k, v in values.items() if k.endswith("gzip")))
+        self._pending_bytes += size
         if len(self._pending) >= self.FLUSH_ITEMS or self._pending_bytes >= self.FLUSH_BYTES:
             self._flush()
 
@@ -163,21 +165,20 @@ def pages(engine: Engine, snapshot_id: int, parts: tuple[str, ...] | None = None
             yield part, orjson.loads(gzip.decompress(body))
 
 
-def stored_rows(engine: Engine, snapshot_id: int) -> Iterator[bytes] | None:
-    """The snapshot's ledger rows as stored when it was fetched (TSV chunks, streamed), or None for a
-    snapshot stored before rows were kept: its pages are then normalized again."""
+def has_stored_rows(engine: Engine, snapshot_id: int) -> bool:
+    """False for a snapshot stored before rows were kept: its pages are then normalized again."""
     r = stock_snapshot_rows
     with engine.connect() as conn:
-        if conn.execute(select(r.c.chunk_no).where(r.c.snapshot_id == snapshot_id).limit(1)).first() is None:
-            return None
+        return conn.execute(select(r.c.chunk_no).where(r.c.snapshot_id == snapshot_id).limit(1)).first() is not None
 
-    def chunks() -> Iterator[bytes]:
-        with engine.connect() as conn:
-            query = select(r.c.rows_gzip).where(r.c.snapshot_id == snapshot_id).order_by(r.c.chunk_no)
-            for (body,) in conn.execution_options(stream_results=True, yield_per=4).execute(query):
-                yield gzip.decompress(body)
 
-    return chunks()
+def stored_rows(engine: Engine, snapshot_id: int) -> Iterator[bytes]:
+    """The snapshot's ledger rows as stored when it was fetched: TSV chunks, streamed."""
+    r = stock_snapshot_rows
+    with engine.connect() as conn:
+        query = select(r.c.rows_gzip).where(r.c.snapshot_id == snapshot_id).order_by(r.c.chunk_no)
+        for (body,) in conn.execution_options(stream_results=True, yield_per=4).execute(query):
+            yield gzip.decompress(body)
 
 
 def statuses_of_run(engine: Engine, run_id: str) -> dict[str, tuple[str, str | None]]:

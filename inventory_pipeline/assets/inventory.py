@@ -1,5 +1,7 @@
 """The normalized stock ledger ``inventory_data`` (group ``inventory``)."""
 
+from collections.abc import Iterable
+
 from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -11,6 +13,7 @@ from dagster import (
     StaticPartitionsDefinition,
     asset,
 )
+from sqlalchemy import Engine
 
 from inventory_pipeline import checks, ledger, snapshots, sync_log
 from inventory_pipeline.clock import utcnow
@@ -42,12 +45,19 @@ class LedgerConfig(Config):
     stock-sync service did)."""
 
 
-def _previous(engine, source: str, account: str) -> ledger.Previous | None:
+def _previous(engine: Engine, source: str, account: str) -> ledger.Previous | None:
     """The snapshot the slice was last made equal to, when its stored rows are still there."""
     snapshot_id = ledger.last_applied(engine, source, account)
-    if snapshot_id is None or snapshots.stored_rows(engine, snapshot_id) is None:
+    if snapshot_id is None or not snapshots.has_stored_rows(engine, snapshot_id):
         return None
-    return snapshot_id, lambda: snapshots.stored_rows(engine, snapshot_id) or iter(())
+    return snapshot_id, lambda: snapshots.stored_rows(engine, snapshot_id)
+
+
+def _rows(engine: Engine, source: str, account: str, snapshot_id: int) -> Iterable[ledger.Chunk]:
+    """The snapshot's rows as normalized when fetched, or, for an older snapshot, from its pages."""
+    if snapshots.has_stored_rows(engine, snapshot_id):
+        return snapshots.stored_rows(engine, snapshot_id)
+    return rows_from_pages(source, account, lambda parts: snapshots.pages(engine, snapshot_id, parts))
 
 
 def build_inventory_asset(
@@ -92,10 +102,7 @@ def build_inventory_asset(
                     source,
                     account,
                     snapshot.fetched_at,
-                    snapshots.stored_rows(engine, snapshot.id)
-                    or rows_from_pages(
-                        source, account, lambda parts, sid=snapshot.id: snapshots.pages(engine, sid, parts)
-                    ),
+                    _rows(engine, source, account, snapshot.id),
                     context.run_id,
                     full_resync=full_resync,
                     snapshot_id=snapshot.id,
