@@ -58,6 +58,16 @@ def test_schedules_and_sensors_tick_for_real_without_a_failure(storage, request,
         pipeline = make_pipeline(monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v1", FRESHNESS_CHECK_SECONDS="5")
         monkeypatch.setenv("SCHEDULE_CRONS", _only_every_minute("stock_sync_every_6h", pipeline.defs))
         env = {**os.environ, "DAGSTER_HOME": str(home)}
+        # As the README's production steps: the instance's storage first, then both services (started
+        # on an empty database, each would create the same schema at once).
+        subprocess.run(
+            [str(Path(sys.executable).with_name("dagster")), "instance", "migrate"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         daemon = subprocess.Popen(
             [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
             cwd=PROJECT_ROOT,
