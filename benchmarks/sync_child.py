@@ -21,10 +21,10 @@ def run_child(url: str, db_url: str, floor_url: str) -> dict:
     os.environ.update({"SELLER_ACCOUNTS": "main", "INVENTORY_DB_URL": db_url, "MIN_PRODUCTS_THRESHOLD": "1"})
     from dagster import DagsterInstance
 
-    from inventory_pipeline import ledger, snapshots
     from inventory_pipeline.db.engine import make_engine, migrate
     from inventory_pipeline.definitions import build_definitions
-    from inventory_pipeline.ledger import ROW_COLUMNS
+    from inventory_pipeline.defs.stock import ledger, snapshots
+    from inventory_pipeline.defs.stock.ledger import ROW_COLUMNS
     from inventory_pipeline.settings import load_settings
 
     engine = make_engine(db_url)

@@ -1,44 +1,35 @@
-"""The one Definitions object of the code location. It assembles; the logic lives elsewhere."""
+"""The one Definitions object of the code location: each domain's definitions, merged, with the
+resources they share. It assembles; the logic lives in ``defs/<domain>/``."""
 
 from __future__ import annotations
 
-from dagster import Definitions, StaticPartitionsDefinition
+from dagster import Definitions
 
-from inventory_pipeline.assets.events import build_anomalies_asset, build_events_asset
-from inventory_pipeline.assets.inventory import build_inventory_asset
-from inventory_pipeline.assets.marketplaces import build_snapshot_asset
-from inventory_pipeline.assets.report import build_report_asset
-from inventory_pipeline.assets.sales import build_sales_assets
-from inventory_pipeline.assets.supplier import build_supplier_assets
-from inventory_pipeline.assets.wix import build_wix_assets
-from inventory_pipeline.jobs import build_jobs
+from inventory_pipeline import scheduling
+from inventory_pipeline.assets.partitions import account_partitions
+from inventory_pipeline.defs.monitoring import definitions as monitoring
+from inventory_pipeline.defs.operations import definitions as operations
+from inventory_pipeline.defs.sales import definitions as sales
+from inventory_pipeline.defs.stock import definitions as stock
+from inventory_pipeline.defs.supplier import definitions as supplier
+from inventory_pipeline.defs.wix import definitions as wix
 from inventory_pipeline.resources import build_resources
-from inventory_pipeline.schedules import build_schedules
-from inventory_pipeline.sensors import build_alert_sensors, build_freshness_sensor
 from inventory_pipeline.settings import Settings, load_settings
 
 
 def build_definitions(settings: Settings) -> Definitions:
-    accounts = StaticPartitionsDefinition(settings.accounts)
-    ozon = build_snapshot_asset("ozon", accounts, settings)
-    wb = build_snapshot_asset("wb", accounts, settings)
-    ledger = build_inventory_asset(accounts, settings, [ozon, wb])
-    wix = build_wix_assets(settings, ledger)
-    supplier = build_supplier_assets(settings)
-    sales = build_sales_assets(settings, ledger)
-    events = build_events_asset(settings, accounts, ledger)
-    anomalies = build_anomalies_asset(settings, accounts, ledger)
-    # The report reads the ledger, its anomalies and events, and the Wix push log.
-    report = build_report_asset(settings, [ledger, anomalies, events, wix["wix_stock_push"]])
-    jobs = build_jobs(settings, accounts, ozon, wb, ledger, wix, sales, [events, anomalies], report)
-    resources = build_resources(settings)
-    return Definitions(
-        assets=[ozon, wb, ledger, events, anomalies, report, *wix.values(), *supplier, *sales],
-        jobs=list(jobs.values()),
-        schedules=build_schedules(settings, jobs),
-        sensors=[build_freshness_sensor(settings), *build_alert_sensors(settings)],
-        resources=resources,
+    accounts = account_partitions(settings)
+    merged = Definitions.merge(
+        stock.build_defs(settings, accounts),
+        monitoring.build_defs(settings, accounts),
+        wix.build_defs(settings),
+        sales.build_defs(settings),
+        supplier.build_defs(settings),
+        operations.build_defs(settings),
+        Definitions(resources=build_resources(settings)),
     )
+    scheduling.check_overrides(settings, list(merged.schedules or []))
+    return merged
 
 
 defs = build_definitions(load_settings())

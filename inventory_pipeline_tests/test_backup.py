@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, update
 
-from inventory_pipeline.backup import apply_retention, backup, prune_backups, restore
 from inventory_pipeline.db.tables import inventory_data, inventory_history, stock_snapshots, sync_logs
+from inventory_pipeline.defs.operations.backup import apply_retention, backup, prune_backups, restore
 from inventory_pipeline_tests.support.ledger_views import ledger_state
 from inventory_pipeline_tests.support.pipeline import make_pipeline
 

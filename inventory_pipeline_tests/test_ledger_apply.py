@@ -8,11 +8,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select, update
 
-from inventory_pipeline import ledger
 from inventory_pipeline.db.engine import make_engine
 from inventory_pipeline.db.tables import accounts, inventory_data, inventory_history, inventory_totals
-from inventory_pipeline.ledger import rows_to_tsv
-from inventory_pipeline.normalize import row
+from inventory_pipeline.defs.stock import ledger
+from inventory_pipeline.defs.stock.ledger import rows_to_tsv
+from inventory_pipeline.defs.stock.normalize import row
 from inventory_pipeline_tests.support.ledger_views import history_count, ledger_state
 from inventory_pipeline_tests.support.rows import stock
 

@@ -103,7 +103,7 @@ def test_an_unreachable_webserver_is_said_plainly():
 
 
 def test_credentials_come_from_the_environment(monkeypatch):
-    from inventory_pipeline.wix_cli import credentials
+    from inventory_pipeline.defs.wix.cli import credentials
 
     for name in ("DAGSTER_WEBSERVER_TOKEN", "DAGSTER_WEBSERVER_USER", "DAGSTER_WEBSERVER_PASSWORD"):
         monkeypatch.delenv(name, raising=False)

@@ -145,11 +145,11 @@ def test_a_push_cut_short_then_rerun_ends_exact(monkeypatch, sandbox, sqlite_url
 
 
 def test_stale_v3_revision_is_replanned(monkeypatch, sandbox, sqlite_url):
-    from inventory_pipeline.assets.wix import PushJournal
     from inventory_pipeline.db.engine import make_engine
+    from inventory_pipeline.defs.wix.assets import PushJournal
+    from inventory_pipeline.defs.wix.plan import plan
+    from inventory_pipeline.defs.wix.push import push
     from inventory_pipeline.resources.wix import WixStoresResource
-    from inventory_pipeline.wix_plan import plan
-    from inventory_pipeline.wix_push import push
 
     wix = WixStoresResource(
         base_url=f"{sandbox.url}/wix", api_key="sandbox-wix-api-key", site_id="site-v3", retry_delay_seconds=0.05

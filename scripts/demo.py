@@ -45,7 +45,7 @@ def main() -> int:
 
         from inventory_pipeline.db.engine import database_url, make_engine, migrate
         from inventory_pipeline.definitions import defs
-        from inventory_pipeline.summary import ledger_summary, wix_summary
+        from inventory_pipeline.defs.operations.summary import ledger_summary, wix_summary
 
         engine = make_engine(database_url())
         migrate(engine)

@@ -85,12 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(database_url())
     target = engine.url.render_as_string(hide_password=True)
     if args.command == "backup":
-        from inventory_pipeline.backup import backup
+        from inventory_pipeline.defs.operations.backup import backup
 
         folder = args.dir or Path(load_settings().backup_dir)
         print(f"backup of {target}: {backup(engine, folder, datetime.now(UTC))}")
     elif args.command == "restore":
-        from inventory_pipeline.backup import restore
+        from inventory_pipeline.defs.operations.backup import restore
 
         restore(engine, args.file)
         print(f"{target} restored from {args.file}")

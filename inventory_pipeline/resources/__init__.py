@@ -18,6 +18,11 @@ def _secret(name: str, is_set: bool) -> EnvVar | str:
     return EnvVar(name) if is_set else ""
 
 
+def client_key(source: str, account: str) -> str:
+    """The resource key of one seller account's marketplace client (``ozon_main``, ``wb_second``)."""
+    return f"{source}_{account}"
+
+
 def build_resources(settings: Settings) -> dict[str, object]:
     """Base URLs and tuning are plain settings; credentials and the database URL are ``EnvVar``s,
     resolved only when a run starts and never printed."""
@@ -28,7 +33,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
     }
     for account in settings.ozon_accounts:
         client_var, key_var = credential_var("OZON_CLIENT_ID", account), credential_var("OZON_API_KEY", account)
-        resources[f"ozon_{account}"] = OzonSellerResource(
+        resources[client_key("ozon", account)] = OzonSellerResource(
             account=account,
             base_url=urls["OZON_API_URL"],
             client_id=EnvVar(client_var),
@@ -42,7 +47,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         )
     for account in settings.wb_accounts:
         key_var = credential_var("WB_API_KEY", account)
-        resources[f"wb_{account}"] = WildberriesResource(
+        resources[client_key("wb", account)] = WildberriesResource(
             account=account,
             api_key=EnvVar(key_var),
             api_key_var=key_var,

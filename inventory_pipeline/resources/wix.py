@@ -8,29 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
+from inventory_pipeline.defs.wix.plan import WixItem
 from inventory_pipeline.resources.http import ApiRequestError, JsonApi, RetryPolicy, expect
 
 PAGE = 100
 DELTA_BATCH = 300  # increment/decrement: variants per call
 BULK_BATCH = 1000  # V3 bulk update: items per call
 DEFAULT_VARIANT = "00000000-0000-0000-0000-000000000000"
-
-
-@dataclass(frozen=True)
-class WixItem:
-    """One sellable variant as Wix holds it."""
-
-    sku: str
-    product_id: str
-    variant_id: str
-    inventory_item_id: str  # V1: the product's inventory item; V3: the variant's inventory item
-    quantity: int
-    revision: str | None = None
 
 
 class StaleRevisionError(Exception):

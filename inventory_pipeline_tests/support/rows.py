@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inventory_pipeline.normalize import row
+from inventory_pipeline.defs.stock.normalize import row
 
 
 def stock(sku: str, present: int, reserved: int = 0, warehouse: str = "1", name: str = "Склад") -> dict:

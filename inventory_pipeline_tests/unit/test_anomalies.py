@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from inventory_pipeline.anomalies import AnomalyRules, detect
+from inventory_pipeline.defs.monitoring.anomalies import AnomalyRules, detect
 
 NOW = datetime(2026, 11, 23, 12, 0)
 KEY = {"source": "wb", "account": "main", "warehouse_id": "1", "stock_type": "fbs"}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from inventory_pipeline.ledger import rows_from_tsv, rows_to_tsv
-from inventory_pipeline.normalize import (
+from inventory_pipeline.defs.stock.ledger import rows_from_tsv, rows_to_tsv
+from inventory_pipeline.defs.stock.normalize import (
     ozon_rows,
     row,
     rows_from_pages,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from inventory_pipeline.ledger import rows_to_tsv
-from inventory_pipeline.row_diff import diff
+from inventory_pipeline.defs.stock.ledger import rows_to_tsv
+from inventory_pipeline.defs.stock.row_diff import diff
 from inventory_pipeline_tests.support.rows import stock
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from inventory_pipeline.clock import day_bounds, marketplace_today, utc_from_marketplace
-from inventory_pipeline.sales import (
+from inventory_pipeline.defs.sales.rules import (
     CoverRules,
     StatusRules,
     analyse,

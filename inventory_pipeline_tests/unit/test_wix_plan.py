@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from inventory_pipeline.resources.wix import WixItem
-from inventory_pipeline.wix_plan import Plan, PlanItem, TargetRules, guard, plan, targets
+from inventory_pipeline.defs.wix.plan import Plan, PlanItem, TargetRules, WixItem, guard, plan, targets
 
 COLUMNS = ["source", "account", "sku", "warehouse_id", "stock_type", "available_stock"]
 

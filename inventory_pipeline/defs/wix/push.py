@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from inventory_pipeline.defs.wix.plan import PlanItem, WixItem
 from inventory_pipeline.resources.http import ApiUnavailableError
-from inventory_pipeline.resources.wix import BULK_BATCH, DELTA_BATCH, StaleRevisionError, WixItem, WixStoresResource
-from inventory_pipeline.wix_plan import PlanItem
+from inventory_pipeline.resources.wix import BULK_BATCH, DELTA_BATCH, StaleRevisionError, WixStoresResource
 
 ATTEMPTS = 3
 

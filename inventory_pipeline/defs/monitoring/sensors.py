@@ -16,9 +16,10 @@ from dagster import (
     sensor,
 )
 
-from inventory_pipeline import checks, ledger
-from inventory_pipeline.alerts import operational_alert
+from inventory_pipeline import checks
 from inventory_pipeline.clock import utcnow
+from inventory_pipeline.defs.monitoring.alerts import operational_alert
+from inventory_pipeline.defs.stock import ledger
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.settings import Settings

@@ -7,105 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
-from sqlalchemy import Engine, func, select
 
 from inventory_pipeline.clock import utcnow
-from inventory_pipeline.db.tables import (
-    inventory_data,
-    inventory_synced,
-    notifications,
-    stock_anomalies,
-    sync_logs,
-    synced_at,
-    wix_push_log,
-)
+from inventory_pipeline.defs.monitoring import store
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.settings import Settings
-
-
-def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """(per source table, per day frame for the chart, totals) for the week since ``since``."""
-    s = sync_logs
-    with engine.connect() as conn:
-        logs = pd.DataFrame(
-            conn.execute(
-                select(s.c.source, s.c.status, s.c.records_processed, s.c.duration_seconds, s.c.started_at).where(
-                    s.c.started_at >= since
-                )
-            )
-            .mappings()
-            .all(),
-            columns=["source", "status", "records_processed", "duration_seconds", "started_at"],
-        )
-        stale = dict(
-            conn.execute(
-                select(inventory_data.c.source, func.count(func.distinct(inventory_data.c.sku)))
-                .select_from(inventory_synced)
-                .where(synced_at < now - timedelta(hours=max_age_hours))
-                .group_by(inventory_data.c.source)
-            ).all()
-        )
-        anomalies = dict(
-            conn.execute(
-                select(stock_anomalies.c.source, func.count())
-                .where(stock_anomalies.c.detected_at >= since)
-                .group_by(stock_anomalies.c.source)
-            ).all()
-        )
-        pushes = dict(
-            conn.execute(
-                select(wix_push_log.c.status, func.count())
-                .where(wix_push_log.c.pushed_at >= since)
-                .group_by(wix_push_log.c.status)
-            ).all()
-        )
-        alerts = conn.execute(
-            select(func.count())
-            .select_from(notifications)
-            .where(notifications.c.created_at >= since, notifications.c.delivered != "suppressed")
-        ).scalar_one()
-    if logs.empty:
-        table = pd.DataFrame(
-            columns=[
-                "source",
-                "syncs",
-                "success_rate",
-                "mean_duration_s",
-                "records_processed",
-                "stale_skus",
-                "anomalies",
-            ]
-        )
-        daily = pd.DataFrame(columns=["day", "source", "records_processed", "success_rate"])
-    else:
-        logs["ok"] = logs["status"].isin(["success", "partial"])
-        table = (
-            logs.groupby("source")
-            .agg(
-                syncs=("status", "size"),
-                success_rate=("ok", "mean"),
-                mean_duration_s=("duration_seconds", "mean"),
-                records_processed=("records_processed", "sum"),
-            )
-            .reset_index()
-        )
-        table["success_rate"] = (table["success_rate"] * 100).round(1)
-        table["mean_duration_s"] = table["mean_duration_s"].round(1)
-        table["stale_skus"] = table["source"].map(stale).fillna(0).astype(int)
-        table["anomalies"] = table["source"].map(anomalies).fillna(0).astype(int)
-        logs["day"] = pd.to_datetime(logs["started_at"]).dt.date
-        daily = (
-            logs.groupby(["day", "source"])
-            .agg(records_processed=("records_processed", "sum"), success_rate=("ok", "mean"))
-            .reset_index()
-        )
-    totals = {
-        "wix_writes_applied": int(pushes.get("applied", 0)),
-        "wix_writes_failed": int(pushes.get("failed", 0)),
-        "alerts_sent": int(alerts),
-    }
-    return table, daily, totals
 
 
 def chart(daily: pd.DataFrame, days: list) -> bytes:
@@ -145,11 +52,12 @@ def chart(daily: pd.DataFrame, days: list) -> bytes:
     return buffer.getvalue()
 
 
-def build_report_asset(settings: Settings, upstream: list[AssetsDefinition]) -> AssetsDefinition:
+def build_report_asset(settings: Settings) -> AssetsDefinition:
     @asset(
         name="weekly_report",
         group_name="monitoring",
-        deps=upstream,
+        # It reads the ledger, its anomalies and events, and the Wix push log.
+        deps=["inventory_data", "stock_anomalies", "stock_events", "wix_stock_push"],
         kinds={"pandas"},
         description="Per source over the last 7 days: syncs, success rate, mean duration, records processed, "
         "stale SKUs, anomalies; Wix writes and alerts sent; a chart of the week. Shown here and "
@@ -160,7 +68,7 @@ def build_report_asset(settings: Settings, upstream: list[AssetsDefinition]) -> 
     ) -> MaterializeResult:
         now = utcnow()
         since = now - timedelta(days=7)
-        table, daily, totals = week_figures(database.engine, since, now, settings.max_sync_age_hours)
+        table, daily, totals = store.week_figures(database.engine, since, now, settings.max_sync_age_hours)
         png = chart(daily, [(now - timedelta(days=n)).date() for n in range(6, -1, -1)])
         folder = Path(settings.report_dir)
         folder.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, Table, insert, or_, select, update
 
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import stock_snapshot_pages, stock_snapshot_rows, stock_snapshots
-from inventory_pipeline.ledger import rows_to_tsv
+from inventory_pipeline.defs.stock.ledger import rows_to_tsv
 from inventory_pipeline.resources.pages import RawPage
 
 

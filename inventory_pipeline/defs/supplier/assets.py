@@ -17,17 +17,26 @@ from dagster import (
     MaterializeResult,
     asset,
 )
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine
 
-from inventory_pipeline import checks, ledger, sync_log
+from inventory_pipeline import checks, sync_log
 from inventory_pipeline.clock import utcnow
-from inventory_pipeline.db.tables import product_images, product_prices, products
-from inventory_pipeline.normalize import row as ledger_row
-from inventory_pipeline.normalize import unstorable
+from inventory_pipeline.defs.stock import ledger
+from inventory_pipeline.defs.stock.normalize import row as ledger_row
+from inventory_pipeline.defs.stock.normalize import unstorable
+from inventory_pipeline.defs.supplier import store
+from inventory_pipeline.defs.supplier.rules import (
+    IMAGE_TYPES,
+    BadItem,
+    image_path,
+    matches,
+    price_row,
+    product_row,
+    stock_units,
+)
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.haier import HaierResource
 from inventory_pipeline.settings import Settings
-from inventory_pipeline.supplier import IMAGE_TYPES, BadItem, image_path, matches, price_row, product_row, stock_units
 
 RATE_CHECKS = {
     "success_rate": "At least 95 % of the items synced (as the Haier Django sync required).",
@@ -101,42 +110,6 @@ def _specs(name: str) -> list[AssetCheckSpec]:
     return [AssetCheckSpec(check, asset=name, description=text) for check, text in RATE_CHECKS.items()]
 
 
-def _catalogue_codes(engine: Engine, wanted: list[str]) -> list[str]:
-    with engine.connect() as conn:
-        query = select(products.c.product_code).where(products.c.source == "haier")
-        if wanted:
-            query = query.where(products.c.product_code.in_(wanted))
-        return list(conn.execute(query.order_by(products.c.product_code)).scalars())
-
-
-def upsert_changed(engine: Engine, rows: list[dict]) -> tuple[int, int]:
-    """Create new products, rewrite changed ones, leave unchanged ones alone. (created, updated)."""
-    now = utcnow()
-    with engine.begin() as conn:
-        known = (
-            dict(
-                conn.execute(
-                    select(products.c.product_code, products.c.content_hash).where(
-                        products.c.product_code.in_([r["product_code"] for r in rows])
-                    )
-                ).all()
-            )
-            if rows
-            else {}
-        )
-        new = [{**r, "created_at": now, "updated_at": now} for r in rows if r["product_code"] not in known]
-        changed = [r for r in rows if r["product_code"] in known and known[r["product_code"]] != r["content_hash"]]
-        if new:
-            conn.execute(insert(products), new)
-        for r in changed:
-            conn.execute(
-                update(products)
-                .where(products.c.product_code == r["product_code"])
-                .values(**{k: v for k, v in r.items() if k != "product_code"}, updated_at=now)
-            )
-    return len(new), len(changed)
-
-
 def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
     common = {"group_name": "supplier", "pool": "haier_api", "kinds": {"api"}}
 
@@ -162,7 +135,7 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
                         continue
                     if matches(item, config.brand, config.category):
                         rows.append(item)
-            created, updated = upsert_changed(engine, rows)
+            created, updated = store.upsert_changed(engine, rows)
             tally.succeeded = len(rows)
         return tally.result(haier, {"created": created, "updated": updated, "unchanged": len(rows) - created - updated})
 
@@ -179,17 +152,13 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
         engine, tally = database.engine, Tally()
         with logged(engine, context.run_id, "prices", tally):
             rows = []
-            for page in haier.prices(_catalogue_codes(engine, config.product_codes)):
+            for page in haier.prices(store.catalogue_codes(engine, config.product_codes)):
                 for raw in page:
                     try:
                         rows.append({**price_row(raw), "updated_at": utcnow()})
                     except BadItem as exc:
                         tally.failed.append(str(exc))
-            with engine.begin() as conn:
-                codes = [r["product_code"] for r in rows]
-                if codes:
-                    conn.execute(product_prices.delete().where(product_prices.c.product_code.in_(codes)))
-                    conn.execute(insert(product_prices), rows)
+            store.replace_prices(engine, rows)
             tally.succeeded = len(rows)
         return tally.result(
             haier, {"priced": len(rows), "without_sale_price": sum(1 for r in rows if r["sale_price"] is None)}
@@ -210,7 +179,7 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
         counties = config.county_codes or list(settings.haier_counties)
         with logged(engine, context.run_id, "stock", tally):
             fetched_at = utcnow()
-            pairs = [(code, county) for code in _catalogue_codes(engine, []) for county in counties]
+            pairs = [(code, county) for code in store.catalogue_codes(engine, []) for county in counties]
             rows = []
             for answer in haier.stock(pairs):
                 try:
@@ -274,10 +243,7 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
         media = Path(settings.media_dir)
         stored = skipped = 0
         with logged(engine, context.run_id, "images", tally):
-            with engine.connect() as conn:
-                catalogue = conn.execute(select(products.c.product_code, products.c.image_urls)).all()
-                have = set(conn.execute(select(product_images.c.product_code, product_images.c.url)).all())
-                by_hash = dict(conn.execute(select(product_images.c.sha256, product_images.c.path)).all())
+            catalogue, have, by_hash = store.image_inputs(engine)
             session = requests.Session()
             for code, urls in catalogue:
                 for url in json.loads(urls):
@@ -299,18 +265,17 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
                         (media / path).write_bytes(body)
                         by_hash[digest] = path
                         stored += 1
-                    with engine.begin() as conn:
-                        conn.execute(
-                            insert(product_images).values(
-                                product_code=code,
-                                url=url,
-                                path=path,
-                                sha256=digest,
-                                content_type=content_type,
-                                size_bytes=len(body),
-                                created_at=utcnow(),
-                            )
-                        )
+                    store.record_image(
+                        engine,
+                        {
+                            "product_code": code,
+                            "url": url,
+                            "path": path,
+                            "sha256": digest,
+                            "content_type": content_type,
+                            "size_bytes": len(body),
+                        },
+                    )
                     tally.succeeded += 1
         return tally.result(
             haier, {"files_written": stored, "already_stored": skipped, "media_dir": str(media.resolve())}

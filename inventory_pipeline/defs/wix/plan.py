@@ -16,7 +16,18 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from inventory_pipeline.checks import Verdict
-from inventory_pipeline.resources.wix import WixItem
+
+
+@dataclass(frozen=True)
+class WixItem:
+    """One sellable variant as Wix holds it."""
+
+    sku: str
+    product_id: str
+    variant_id: str
+    inventory_item_id: str  # V1: the product's inventory item; V3: the variant's inventory item
+    quantity: int
+    revision: str | None = None
 
 
 @dataclass(frozen=True)

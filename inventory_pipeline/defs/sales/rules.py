@@ -26,7 +26,9 @@ import pandas as pd
 
 from inventory_pipeline.clock import day_bounds, utc_from_marketplace
 
+# Ozon's FBO and Wildberries' FBW are the same idea: stock in the marketplace's own warehouses.
 MARKETPLACE_WAREHOUSE_TYPES = {"fbo", "fbw"}
+STOCK_TYPES = MARKETPLACE_WAREHOUSE_TYPES | {"fbs", "rfbs"}  # what a marketplace can sell; not the supplier's
 
 
 def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date) -> list[dict]:
@@ -172,6 +174,22 @@ def classify(first_seen: datetime | None, first_order: datetime | None, now: dat
         seen_recently = first_seen is not None and now - first_seen <= timedelta(days=rules.absolute_new_days)
         return "absolute_new" if seen_recently else "ordinary"
     return "new" if now - first_order <= timedelta(days=rules.new_days) else "ordinary"
+
+
+def status_changes(
+    first_seen: dict[tuple, datetime],
+    first_order: dict[tuple, datetime],
+    known: dict[tuple, str],
+    now: datetime,
+    rules: StatusRules,
+) -> list[tuple[tuple, str | None, str]]:
+    """(key, old status or None, new status) for every product whose status is no longer what it was."""
+    changes = []
+    for key in first_seen.keys() | first_order.keys():
+        status = classify(first_seen.get(key), first_order.get(key), now, rules)
+        if known.get(key) != status:
+            changes.append((key, known.get(key), status))
+    return changes
 
 
 def fbo_event(before: int, after: int, threshold: int = 10) -> str | None:

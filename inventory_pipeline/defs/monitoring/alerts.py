@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, insert, select
 
 from inventory_pipeline.db.tables import notifications
-from inventory_pipeline.events import claim
+from inventory_pipeline.defs.monitoring.events import claim
 from inventory_pipeline.resources.notify import NotifierResource
 
 ALERT_WINDOW = timedelta(hours=1)

@@ -40,10 +40,10 @@ from sqlalchemy import (
     update,
 )
 
-from inventory_pipeline import row_diff
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, slice_lock, upsert_from_select
 from inventory_pipeline.db.tables import KEY_COLUMNS, accounts, inventory_data, inventory_history
+from inventory_pipeline.defs.stock import row_diff
 
 STOCK_COLUMNS = (
     "product_id",

@@ -1,0 +1,240 @@
+"""The monitoring domain's SQL: what stock events and anomalies read from the ledger, and where
+anomalies are kept."""
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Engine, case, false, func, insert, or_, select, update
+
+from inventory_pipeline.db.tables import (
+    event_cursors,
+    inventory_data,
+    inventory_history,
+    inventory_synced,
+    notifications,
+    product_status,
+    sales,
+    stock_anomalies,
+    sync_logs,
+    synced_at,
+    wix_push_log,
+)
+from inventory_pipeline.defs.monitoring.anomalies import KEY, AnomalyRules
+from inventory_pipeline.defs.sales.rules import MARKETPLACE_WAREHOUSE_TYPES, STOCK_TYPES
+
+
+def _stock_group(column):
+    """Ozon's and Wildberries' names for the same idea, as in the sales rules: fbo/fbw → fbo, else fbs."""
+    return case((column.in_(sorted(MARKETPLACE_WAREHOUSE_TYPES)), "fbo"), else_="fbs")
+
+
+def fbo_movements(engine: Engine, account: str) -> tuple[list, dict] | None:
+    """Marketplace-warehouse stock moved per (source, SKU) since the last evaluation, with the totals
+    now; the evaluation's cursor moves on in the same transaction. None on the first evaluation,
+    whose state is the baseline."""
+    h, d = inventory_history, inventory_data
+    name = f"fbo:{account}"
+    with engine.begin() as conn:
+        cursor = conn.execute(select(event_cursors.c.last_history_id).where(event_cursors.c.name == name)).scalar()
+        newest = conn.execute(select(func.max(h.c.id))).scalar() or 0
+        if cursor is None:
+            conn.execute(insert(event_cursors).values(name=name, last_history_id=newest))
+            return None
+        moved = conn.execute(
+            select(h.c.source, h.c.sku, func.sum(h.c.current_after - func.coalesce(h.c.current_before, 0)))
+            .where(
+                h.c.id > cursor,
+                h.c.id <= newest,
+                h.c.account == account,
+                h.c.stock_type.in_(MARKETPLACE_WAREHOUSE_TYPES),
+            )
+            .group_by(h.c.source, h.c.sku)
+        ).all()
+        now_totals = {
+            (r[0], r[1]): int(r[2] or 0)
+            for r in conn.execute(
+                select(d.c.source, d.c.sku, func.sum(d.c.current_stock))
+                .where(
+                    d.c.account == account,
+                    d.c.stock_type.in_(MARKETPLACE_WAREHOUSE_TYPES),
+                    d.c.sku.in_([m[1] for m in moved]) if moved else false(),
+                )
+                .group_by(d.c.source, d.c.sku)
+            )
+        }
+        conn.execute(update(event_cursors).where(event_cursors.c.name == name).values(last_history_id=newest))
+    return [(source, sku, int(delta)) for source, sku, delta in moved], now_totals
+
+
+def cover_inputs(engine: Engine, account: str, since: date) -> tuple[dict, dict, list]:
+    """Units ordered per (source, SKU, stock group) since ``since``, each SKU's status, and the
+    available units per (source, SKU, stock group) of the SKUs that sold."""
+    d, s = inventory_data, sales
+    group, sold_group = _stock_group(d.c.stock_type), _stock_group(s.c.scheme)
+    with engine.connect() as conn:
+        sold = {
+            (r[0], r[1], r[2]): int(r[3] or 0)
+            for r in conn.execute(
+                select(s.c.source, s.c.sku, sold_group, func.sum(s.c.quantity))
+                .where(s.c.account == account, s.c.sale_date >= since, s.c.kind == "order", s.c.cancelled.is_(False))
+                .group_by(s.c.source, s.c.sku, sold_group)
+            )
+        }
+        statuses = dict(
+            conn.execute(
+                select(product_status.c.sku, product_status.c.status).where(product_status.c.account == account)
+            ).all()
+        )
+        # Without sales there is no cover figure and no alert: only SKUs that sold are looked up.
+        skus = sorted({sku for _, sku, _ in sold})
+        available = []
+        for start in range(0, len(skus), 1000):
+            available += conn.execute(
+                select(d.c.source, d.c.sku, group, func.sum(d.c.available_stock))
+                .where(
+                    d.c.account == account,
+                    d.c.stock_type.in_(sorted(STOCK_TYPES)),
+                    d.c.sku.in_(skus[start : start + 1000]),
+                )
+                .group_by(d.c.source, d.c.sku, group)
+            ).all()
+    return sold, statuses, [tuple(r) for r in available]
+
+
+def anomaly_inputs(engine: Engine, account: str, now: datetime, rules: AnomalyRules) -> tuple[pd.DataFrame, ...]:
+    """The account's ledger rows some rule could flag, and each source's latest changes."""
+    d, h = inventory_data, inventory_history
+    # Only rows some rule could flag leave the database: a million-row slice stays there.
+    suspect = or_(
+        d.c.current_stock < 0,
+        d.c.reserved_stock < 0,
+        d.c.current_stock > rules.max_stock,
+        d.c.reserved_stock > d.c.current_stock,
+        synced_at < now - timedelta(hours=rules.max_age_hours),
+    )
+    with engine.connect() as conn:
+        current = pd.DataFrame(
+            conn.execute(
+                select(*(d.c[c] for c in KEY), d.c.current_stock, d.c.reserved_stock, synced_at.label("last_sync_at"))
+                .select_from(inventory_synced)
+                .where(d.c.account == account, suspect)
+            )
+            .mappings()
+            .all(),
+            columns=[*KEY, "current_stock", "reserved_stock", "last_sync_at"],
+        )
+        latest = (
+            select(h.c.source, func.max(h.c.changed_at).label("at"))
+            .where(h.c.account == account)
+            .group_by(h.c.source)
+            .subquery()
+        )
+        changes = pd.DataFrame(
+            conn.execute(
+                select(*(h.c[c] for c in KEY), h.c.current_before, h.c.current_after, h.c.change)
+                .join(latest, (latest.c.source == h.c.source) & (latest.c.at == h.c.changed_at))
+                .where(h.c.account == account)
+            )
+            .mappings()
+            .all(),
+            columns=[*KEY, "current_before", "current_after", "change"],
+        )
+    current["last_sync_at"] = pd.to_datetime(current["last_sync_at"])
+    return current, changes
+
+
+def save_anomalies(engine: Engine, found: pd.DataFrame, run_id: str, now: datetime) -> None:
+    if found.empty:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            insert(stock_anomalies),
+            [
+                {**r, "run_id": run_id, "detected_at": now, "detail": str(r["detail"])[:255]}
+                for r in found.to_dict("records")
+            ],
+        )
+
+
+def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(per source table, per day frame for the chart, totals) for the week since ``since``."""
+    s = sync_logs
+    with engine.connect() as conn:
+        logs = pd.DataFrame(
+            conn.execute(
+                select(s.c.source, s.c.status, s.c.records_processed, s.c.duration_seconds, s.c.started_at).where(
+                    s.c.started_at >= since
+                )
+            )
+            .mappings()
+            .all(),
+            columns=["source", "status", "records_processed", "duration_seconds", "started_at"],
+        )
+        stale = dict(
+            conn.execute(
+                select(inventory_data.c.source, func.count(func.distinct(inventory_data.c.sku)))
+                .select_from(inventory_synced)
+                .where(synced_at < now - timedelta(hours=max_age_hours))
+                .group_by(inventory_data.c.source)
+            ).all()
+        )
+        anomalies = dict(
+            conn.execute(
+                select(stock_anomalies.c.source, func.count())
+                .where(stock_anomalies.c.detected_at >= since)
+                .group_by(stock_anomalies.c.source)
+            ).all()
+        )
+        pushes = dict(
+            conn.execute(
+                select(wix_push_log.c.status, func.count())
+                .where(wix_push_log.c.pushed_at >= since)
+                .group_by(wix_push_log.c.status)
+            ).all()
+        )
+        alerts = conn.execute(
+            select(func.count())
+            .select_from(notifications)
+            .where(notifications.c.created_at >= since, notifications.c.delivered != "suppressed")
+        ).scalar_one()
+    if logs.empty:
+        table = pd.DataFrame(
+            columns=[
+                "source",
+                "syncs",
+                "success_rate",
+                "mean_duration_s",
+                "records_processed",
+                "stale_skus",
+                "anomalies",
+            ]
+        )
+        daily = pd.DataFrame(columns=["day", "source", "records_processed", "success_rate"])
+    else:
+        logs["ok"] = logs["status"].isin(["success", "partial"])
+        table = (
+            logs.groupby("source")
+            .agg(
+                syncs=("status", "size"),
+                success_rate=("ok", "mean"),
+                mean_duration_s=("duration_seconds", "mean"),
+                records_processed=("records_processed", "sum"),
+            )
+            .reset_index()
+        )
+        table["success_rate"] = (table["success_rate"] * 100).round(1)
+        table["mean_duration_s"] = table["mean_duration_s"].round(1)
+        table["stale_skus"] = table["source"].map(stale).fillna(0).astype(int)
+        table["anomalies"] = table["source"].map(anomalies).fillna(0).astype(int)
+        logs["day"] = pd.to_datetime(logs["started_at"]).dt.date
+        daily = (
+            logs.groupby(["day", "source"])
+            .agg(records_processed=("records_processed", "sum"), success_rate=("ok", "mean"))
+            .reset_index()
+        )
+    totals = {
+        "wix_writes_applied": int(pushes.get("applied", 0)),
+        "wix_writes_failed": int(pushes.get("failed", 0)),
+        "alerts_sent": int(alerts),
+    }
+    return table, daily, totals

@@ -1,0 +1,155 @@
+"""Sales per marketplace and day (group ``sales``), their analysis, and each product's status."""
+
+from datetime import date, timedelta
+
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    Config,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    MultiPartitionsDefinition,
+    asset,
+)
+
+from inventory_pipeline.assets.metadata import table
+from inventory_pipeline.assets.partitions import account_partitions
+from inventory_pipeline.clock import day_bounds, marketplace_today, utcnow
+from inventory_pipeline.defs.sales import store
+from inventory_pipeline.defs.sales.rules import (
+    StatusRules,
+    analyse,
+    in_stock_days,
+    ozon_rows,
+    status_changes,
+    wb_rows,
+)
+from inventory_pipeline.resources import client_key
+from inventory_pipeline.resources.database import InventoryDatabase
+from inventory_pipeline.settings import Settings
+
+
+def sales_partitions(settings: Settings) -> MultiPartitionsDefinition:
+    return MultiPartitionsDefinition(
+        {
+            "date": DailyPartitionsDefinition(
+                start_date=settings.sales_start_date, timezone=settings.timezone, end_offset=1
+            ),  # today's partial day too
+            "account": account_partitions(settings),
+        }
+    )
+
+
+def _summary(rows: list[dict]) -> dict:
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return {"rows": 0, "orders": 0, "cancelled": 0, "returns": 0}
+    return {
+        "rows": len(frame),
+        "orders": int(((frame.kind == "order") & ~frame.cancelled).sum()),
+        "cancelled": int(frame.cancelled.sum()),
+        "returns": int((frame.kind == "return").sum()),
+        "revenue": round(float(frame.loc[(frame.kind == "order") & ~frame.cancelled, "amount"].sum()), 2),
+    }
+
+
+class AnalysisConfig(Config):
+    period_days: int = 0
+    """Days up to yesterday; 0 uses ANALYSIS_PERIOD_DAYS (30)."""
+
+
+def build_sales_assets(settings: Settings) -> list[AssetsDefinition]:
+    partitions = sales_partitions(settings)
+
+    def build(source: str, accounts: list[str]):
+        @asset(
+            name=f"{source}_sales",
+            group_name="sales",
+            partitions_def=partitions,
+            pool=f"{source}_api",
+            required_resource_keys={"database", *(client_key(source, a) for a in accounts)},
+            kinds={"api"},
+            description=f"{'Ozon postings (FBO and FBS)' if source == 'ozon' else 'Wildberries orders and sales'} "
+            "of one Moscow day and seller account; re-running a day replaces that day exactly.",
+        )
+        def _sales(context: AssetExecutionContext) -> MaterializeResult:
+            # A run launched from the CLI carries the key as plain text ("main|2026-11-20").
+            keys = partitions.get_partition_key_from_str(str(context.partition_key)).keys_by_dimension
+            day, account = date.fromisoformat(keys["date"]), keys["account"]
+            if account not in accounts:
+                return MaterializeResult(metadata={"configured": False})
+            api = getattr(context.resources, client_key(source, account))
+            if source == "ozon":
+                start, end = day_bounds(day)
+                since, to = start.isoformat().replace("+00:00", "Z"), end.isoformat().replace("+00:00", "Z")
+                rows = [
+                    r
+                    for scheme in ("fbo", "fbs")
+                    for r in ozon_rows(list(api.postings(scheme, since, to)), scheme, account, day)
+                ]
+            else:
+                rows = wb_rows(
+                    api.statistics_day("orders", day.isoformat()),
+                    api.statistics_day("sales", day.isoformat()),
+                    account,
+                    day,
+                )
+            stored = store.replace_day(context.resources.database.engine, source, account, day, rows)
+            return MaterializeResult(metadata={**_summary(rows), "stored": stored, "dagster/row_count": stored})
+
+        return _sales
+
+    ozon, wb = build("ozon", settings.ozon_accounts), build("wb", settings.wb_accounts)
+
+    @asset(
+        name="sales_analysis",
+        group_name="sales",
+        deps=[ozon, wb, "inventory_data"],
+        kinds={"pandas"},
+        description="Per SKU over the period: units and revenue, days in stock, average daily units on in-stock "
+        "days, and the 'theoretical' units had it been in stock every day.",
+    )
+    def sales_analysis_asset(
+        context: AssetExecutionContext, config: AnalysisConfig, database: InventoryDatabase
+    ) -> MaterializeResult:
+        engine = database.engine
+        period = config.period_days or settings.analysis_period_days
+        end = marketplace_today() - timedelta(days=1)
+        days = [end - timedelta(days=n) for n in range(period - 1, -1, -1)]
+        sold, current, history = store.analysis_inputs(
+            engine, days[0], end, day_bounds(days[0])[0].replace(tzinfo=None)
+        )
+        if current.empty:
+            return MaterializeResult(metadata={"skus": 0, "note": "the ledger is empty"})
+        result = analyse(sold, in_stock_days(current, history, days), days)
+        store.save_analysis(engine, result, {"computed_at": utcnow(), "period_start": days[0], "period_end": end})
+        top = result.sort_values("units", ascending=False).head(20)
+        return MaterializeResult(
+            metadata={
+                "period": f"{days[0]} .. {end}",
+                "skus": len(result),
+                "units": int(result["units"].sum()),
+                "revenue": round(float(result["revenue"].sum()), 2),
+                "never_in_stock": int((result["days_in_stock"] == 0).sum()),
+                "top_skus": table(top, empty="_no sales_"),
+            }
+        )
+
+    @asset(
+        name="product_status",
+        group_name="sales",
+        deps=[ozon, wb, "inventory_data"],
+        description="Each SKU's status per seller account (absolute_new, new, ordinary) from when it was "
+        "first seen and first ordered; every change is kept with its date.",
+    )
+    def product_status_asset(context: AssetExecutionContext, database: InventoryDatabase) -> MaterializeResult:
+        engine, now = database.engine, utcnow()
+        rules = StatusRules(settings.absolute_new_days, settings.new_product_days)
+        changes = status_changes(*store.status_inputs(engine), now, rules)
+        counts = store.save_status_changes(engine, changes, now)
+        return MaterializeResult(
+            metadata={"changed": len(changes), **{s: counts.get(s, 0) for s in ("absolute_new", "new", "ordinary")}}
+        )
+
+    return [ozon, wb, sales_analysis_asset, product_status_asset]

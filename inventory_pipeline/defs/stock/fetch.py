@@ -1,0 +1,128 @@
+"""Reading a marketplace's stock: every page fetched, stored and normalized as it arrives, and counted
+so the snapshot can be judged."""
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from inventory_pipeline.defs.stock import snapshots
+from inventory_pipeline.defs.stock.normalize import (
+    Normalized,
+    ozon_rows,
+    wb_barcodes,
+    wb_card_index,
+    wb_remains_rows,
+    wb_seller_rows,
+    wb_warehouse_rows,
+)
+from inventory_pipeline.resources.ozon import OzonSellerResource
+from inventory_pipeline.resources.pages import json_array_batches
+from inventory_pipeline.resources.wildberries import WildberriesResource
+
+
+@dataclass
+class Tally:
+    """What a snapshot held, counted page by page so that memory holds one page at a time."""
+
+    skus: set[str] = field(default_factory=set)
+    rows: int = 0
+    skipped: list[str] = field(default_factory=list)
+    received_items: int = 0
+    expected_items: int | None = None
+    preview: list[dict] = field(default_factory=list)
+    parts: Counter = field(default_factory=Counter)  # rows (sizes, for WB's warehouses) per part of the answer
+    problems: list[str] = field(default_factory=list)  # answers that contradict their request
+
+    def add(self, normalized: Normalized, part: str = "stocks", units: int | None = None) -> None:
+        self.parts[part] += len(normalized.rows) if units is None else units
+        self.rows += len(normalized.rows)
+        self.skus.update(r["sku"] for r in normalized.rows)
+        self.skipped.extend(normalized.skipped)
+        if len(self.preview) < 10:
+            self.preview.extend(normalized.rows[: 10 - len(self.preview)])
+
+
+def fetch_ozon(api: OzonSellerResource, writer: snapshots.SnapshotWriter, account: str, held: Callable) -> Tally:
+    tally = Tally()
+    for page in api.stock_pages():
+        writer.add(page)
+        items = page.payload["items"]
+        tally.received_items += len(items)
+        total = page.payload.get("total_items", page.payload.get("total"))
+        tally.expected_items = int(total) if isinstance(total, int) else tally.expected_items
+        normalized = ozon_rows(items, account)
+        tally.add(normalized)
+        writer.add_rows(normalized.rows)
+    return tally
+
+
+def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account: str, held: Callable) -> Tally:
+    """Cards (size → article), WB's warehouses (the remains report, or the stocks report's
+    aggregate), then every seller warehouse by size batches.
+    Each batch's answer is checked against its request and against the sizes the ledger holds."""
+    tally = Tally()
+    index: dict = {}
+    barcodes: dict[str, int] = {}
+    for page in api.card_pages():
+        writer.add(page)
+        page_index, skipped = wb_card_index(page.payload["cards"])
+        index.update(page_index)
+        barcodes.update(wb_barcodes(page.payload["cards"]))
+        tally.skipped.extend(skipped)
+    warehouses = api.seller_warehouses()
+    writer.add(warehouses)
+    # WB's warehouses are one part whichever report reads them, judged in sizes: the aggregate has one
+    # row per size, the remains report several, and switching between them is no collapse.
+    for normalized in _wb_warehouse_stock(api, writer, index, barcodes, account):
+        tally.add(normalized, "wb_warehouse_sizes", units=len({r["marketplace_sku"] for r in normalized.rows}))
+        writer.add_rows(normalized.rows)
+    stocked = held("fbs")
+    for warehouse in warehouses.payload:
+        warehouse_id = int(warehouse["id"])
+        part = f"seller_stocks:{warehouse_id}"
+        tally.parts[part] += 0  # a warehouse that answers nothing is still a part to judge
+        for asked, page in api.seller_stock_pages(warehouse_id, index):
+            writer.add(page)
+            problem = batch_problem(warehouse_id, asked, page.payload["stocks"], stocked.get(str(warehouse_id), set()))
+            if problem:
+                tally.problems.append(problem)
+            name = str(warehouse.get("name", ""))
+            normalized = wb_seller_rows(page.payload["stocks"], warehouse_id, name, index, account)
+            tally.add(normalized, part)
+            writer.add_rows(normalized.rows)
+    tally.received_items = len(index)
+    return tally
+
+
+def _wb_warehouse_stock(
+    api: WildberriesResource, writer: snapshots.SnapshotWriter, index: dict, barcodes: dict, account: str
+) -> Iterator[Normalized]:
+    """FBW stock: per warehouse from the remains report, or the stocks report's one aggregate per size."""
+    if api.fbw_by_warehouse:
+        remains = api.warehouse_remains()
+        with remains.file:
+            writer.add(remains)
+            for items in json_array_batches(remains.file, "Wildberries' warehouse-remains report"):
+                yield wb_remains_rows(items, index, barcodes, account)
+        return
+    for page in api.warehouse_report_pages():
+        writer.add(page)
+        yield wb_warehouse_rows(page.payload["data"]["items"], index, account)
+
+
+def batch_problem(warehouse_id: int, asked: list[int], answer: list, stocked: set[str]) -> str | None:
+    """Why one seller-stock answer cannot be trusted, or None."""
+    asked_set = set(asked)
+    answered = {s.get("chrtId") for s in answer if isinstance(s, dict)}
+    if answered - asked_set:
+        return f"seller warehouse {warehouse_id} answered {len(answered - asked_set)} sizes it was not asked for"
+    held = sum(1 for chrt in asked if str(chrt) in stocked)
+    if not answer and held:
+        return (
+            f"seller warehouse {warehouse_id} answered none of {len(asked)} sizes, "
+            f"{held} of which the ledger holds in stock"
+        )
+    return None
+
+
+FETCHERS: dict[str, Callable] = {"ozon": fetch_ozon, "wb": fetch_wb}

@@ -1,0 +1,39 @@
+"""Whether a snapshot may be trusted: enough products, no collapse against the last accepted
+snapshot, every part answered in full. Pure."""
+
+from inventory_pipeline import checks
+from inventory_pipeline.defs.stock.fetch import Tally
+from inventory_pipeline.defs.stock.snapshots import Snapshot
+from inventory_pipeline.settings import Settings
+
+# Parts older snapshots counted in other units: "wb_warehouses" in rows, now "wb_warehouse_sizes".
+RECOUNTED_PARTS = {"wb_warehouses"}
+
+
+def judge(
+    source: str, tally: Tally, previous: Snapshot | None, settings: Settings, accept_collapse: bool
+) -> list[checks.Verdict]:
+    verdicts = [
+        checks.enough_products(len(tally.skus), settings.min_products_threshold),
+        checks.no_collapse(
+            len(tally.skus),
+            tally.rows,
+            previous.sku_count if previous else None,
+            previous.row_count if previous else None,
+            settings.max_snapshot_drop,
+            accept_collapse,
+        ),
+    ]
+    if source == "ozon":
+        verdicts.append(checks.complete(tally.received_items, tally.expected_items))
+    else:
+        verdicts.append(
+            checks.parts_complete(
+                dict(tally.parts),
+                {k: v for k, v in previous.part_rows.items() if k not in RECOUNTED_PARTS} if previous else {},
+                settings.max_part_drop,
+                tally.problems,
+                accept_collapse,
+            )
+        )
+    return verdicts

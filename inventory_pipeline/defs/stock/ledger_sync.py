@@ -1,0 +1,114 @@
+"""One account's ledger sync, in the pieces the ``inventory_data`` asset strings together: which
+snapshot to apply (a rule), applying it with its sync log (the write), and what the result says
+(figures and check verdicts, rules)."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from inventory_pipeline import checks, sync_log
+from inventory_pipeline.defs.stock import ledger, snapshots
+from inventory_pipeline.defs.stock.normalize import rows_from_pages
+
+
+def skip_reason(snapshot: snapshots.Snapshot | None, full_resync: bool) -> str | None:
+    """Why the ledger slice stays as it is, or None when ``snapshot`` is to be applied."""
+    if snapshot is None:
+        return "no accepted snapshot yet"
+    if snapshot.applied_at and not full_resync:
+        return f"snapshot {snapshot.id} already applied; ledger unchanged"
+    return None
+
+
+def _previous(engine: Engine, source: str, account: str) -> ledger.Previous | None:
+    """The snapshot the slice was last made equal to, when its stored rows are still there."""
+    snapshot_id = ledger.last_applied(engine, source, account)
+    if snapshot_id is None or not snapshots.has_stored_rows(engine, snapshot_id):
+        return None
+    return snapshot_id, lambda: snapshots.stored_rows(engine, snapshot_id)
+
+
+def _rows(engine: Engine, source: str, account: str, snapshot_id: int) -> Iterable[ledger.Chunk]:
+    """The snapshot's rows as normalized when fetched, or, for an older snapshot, from its pages."""
+    if snapshots.has_stored_rows(engine, snapshot_id):
+        return snapshots.stored_rows(engine, snapshot_id)
+    return rows_from_pages(source, account, lambda parts: snapshots.pages(engine, snapshot_id, parts))
+
+
+def apply_snapshot(engine: Engine, snapshot: snapshots.Snapshot, run_id: str, full_resync: bool) -> ledger.ApplyResult:
+    """Make the snapshot's ledger slice equal to it, logged in ``sync_logs`` (a failure too)."""
+    source, account = snapshot.source, snapshot.account
+    log_id = sync_log.open_log(engine, source, account, run_id) or sync_log.start(
+        engine, source, account, run_id, "full_resync" if full_resync else "stock"
+    )
+    try:
+        result = ledger.apply(
+            engine,
+            source,
+            account,
+            snapshot.fetched_at,
+            _rows(engine, source, account, snapshot.id),
+            run_id,
+            full_resync=full_resync,
+            snapshot_id=snapshot.id,
+            previous=_previous(engine, source, account),
+        )
+    except Exception as exc:
+        sync_log.finish(engine, log_id, "failed", error=f"ledger apply failed: {exc}")
+        raise
+    snapshots.mark_applied(engine, snapshot.id)
+    # Unreadable rows were skipped when the snapshot was read: the sync is then partial.
+    status = "partial" if snapshot.skipped_count else "success"
+    sync_log.finish(engine, log_id, status, processed=result.staged, failed=snapshot.skipped_count)
+    return result
+
+
+def applied_figures(snapshot: snapshots.Snapshot, result: ledger.ApplyResult) -> dict:
+    source = snapshot.source
+    return {
+        f"{source}_snapshot_id": snapshot.id,
+        f"{source}_rows": result.staged,
+        f"{source}_inserted": result.inserted,
+        f"{source}_changed": result.changed,
+        f"{source}_zeroed": result.zeroed,
+        f"{source}_skipped_rows": snapshot.skipped_count,
+        f"{source}_corrupt_removed": result.corrupt_removed,
+        f"{source}_compared_with": result.compared,
+    }
+
+
+def held_back(run_statuses: dict[str, tuple[str, str | None]]) -> dict[str, str]:
+    """The sources whose snapshot in this run was rejected or failed, with why."""
+    return {
+        source: f"{status}: {reason}"
+        for source, (status, reason) in run_statuses.items()
+        if status in ("rejected", "failed")
+    }
+
+
+def slice_figures(health: list[ledger.SliceHealth]) -> dict:
+    rows = sum(h.rows for h in health)
+    return {
+        "ledger_rows": rows,
+        "total_present": sum(h.total_present for h in health),
+        "reserved_over_present_rows": sum(h.reserved_over_present for h in health),
+        "dagster/row_count": rows,
+    }
+
+
+def verdicts(
+    health: list[ledger.SliceHealth],
+    duplicates: int,
+    synced: dict[str, datetime | None],
+    now: datetime,
+    max_stock: int,
+    max_age_hours: float,
+) -> list[checks.Verdict]:
+    """The ledger's checks over the account's slices after the sync."""
+    return [
+        checks.no_negative_stock(sum(h.negative for h in health)),
+        checks.stock_within_limit(sum(h.above_max for h in health), max_stock),
+        checks.no_duplicate_keys(duplicates),
+        checks.fresh(synced, now, max_age_hours),
+    ]

@@ -1,0 +1,143 @@
+"""Raw stock snapshots from the marketplaces (group ``raw``), judged before the ledger trusts them."""
+
+import time
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetsDefinition,
+    Config,
+    MaterializeResult,
+    StaticPartitionsDefinition,
+    asset,
+)
+
+from inventory_pipeline import sync_log
+from inventory_pipeline.assets.metadata import table
+from inventory_pipeline.defs.stock import ledger, snapshots
+from inventory_pipeline.defs.stock.fetch import FETCHERS
+from inventory_pipeline.defs.stock.judge import judge
+from inventory_pipeline.redact import redact_urls
+from inventory_pipeline.resources import client_key
+from inventory_pipeline.settings import Settings
+
+SNAPSHOT_CHECKS = {
+    "enough_products": "At least MIN_PRODUCTS_THRESHOLD SKUs; blocks the ledger and the Wix push.",
+    "no_collapse": "No more than MAX_SNAPSHOT_DROP of SKUs or stock rows gone since the last accepted snapshot.",
+    "complete": "Every part answered in full: Ozon's paging delivered every item it announced; each "
+    "Wildberries part (WB's warehouses, each seller warehouse) kept its size and every size batch was answered.",
+}
+
+
+class SnapshotConfig(Config):
+    accept_collapse: bool = False
+    """Accept a snapshot far smaller than the last one (the catalogue really shrank)."""
+
+
+def run_finished(context: AssetExecutionContext, run_id: str) -> bool:
+    """True when ``run_id`` is over (or unknown to this instance): its open sync rows are abandoned."""
+    run = context.instance.get_run_by_id(run_id)
+    return run is None or run.is_finished
+
+
+TITLES = {"ozon": "Ozon", "wb": "Wildberries"}
+
+
+PREVIEW = ["sku", "stock_type", "warehouse_id", "current_stock", "reserved_stock", "available_stock"]
+
+
+def capture(
+    context: AssetExecutionContext, source: str, settings: Settings, accounts: list[str], config: SnapshotConfig
+) -> MaterializeResult:
+    """Fetch, store and judge one account's snapshot of ``source``."""
+    account = context.partition_key
+    names = list(SNAPSHOT_CHECKS)
+    if account not in accounts:
+        note = f"no {TITLES[source]} account is configured for '{account}': nothing fetched, nothing to judge"
+        return MaterializeResult(
+            metadata={"configured": False, "note": note},
+            check_results=[AssetCheckResult(check_name=n, passed=True, description=note) for n in names],
+        )
+
+    engine = context.resources.database.engine
+    api = getattr(context.resources, client_key(source, account))
+    sync_log.sweep_abandoned(engine, source, account, lambda run_id: run_finished(context, run_id))
+    log_id = sync_log.start(engine, source, account, context.run_id)
+    writer = snapshots.SnapshotWriter(engine, source, account, context.run_id)
+    started = time.monotonic()
+    try:
+        tally = FETCHERS[source](
+            api, writer, account, lambda stock_type: ledger.stocked_sizes(engine, source, account, stock_type)
+        )
+    except Exception as exc:  # recorded, not raised: the other sources' slices must still apply
+        error = redact_urls(f"{type(exc).__name__}: {exc}")[:2000]
+        writer.finish("failed", 0, 0, api.calls, error)
+        sync_log.finish(engine, log_id, "failed", error=error)
+        context.log.error(f"{TITLES[source]} snapshot {writer.id} for '{account}' failed: {error}")
+        return MaterializeResult(
+            metadata={"snapshot_id": writer.id, "status": "failed", "error": error, "api_calls": api.calls},
+            check_results=[
+                AssetCheckResult(check_name=n, passed=False, description=f"not judged: the fetch failed: {error}")
+                for n in names
+            ],
+        )
+    calls = api.calls
+    previous = snapshots.latest(engine, source, account, before_id=writer.id)
+    verdicts = judge(source, tally, previous, settings, config.accept_collapse)
+    failed = [v for v in verdicts if not v.passed]
+    reason = "; ".join(v.description for v in failed) or None
+    writer.finish(
+        "rejected" if failed else "accepted",
+        len(tally.skus),
+        tally.rows,
+        calls,
+        reason,
+        len(tally.skipped),
+        dict(tally.parts),
+    )
+    if failed:
+        sync_log.finish(engine, log_id, "failed", failed=len(tally.skipped), error=f"snapshot rejected: {reason}")
+        context.log.error(f"{TITLES[source]} snapshot {writer.id} for '{account}' rejected: {reason}")
+    for line in tally.skipped[:20]:
+        context.log.warning(f"skipped: {line}")
+    return MaterializeResult(
+        metadata={
+            "snapshot_id": writer.id,
+            "skus": len(tally.skus),
+            "stock_rows": tally.rows,
+            "skipped_rows": len(tally.skipped),
+            "pages": writer.pages,
+            "api_calls": calls,
+            "fetch_seconds": round(time.monotonic() - started, 2),
+            "status": "rejected" if failed else "accepted",
+            "previous_snapshot_id": previous.id if previous else -1,
+            "preview": table(tally.preview, PREVIEW, empty="_no rows_"),
+            "dagster/row_count": tally.rows,
+        },
+        check_results=[v.result() for v in verdicts],
+    )
+
+
+def build_snapshot_asset(source: str, partitions: StaticPartitionsDefinition, settings: Settings) -> AssetsDefinition:
+    accounts = settings.ozon_accounts if source == "ozon" else settings.wb_accounts
+    name = f"{source}_stock_snapshot"
+    names = list(SNAPSHOT_CHECKS)
+
+    @asset(
+        name=name,
+        group_name="raw",
+        partitions_def=partitions,
+        pool=f"{source}_api",
+        kinds={"api"},
+        required_resource_keys={"database", *(client_key(source, a) for a in accounts)},
+        # Not blocking: inventory_data applies only accepted snapshots, source by source, so that one
+        # source's bad answer never holds back another's good one.
+        check_specs=[AssetCheckSpec(n, asset=name, description=SNAPSHOT_CHECKS[n]) for n in names],
+        description=f"The complete answer of {TITLES[source]}'s stock endpoints for one seller account, "
+        "stored page by page so that any run can be audited and replayed.",
+    )
+    def _snapshot(context: AssetExecutionContext, config: SnapshotConfig) -> MaterializeResult:
+        return capture(context, source, settings, accounts, config)
+
+    return _snapshot

@@ -1,0 +1,157 @@
+"""The Wix domain's SQL: the ledger as the plan reads it, stored plans, and the push journal."""
+
+import pandas as pd
+from sqlalchemy import Engine, bindparam, insert, select, update
+
+from inventory_pipeline.clock import utcnow
+from inventory_pipeline.db.tables import inventory_data, wix_plan_items, wix_plans, wix_push_log
+from inventory_pipeline.defs.wix.plan import Plan, PlanItem, WixItem
+from inventory_pipeline.defs.wix.push import Written
+
+
+def ledger_frame(engine: Engine) -> pd.DataFrame:
+    d = inventory_data
+    query = select(d.c.source, d.c.account, d.c.sku, d.c.warehouse_id, d.c.stock_type, d.c.available_stock)
+    with engine.connect() as conn:
+        return pd.DataFrame(
+            conn.execute(query).all(),
+            columns=["source", "account", "sku", "warehouse_id", "stock_type", "available_stock"],
+        )
+
+
+def save_plan(engine: Engine, run_id: str, version: str, planned: Plan, total: int) -> int:
+    with engine.begin() as conn:
+        plan_id = int(
+            conn.execute(
+                insert(wix_plans).values(
+                    run_id=run_id,
+                    catalog_version=version,
+                    created_at=utcnow(),
+                    total_products=total,
+                    found_in_wix=len(planned.items),
+                    updates_prepared=len(planned.changes),
+                    unknown_in_wix=len(planned.unknown),
+                )
+            ).inserted_primary_key[0]
+        )
+        if planned.items:
+            conn.execute(
+                insert(wix_plan_items),
+                [
+                    {
+                        "plan_id": plan_id,
+                        "sku": p.item.sku,
+                        "product_id": p.item.product_id,
+                        "variant_id": p.item.variant_id,
+                        "inventory_item_id": p.item.inventory_item_id,
+                        "revision": p.item.revision,
+                        "current_quantity": p.item.quantity,
+                        "target_quantity": p.target,
+                    }
+                    for p in planned.items
+                ],
+            )
+    return plan_id
+
+
+def plan_to_push(engine: Engine, run_id: str) -> int | None:
+    """This run's plan; when the push runs alone, the newest plan (its age is checked before use)."""
+    p = wix_plans
+    with engine.connect() as conn:
+        return conn.execute(select(p.c.id).order_by((p.c.run_id == run_id).desc(), p.c.id.desc()).limit(1)).scalar()
+
+
+def load_plan(engine: Engine, plan_id: int) -> tuple[dict, list[PlanItem]]:
+    with engine.connect() as conn:
+        header = conn.execute(select(wix_plans).where(wix_plans.c.id == plan_id)).one()._asdict()
+        rows = conn.execute(select(wix_plan_items).where(wix_plan_items.c.plan_id == plan_id)).all()
+    return header, [
+        PlanItem(
+            WixItem(r.sku, r.product_id, r.variant_id, r.inventory_item_id, r.current_quantity, r.revision),
+            r.target_quantity,
+        )
+        for r in rows
+    ]
+
+
+SETTLED = ("before_quantity", "target_quantity", "delta", "status", "error", "pushed_at")
+
+
+class PushJournal:
+    """``wix_push_log`` written batch by batch: ``pending`` rows committed before Wix is written,
+    settled to ``applied``/``failed`` after. A push killed in between leaves ``pending`` rows, which
+    ``wix_rollback`` treats as possibly applied (it re-reads Wix before undoing anything)."""
+
+    def __init__(self, engine: Engine, run_id: str) -> None:
+        self.engine, self.run_id = engine, run_id
+
+    def intend(self, batch: list[tuple[WixItem, int]]) -> None:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(wix_push_log),
+                [
+                    {
+                        "run_id": self.run_id,
+                        "sku": item.sku,
+                        "product_id": item.product_id,
+                        "variant_id": item.variant_id,
+                        "before_quantity": item.quantity,
+                        "target_quantity": target,
+                        "delta": target - item.quantity,
+                        "status": "pending",
+                        "pushed_at": now,
+                    }
+                    for item, target in batch
+                ],
+            )
+
+    def settle(self, written: list[Written]) -> None:
+        """One batch's outcome: its pending rows updated in one statement, the rows it never had to
+        write (Wix already held the target when re-read) added in another."""
+        if not written:
+            return
+        log, now = wix_push_log, utcnow()
+        rows = [
+            {
+                "b_sku": w.item.sku,
+                "product_id": w.item.product_id,
+                "variant_id": w.item.variant_id,
+                "before_quantity": w.item.quantity,
+                "target_quantity": w.target,
+                "delta": w.delta,
+                "status": w.status,
+                "error": (w.error or None) and w.error[:2000],
+                "pushed_at": now,
+            }
+            for w in written
+        ]
+        with self.engine.begin() as conn:
+            pending = set(
+                conn.execute(
+                    select(log.c.sku).where(
+                        log.c.run_id == self.run_id,
+                        log.c.status == "pending",
+                        log.c.sku.in_([r["b_sku"] for r in rows]),
+                    )
+                ).scalars()
+            )
+            settled = [r for r in rows if r["b_sku"] in pending]
+            if settled:
+                conn.execute(
+                    update(log)
+                    .where(log.c.run_id == self.run_id, log.c.sku == bindparam("b_sku"), log.c.status == "pending")
+                    .values({c: bindparam(c) for c in SETTLED}),
+                    settled,
+                )
+            fresh = [{**r, "sku": r["b_sku"], "run_id": self.run_id} for r in rows if r["b_sku"] not in pending]
+            if fresh:
+                conn.execute(insert(log), [{k: v for k, v in r.items() if k != "b_sku"} for r in fresh])
+
+
+def pushed_changes(engine: Engine, run_id: str) -> list:
+    """The Wix writes one run made or may have made: ``pending`` rows were written to Wix or not when
+    the run died, so whoever undoes them re-reads Wix first."""
+    log = wix_push_log
+    with engine.connect() as conn:
+        return conn.execute(select(log).where(log.c.run_id == run_id, log.c.status.in_(("applied", "pending")))).all()
