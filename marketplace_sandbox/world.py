@@ -178,7 +178,6 @@ class Sale:
     cancelled: bool = False
     returned: bool = False
     last_change: datetime = field(default_factory=lambda: datetime.now(UTC))
-    warehouse_index: int = 0
 
 
 class World:

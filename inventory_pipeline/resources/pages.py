@@ -32,7 +32,3 @@ def json_array_batches(body: bytes | BinaryIO, what: str, size: int = 5000) -> I
             yield batch
     except ijson.JSONError as exc:
         raise ApiPayloadError(f"{what} is not a readable JSON array: {exc}") from None
-
-
-class IncompleteSnapshotError(Exception):
-    """Paging ended before the API's own count said it would."""

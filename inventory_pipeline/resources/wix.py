@@ -18,7 +18,6 @@ from inventory_pipeline.resources.http import ApiRequestError, JsonApi, RetryPol
 PAGE = 100
 DELTA_BATCH = 300  # increment/decrement: variants per call
 BULK_BATCH = 1000  # V3 bulk update: items per call
-DEFAULT_VARIANT = "00000000-0000-0000-0000-000000000000"
 
 
 class StaleRevisionError(Exception):
