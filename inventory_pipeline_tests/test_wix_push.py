@@ -146,9 +146,9 @@ def test_a_push_cut_short_then_rerun_ends_exact(monkeypatch, sandbox, sqlite_url
 
 def test_stale_v3_revision_is_replanned(monkeypatch, sandbox, sqlite_url):
     from inventory_pipeline.db.engine import make_engine
-    from inventory_pipeline.defs.wix.store import PushJournal
     from inventory_pipeline.defs.wix.plan import plan
     from inventory_pipeline.defs.wix.push import push
+    from inventory_pipeline.defs.wix.store import PushJournal
     from inventory_pipeline.resources.wix import WixStoresResource
 
     wix = WixStoresResource(

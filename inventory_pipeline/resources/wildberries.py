@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
@@ -133,12 +133,11 @@ class WildberriesResource(ConfigurableResource):
         expect(payload, list, "the warehouse list", "Wildberries")
         return RawPage("seller_warehouses", raw, payload)
 
-    def seller_stock_pages(self, warehouse_id: int, chrt_ids: Iterable[int]) -> Iterator[tuple[list[int], RawPage]]:
+    def seller_stock_pages(self, warehouse_id: int, chrt_ids: Sequence[int]) -> Iterator[tuple[list[int], RawPage]]:
         """Stock on one of the seller's own warehouses (FBS), read by size id (chrtId): each answer
         with the sizes it was asked for."""
-        ids = list(chrt_ids)
-        for start in range(0, len(ids), STOCKS_BATCH):
-            body = {"chrtIds": ids[start : start + STOCKS_BATCH]}
+        for start in range(0, len(chrt_ids), STOCKS_BATCH):
+            body = {"chrtIds": [int(c) for c in chrt_ids[start : start + STOCKS_BATCH]]}
             # A POST that only reads, so retrying it is safe.
             payload, raw = self._host("marketplace").call(
                 "POST", f"/api/v3/stocks/{warehouse_id}", body=body, with_body=True

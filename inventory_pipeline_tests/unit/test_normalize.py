@@ -13,13 +13,12 @@ from inventory_pipeline.defs.stock.normalize import (
     row,
     rows_from_pages,
     unstorable,
-    wb_barcodes,
-    wb_card_index,
     wb_remains_rows,
     wb_seller_rows,
     wb_warehouse_key,
     wb_warehouse_rows,
 )
+from inventory_pipeline.defs.stock.wb_cards import WbCards
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads"
 
@@ -66,9 +65,10 @@ def test_ozon_unreadable_items_are_skipped_not_guessed(item):
 
 
 def test_wb_warehouse_rows_map_sizes_to_articles():
-    index, skipped = wb_card_index(load("wb_cards_page.json")["cards"])
-    assert set(index) == {91663228, 91663229} and len(skipped) == 2
-    result = wb_warehouse_rows(load("wb_wb_warehouses_report.json")["data"]["items"], index, "main")
+    cards = WbCards()
+    skipped = cards.add(load("wb_cards_page.json")["cards"])
+    assert cards.chrt_ids().tolist() == [91663228, 91663229] and len(skipped) == 2
+    result = wb_warehouse_rows(load("wb_wb_warehouses_report.json")["data"]["items"], cards, "main")
     [aggregate] = result.rows
     assert (aggregate["sku"], aggregate["stock_type"], aggregate["warehouse_id"]) == ("HR-1", "fbw", "-999999")
     assert (aggregate["current_stock"], aggregate["reserved_stock"], aggregate["available_stock"]) == (48, 3, 45)
@@ -76,10 +76,9 @@ def test_wb_warehouse_rows_map_sizes_to_articles():
 
 
 def test_wb_remains_rows_per_warehouse_with_the_same_sums_as_the_aggregate():
-    cards = load("wb_cards_page.json")["cards"]
-    index, barcodes = wb_card_index(cards)[0], wb_barcodes(cards)
-    assert barcodes == {"2037401340280": 91663228, "2037401340281": 91663229}
-    result = wb_remains_rows(load("wb_warehouse_remains.json"), index, barcodes, "main")
+    cards = WbCards.of(load("wb_cards_page.json")["cards"])
+    assert [found[0] for found in cards.by_barcodes(["2037401340280", "2037401340281"])] == [91663228, 91663229]
+    result = wb_remains_rows(load("wb_warehouse_remains.json"), cards, "main")
     got = {
         r["warehouse_id"]: (r["warehouse_name"], r["current_stock"], r["reserved_stock"], r["available_stock"])
         for r in result.rows
@@ -94,7 +93,7 @@ def test_wb_remains_rows_per_warehouse_with_the_same_sums_as_the_aggregate():
     assert all(
         r["sku"] == "HR-1" and r["stock_type"] == "fbw" and r["marketplace_sku"] == "91663228" for r in result.rows
     )
-    aggregate = wb_warehouse_rows(load("wb_wb_warehouses_report.json")["data"]["items"], index, "main").rows[0]
+    aggregate = wb_warehouse_rows(load("wb_wb_warehouses_report.json")["data"]["items"], cards, "main").rows[0]
     for column in ("current_stock", "reserved_stock", "available_stock"):
         assert sum(r[column] for r in result.rows) == aggregate[column]
     # an unknown barcode, and a row whose warehouses (7) contradict its own total (9)
@@ -114,9 +113,9 @@ def test_wb_remains_rows_per_warehouse_with_the_same_sums_as_the_aggregate():
     ],
 )
 def test_wb_remains_unreadable_warehouses_skip_the_row(warehouses):
-    cards = load("wb_cards_page.json")["cards"]
+    cards = WbCards.of(load("wb_cards_page.json")["cards"])
     item = {"barcode": "2037401340280", "inWayToClient": 0, "warehouses": warehouses}
-    result = wb_remains_rows([item], wb_card_index(cards)[0], wb_barcodes(cards), "main")
+    result = wb_remains_rows([item], cards, "main")
     assert result.rows == [] and result.skipped == ["wb remains row barcode=2037401340280: unreadable figures"]
 
 
@@ -127,12 +126,12 @@ def test_wb_warehouse_key_fits_the_column_and_keeps_long_names_apart():
 
 
 def test_wb_seller_rows():
-    index, _ = wb_card_index(load("wb_cards_page.json")["cards"])
+    cards = WbCards.of(load("wb_cards_page.json")["cards"])
     result = wb_seller_rows(
         [{"chrtId": 91663228, "amount": 10}, {"chrtId": 1, "amount": 1}, {"chrtId": 91663229, "amount": "x"}],
         7,
         "Склад",
-        index,
+        cards,
         "main",
     )
     assert [

@@ -5,19 +5,22 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from inventory_pipeline.defs.stock import snapshots
 from inventory_pipeline.defs.stock.normalize import (
     Normalized,
     ozon_rows,
-    wb_barcodes,
-    wb_card_index,
     wb_remains_rows,
     wb_seller_rows,
     wb_warehouse_rows,
 )
+from inventory_pipeline.defs.stock.wb_cards import WbCards
 from inventory_pipeline.resources.ozon import OzonSellerResource
 from inventory_pipeline.resources.pages import json_array_batches
 from inventory_pipeline.resources.wildberries import WildberriesResource
+
+NONE_STOCKED = np.array([], dtype=np.int64)
 
 
 @dataclass
@@ -61,19 +64,15 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
     aggregate), then every seller warehouse by size batches.
     Each batch's answer is checked against its request and against the sizes the ledger holds."""
     tally = Tally()
-    index: dict = {}
-    barcodes: dict[str, int] = {}
+    cards = WbCards()
     for page in api.card_pages():
         writer.add(page)
-        page_index, skipped = wb_card_index(page.payload["cards"])
-        index.update(page_index)
-        barcodes.update(wb_barcodes(page.payload["cards"]))
-        tally.skipped.extend(skipped)
+        tally.skipped.extend(cards.add(page.payload["cards"]))
     warehouses = api.seller_warehouses()
     writer.add(warehouses)
     # WB's warehouses are one part whichever report reads them, judged in sizes: the aggregate has one
     # row per size, the remains report several, and switching between them is no collapse.
-    for normalized in _wb_warehouse_stock(api, writer, index, barcodes, account):
+    for normalized in _wb_warehouse_stock(api, writer, cards, account):
         tally.add(normalized, "wb_warehouse_sizes", units=len({r["marketplace_sku"] for r in normalized.rows}))
         writer.add_rows(normalized.rows)
     stocked = held("fbs")
@@ -81,21 +80,23 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
         warehouse_id = int(warehouse["id"])
         part = f"seller_stocks:{warehouse_id}"
         tally.parts[part] += 0  # a warehouse that answers nothing is still a part to judge
-        for asked, page in api.seller_stock_pages(warehouse_id, index):
+        for asked, page in api.seller_stock_pages(warehouse_id, cards.chrt_ids()):
             writer.add(page)
-            problem = batch_problem(warehouse_id, asked, page.payload["stocks"], stocked.get(str(warehouse_id), set()))
+            problem = batch_problem(
+                warehouse_id, asked, page.payload["stocks"], stocked.get(str(warehouse_id), NONE_STOCKED)
+            )
             if problem:
                 tally.problems.append(problem)
             name = str(warehouse.get("name", ""))
-            normalized = wb_seller_rows(page.payload["stocks"], warehouse_id, name, index, account)
+            normalized = wb_seller_rows(page.payload["stocks"], warehouse_id, name, cards, account)
             tally.add(normalized, part)
             writer.add_rows(normalized.rows)
-    tally.received_items = len(index)
+    tally.received_items = len(cards)
     return tally
 
 
 def _wb_warehouse_stock(
-    api: WildberriesResource, writer: snapshots.SnapshotWriter, index: dict, barcodes: dict, account: str
+    api: WildberriesResource, writer: snapshots.SnapshotWriter, cards: WbCards, account: str
 ) -> Iterator[Normalized]:
     """FBW stock: per warehouse from the remains report, or the stocks report's one aggregate per size."""
     if api.fbw_by_warehouse:
@@ -103,20 +104,21 @@ def _wb_warehouse_stock(
         with remains.file:
             writer.add(remains)
             for items in json_array_batches(remains.file, "Wildberries' warehouse-remains report"):
-                yield wb_remains_rows(items, index, barcodes, account)
+                yield wb_remains_rows(items, cards, account)
         return
     for page in api.warehouse_report_pages():
         writer.add(page)
-        yield wb_warehouse_rows(page.payload["data"]["items"], index, account)
+        yield wb_warehouse_rows(page.payload["data"]["items"], cards, account)
 
 
-def batch_problem(warehouse_id: int, asked: list[int], answer: list, stocked: set[str]) -> str | None:
-    """Why one seller-stock answer cannot be trusted, or None."""
+def batch_problem(warehouse_id: int, asked: list[int], answer: list, stocked: np.ndarray) -> str | None:
+    """Why one seller-stock answer cannot be trusted, or None. ``stocked``: the sorted size ids the
+    ledger holds in stock there."""
     asked_set = set(asked)
     answered = {s.get("chrtId") for s in answer if isinstance(s, dict)}
     if answered - asked_set:
         return f"seller warehouse {warehouse_id} answered {len(answered - asked_set)} sizes it was not asked for"
-    held = sum(1 for chrt in asked if str(chrt) in stocked)
+    held = int(np.isin(np.array(asked, dtype=np.int64), stocked).sum()) if len(stocked) else 0
     if not answer and held:
         return (
             f"seller warehouse {warehouse_id} answered none of {len(asked)} sizes, "

@@ -14,10 +14,12 @@ import csv
 import io
 import os
 import tempfile
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy import (
     Column,
     Connection,
@@ -511,19 +513,22 @@ def slice_health(engine: Engine, source: str, account: str, max_stock: int) -> S
     return SliceHealth(*(int(v) for v in row))
 
 
-def stocked_sizes(engine: Engine, source: str, account: str, stock_type: str) -> dict[str, set[str]]:
-    """Per warehouse, the marketplace size ids the ledger holds with stock: what an answer that
-    suddenly reports none of them must explain."""
+def stocked_sizes(engine: Engine, source: str, account: str, stock_type: str) -> dict[str, np.ndarray]:
+    """Per warehouse, the marketplace size ids the ledger holds with stock, sorted: what an answer
+    that suddenly reports none of them must explain. Numbers in an array, not a set of texts: a
+    million stocked sizes are 8 MB, not 100."""
     d = inventory_data
-    out: dict[str, set[str]] = {}
+    found: dict[str, array] = {}
     with engine.connect() as conn:
-        for warehouse, size in conn.execute(
+        rows = conn.execute(
             select(d.c.warehouse_id, d.c.marketplace_sku).where(
                 d.c.source == source, d.c.account == account, d.c.stock_type == stock_type, d.c.current_stock > 0
             )
-        ):
-            out.setdefault(warehouse, set()).add(size)
-    return out
+        )
+        for warehouse, size in rows:
+            if size and size.isascii() and size.isdigit() and len(size) < 19:  # a size id; nothing else is asked for
+                found.setdefault(warehouse, array("q")).append(int(size))
+    return {warehouse: np.unique(np.array(sizes, dtype=np.int64)) for warehouse, sizes in found.items()}
 
 
 def last_applied(engine: Engine, source: str, account: str) -> int | None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+
+from inventory_pipeline.defs.stock.wb_cards import WbCards
 
 OZON_TYPES = {"fbo", "fbs", "rfbs", "fbp"}
 # The remains report's summary lines among its warehouses, and the ledger row for goods on their way.
@@ -154,39 +155,6 @@ def ozon_rows(items: Iterable[object], account: str) -> Normalized:
     return out
 
 
-class WbSize(NamedTuple):
-    vendor_code: str
-    nm_id: int
-
-
-def wb_card_index(cards: Iterable[object]) -> tuple[dict[int, WbSize], list[str]]:
-    """chrtID → the seller's article, from ``/content/v2/get/cards/list`` pages."""
-    index: dict[int, WbSize] = {}
-    skipped: list[str] = []
-    for card in cards:
-        if not isinstance(card, dict) or not isinstance(card.get("vendorCode"), str) or not card["vendorCode"].strip():
-            skipped.append(f"wb card {card.get('nmID') if isinstance(card, dict) else '?'}: no vendorCode")
-            continue
-        for size in card.get("sizes") or []:
-            chrt = _count(size.get("chrtID")) if isinstance(size, dict) else None
-            if chrt is None:
-                skipped.append(f"wb card {card.get('nmID')}: size without chrtID")
-                continue
-            index[chrt] = WbSize(card["vendorCode"].strip(), int(card.get("nmID") or 0))
-    return index, skipped
-
-
-def wb_barcodes(cards: Iterable[object]) -> dict[str, int]:
-    """Barcode → chrtID: the warehouse-remains report names a size by its barcode only."""
-    out: dict[str, int] = {}
-    for card in cards:
-        for size in (card.get("sizes") or []) if isinstance(card, dict) else []:
-            chrt = _count(size.get("chrtID")) if isinstance(size, dict) else None
-            if chrt is not None:
-                out.update((str(barcode), chrt) for barcode in size.get("skus") or [])
-    return out
-
-
 def wb_warehouse_key(name: str) -> str:
     """A WB warehouse's ledger id from its name (the remains report has no ids): the name itself,
     or, when longer than the column, its start and a digest that keeps two long names apart."""
@@ -212,17 +180,16 @@ def _remains_warehouses(entries: list) -> tuple[dict[str, int], dict[str, int]] 
     return shelves, summaries
 
 
-def wb_remains_rows(
-    items: Iterable[object], index: dict[int, WbSize], barcodes: dict[str, int], account: str
-) -> Normalized:
+def wb_remains_rows(items: Iterable[object], cards: WbCards, account: str) -> Normalized:
     out = Normalized()
-    for item in items:
+    items = list(items)
+    found = cards.by_barcodes([item.get("barcode") if isinstance(item, dict) else None for item in items])
+    for item, known in zip(items, found, strict=True):
         if not isinstance(item, dict):
             out.skipped.append(f"wb remains row {item!r:.60}: not an object")
             continue
         label = f"wb remains row barcode={item.get('barcode')}"
-        chrt = barcodes.get(str(item.get("barcode")))
-        size = index.get(chrt) if chrt is not None else None
+        chrt, size = known if known else (None, None)
         warehouses = item.get("warehouses")
         if size is None or not isinstance(warehouses, list):
             out.skipped.append(f"{label}: " + ("no card for this barcode" if size is None else "no warehouses"))
@@ -269,15 +236,16 @@ def wb_remains_rows(
     return out
 
 
-def wb_warehouse_rows(items: Iterable[object], index: dict[int, WbSize], account: str) -> Normalized:
+def wb_warehouse_rows(items: Iterable[object], cards: WbCards, account: str) -> Normalized:
     out = Normalized()
-    for item in items:
+    items = list(items)
+    sizes = cards.sizes([item.get("chrtId") if isinstance(item, dict) else None for item in items])
+    for item, size in zip(items, sizes, strict=True):
         if not isinstance(item, dict):
             out.skipped.append(f"wb report row {item!r:.60}: not an object")
             continue
         chrt = _count(item.get("chrtId"))
         quantity, to_client = _count(item.get("quantity")), _count(item.get("inWayToClient", 0))
-        size = index.get(chrt) if chrt is not None else None
         if size is None or quantity is None or to_client is None or item.get("warehouseId") is None:
             out.skipped.append(
                 f"wb report row nmId={item.get('nmId')} chrtId={item.get('chrtId')}: "
@@ -305,13 +273,14 @@ def wb_warehouse_rows(items: Iterable[object], index: dict[int, WbSize], account
 
 
 def wb_seller_rows(
-    stocks: Iterable[object], warehouse_id: int, warehouse_name: str, index: dict[int, WbSize], account: str
+    stocks: Iterable[object], warehouse_id: int, warehouse_name: str, cards: WbCards, account: str
 ) -> Normalized:
     out = Normalized()
-    for stock in stocks:
+    stocks = list(stocks)
+    sizes = cards.sizes([stock.get("chrtId") if isinstance(stock, dict) else None for stock in stocks])
+    for stock, size in zip(stocks, sizes, strict=True):
         chrt = _count(stock.get("chrtId")) if isinstance(stock, dict) else None
         amount = _count(stock.get("amount")) if isinstance(stock, dict) else None
-        size = index.get(chrt) if chrt is not None else None
         if size is None or amount is None:
             out.skipped.append(f"wb seller stock {stock!r:.60}: unknown size or unreadable amount")
             continue
@@ -345,22 +314,20 @@ def rows_from_pages(source: str, account: str, pages: Pages) -> Iterator[list[di
         for _, payload in pages(("stocks",)):
             yield ozon_rows(payload["items"], account).rows
         return
-    index: dict[int, WbSize] = {}
-    barcodes: dict[str, int] = {}
+    cards = WbCards()
     warehouse_names: dict[int, str] = {}
     for part, payload in pages(("cards", "seller_warehouses")):
         if part == "cards":
-            index.update(wb_card_index(payload["cards"])[0])
-            barcodes.update(wb_barcodes(payload["cards"]))
+            cards.add(payload["cards"])
         elif part == "seller_warehouses":
             warehouse_names = {int(w["id"]): str(w.get("name", "")) for w in payload}
     for part, payload in pages(("wb_warehouses", "wb_remains", "seller_stocks:")):
         if part == "wb_warehouses":
-            yield wb_warehouse_rows(payload["data"]["items"], index, account).rows
+            yield wb_warehouse_rows(payload["data"]["items"], cards, account).rows
         elif part == "wb_remains":
-            yield wb_remains_rows(payload, index, barcodes, account).rows
+            yield wb_remains_rows(payload, cards, account).rows
         elif part.startswith("seller_stocks:"):
             warehouse_id = int(part.split(":", 1)[1])
             yield wb_seller_rows(
-                payload["stocks"], warehouse_id, warehouse_names.get(warehouse_id, ""), index, account
+                payload["stocks"], warehouse_id, warehouse_names.get(warehouse_id, ""), cards, account
             ).rows
