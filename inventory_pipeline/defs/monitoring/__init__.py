@@ -1,0 +1,1 @@
+"""Monitoring: stock events, anomalies, ledger freshness, failure alerts and the weekly report."""

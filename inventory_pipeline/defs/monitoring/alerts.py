@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine
 
-from inventory_pipeline.db.tables import notifications
-from inventory_pipeline.defs.monitoring.events import claim
+from inventory_pipeline.defs.monitoring import store
 from inventory_pipeline.resources.notify import NotifierResource
 
 ALERT_WINDOW = timedelta(hours=1)
@@ -27,7 +26,6 @@ def operational_alert(
     run_id: str,
 ) -> bool:
     """Send (True) or record as suppressed (False) one alert about ``subject_key``."""
-    n = notifications
     row = {
         "event_type": event_type,
         "source": "dagster",
@@ -38,37 +36,20 @@ def operational_alert(
         "run_id": run_id,
         "payload": json.dumps(payload, ensure_ascii=False),
     }
-    if not claim(engine, f"{event_type}:{subject_key}", now, ALERT_WINDOW):
-        with engine.begin() as conn:
-            conn.execute(insert(n).values(**row, message=f"{subject}\n{text}", delivered="suppressed"))
+    if not store.claim(engine, f"{event_type}:{subject_key}", now, ALERT_WINDOW):
+        store.record_notification(engine, {**row, "message": f"{subject}\n{text}", "delivered": "suppressed"})
         return False
-    with engine.connect() as conn:
-        # Ids, not times, order the rows: several alerts can share one second.
-        last_sent = conn.execute(
-            select(func.max(n.c.id)).where(
-                n.c.event_type == event_type, n.c.sku == subject_key[:128], n.c.delivered != "suppressed"
-            )
-        ).scalar()
-        suppressed = conn.execute(
-            select(func.count())
-            .select_from(n)
-            .where(
-                n.c.event_type == event_type,
-                n.c.sku == subject_key[:128],
-                n.c.delivered == "suppressed",
-                n.c.id > (last_sent or 0),
-            )
-        ).scalar_one()
+    suppressed = store.suppressed_since_last_send(engine, event_type, subject_key[:128])
     if suppressed:
         text += f"\n(and {suppressed} more since the last alert about {subject_key})"
     delivery = notifier.send(subject, text, {**payload, "suppressed_since_last": suppressed})
-    with engine.begin() as conn:
-        conn.execute(
-            insert(n).values(
-                **row,
-                message=f"{subject}\n{text}",
-                delivered=",".join(delivery.delivered) or "log",
-                delivery_errors="; ".join(delivery.errors) or None,
-            )
-        )
+    store.record_notification(
+        engine,
+        {
+            **row,
+            "message": f"{subject}\n{text}",
+            "delivered": ",".join(delivery.delivered) or "log",
+            "delivery_errors": "; ".join(delivery.errors) or None,
+        },
+    )
     return True

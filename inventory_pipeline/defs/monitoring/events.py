@@ -7,10 +7,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine
 
-from inventory_pipeline.db.tables import event_dedupe, notifications
+from inventory_pipeline.defs.monitoring import store
 from inventory_pipeline.resources.notify import NotifierResource
 
 DEDUPE_WINDOW = timedelta(hours=15)  # the Stock Service's Redis TTL
@@ -35,31 +34,11 @@ class StockEvent:
         return subject, f"{figures}\n{ui_url.rstrip('/')}/assets/inventory_data"
 
 
-def claim(engine: Engine, key: str, now: datetime, window: timedelta = DEDUPE_WINDOW) -> bool:
-    """True for the one caller that may send ``key`` now; False within ``window`` of the last send.
-    A conditional update or a primary-key insert decides, so two concurrent runs cannot both win."""
-    with engine.begin() as conn:
-        if conn.execute(
-            update(event_dedupe)
-            .where(event_dedupe.c.dedupe_key == key, event_dedupe.c.last_sent_at <= now - window)
-            .values(last_sent_at=now)
-        ).rowcount:
-            return True
-        if conn.execute(select(event_dedupe.c.dedupe_key).where(event_dedupe.c.dedupe_key == key)).first():
-            return False
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(event_dedupe).values(dedupe_key=key, last_sent_at=now))
-        except IntegrityError:
-            return False
-        return True
-
-
 def emit(
     engine: Engine, notifier: NotifierResource, event: StockEvent, now: datetime, run_id: str, ui_url: str
 ) -> bool:
     """Store and deliver one event unless it was sent within the window. True when it was sent."""
-    if not claim(engine, event.key, now):
+    if not store.claim(engine, event.key, now, DEDUPE_WINDOW):
         return False
     subject, text = event.message(ui_url)
     payload = {
@@ -72,20 +51,20 @@ def emit(
         "at": now.isoformat() + "Z",
     }
     delivery = notifier.send(subject, text, payload)
-    with engine.begin() as conn:
-        conn.execute(
-            insert(notifications).values(
-                event_type=event.event_type,
-                source=event.source,
-                account=event.account,
-                sku=event.sku,
-                stock_type=event.stock_type,
-                message=f"{subject}\n{text}",
-                payload=json.dumps(payload, ensure_ascii=False),
-                created_at=now,
-                run_id=run_id,
-                delivered=",".join(delivery.delivered) or "log",
-                delivery_errors="; ".join(delivery.errors) or None,
-            )
-        )
+    store.record_notification(
+        engine,
+        {
+            "event_type": event.event_type,
+            "source": event.source,
+            "account": event.account,
+            "sku": event.sku,
+            "stock_type": event.stock_type,
+            "message": f"{subject}\n{text}",
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "created_at": now,
+            "run_id": run_id,
+            "delivered": ",".join(delivery.delivered) or "log",
+            "delivery_errors": "; ".join(delivery.errors) or None,
+        },
+    )
     return True

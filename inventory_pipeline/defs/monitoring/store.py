@@ -5,9 +5,11 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, case, false, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from inventory_pipeline.db.tables import (
     event_cursors,
+    event_dedupe,
     inventory_data,
     inventory_history,
     inventory_synced,
@@ -238,3 +240,51 @@ def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.D
         "alerts_sent": int(alerts),
     }
     return table, daily, totals
+
+
+def claim(engine: Engine, key: str, now: datetime, window: timedelta) -> bool:
+    """True for the one caller that may send ``key`` now; False within ``window`` of the last send.
+    A conditional update or a primary-key insert decides, so two concurrent runs cannot both win."""
+    with engine.begin() as conn:
+        if conn.execute(
+            update(event_dedupe)
+            .where(event_dedupe.c.dedupe_key == key, event_dedupe.c.last_sent_at <= now - window)
+            .values(last_sent_at=now)
+        ).rowcount:
+            return True
+        if conn.execute(select(event_dedupe.c.dedupe_key).where(event_dedupe.c.dedupe_key == key)).first():
+            return False
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(event_dedupe).values(dedupe_key=key, last_sent_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+
+def record_notification(engine: Engine, notification: dict) -> None:
+    """One sent, suppressed or failed message in ``notifications``."""
+    with engine.begin() as conn:
+        conn.execute(insert(notifications).values(**notification))
+
+
+def suppressed_since_last_send(engine: Engine, event_type: str, subject_key: str) -> int:
+    """Messages about ``subject_key`` recorded as suppressed since the last one that went out."""
+    n = notifications
+    with engine.connect() as conn:
+        # Ids, not times, order the rows: several alerts can share one second.
+        last_sent = conn.execute(
+            select(func.max(n.c.id)).where(
+                n.c.event_type == event_type, n.c.sku == subject_key, n.c.delivered != "suppressed"
+            )
+        ).scalar()
+        return conn.execute(
+            select(func.count())
+            .select_from(n)
+            .where(
+                n.c.event_type == event_type,
+                n.c.sku == subject_key,
+                n.c.delivered == "suppressed",
+                n.c.id > (last_sent or 0),
+            )
+        ).scalar_one()

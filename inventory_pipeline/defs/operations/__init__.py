@@ -1,0 +1,1 @@
+"""Operations: the health check, backups and history retention."""

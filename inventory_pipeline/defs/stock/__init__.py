@@ -1,0 +1,1 @@
+"""Stock: marketplace snapshots (fetched, stored, judged) and the ledger they keep equal."""

@@ -1,0 +1,1 @@
+"""Supplier: Haier's catalogue, prices, stock per county and images."""
