@@ -51,11 +51,12 @@ def run_size(skus: int) -> dict:
     with sandbox_process(skus) as url, mariadb() as server:
         db_url = server.create_database("inventory")
         floor_url = server.create_database("floor")
+        launched_url = server.create_database("launched")
         requests.delete(f"{url}/_sandbox/calls", timeout=10)
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             env = {**os.environ, "BENCH_OUT": out.name}
             subprocess.run(
-                [sys.executable, "-m", "benchmarks.sync_child", url, db_url, floor_url],
+                [sys.executable, "-m", "benchmarks.sync_child", url, db_url, floor_url, launched_url],
                 check=True,
                 env=env,
                 timeout=3600,
@@ -82,13 +83,19 @@ def report(f: dict) -> str:
         f"  end to end {f['job_seconds']:.1f} s ({f['ledger_rows'] / f['job_seconds']:.0f} rows/s); steps: "
         + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in f["steps"].items()),
         f"  API calls {made} / minimum {minimum} = {made / minimum:.2f}",
+        f"  as launched (multiprocess executor, each step in its own process): {f['launched_seconds']:.1f} s = "
+        f"{f['launched_seconds'] / f['job_seconds']:.2f} of the in-process run; largest step process "
+        f"{f['launched_peak_mb']:.0f} MB",
         f"  re-sync an hour later: {f['resync_changed_rows']} rows changed "
         f"({f['resync_changed_rows'] / f['ledger_rows']:.1%}), {f['resync_written_rows']} written; "
         f"{f['resync_seconds']:.1f} s = {f['resync_seconds'] / f['job_seconds']:.2f} of the full sync; ledger step "
         f"{f['resync_steps']['inventory_data']:.1f} s = "
         f"{f['resync_steps']['inventory_data'] / f['steps']['inventory_data']:.2f} of the full sync's; steps: "
         + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in f["resync_steps"].items()),
-        f"  peak memory {f['peak_mb']:.0f} MB",
+        f"  peak memory {f['peak_mb']:.0f} MB (full sync), {f['resync_peak_mb']:.0f} MB (with the re-sync); per step: "
+        + ", ".join(f"{step} {mb:.0f}" for step, mb in f["step_peak_mb"].items())
+        + "; re-sync: "
+        + ", ".join(f"{step} {mb:.0f}" for step, mb in f["resync_step_peak_mb"].items()),
         f"  write stage {f['write_seconds']:.2f} s vs LOAD DATA floor {f['floor_seconds']:.2f} s: "
         f"{f['floor_seconds'] / f['write_seconds']:.0%} of the floor's speed",
         f"  re-apply of an unchanged snapshot {f['reapply_seconds']:.2f} s",
