@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import ijson
 
@@ -32,3 +34,47 @@ def json_array_batches(body: bytes | BinaryIO, what: str, size: int = 5000) -> I
             yield batch
     except ijson.JSONError as exc:
         raise ApiPayloadError(f"{what} is not a readable JSON array: {exc}") from None
+
+
+T = TypeVar("T")
+_END = object()
+
+
+def read_ahead(pages: Iterable[T]) -> Iterator[T]:
+    """``pages`` read one ahead in a thread of their own: the next page is on the wire while this one
+    is normalized and stored. Same pages, same order, same calls; an error is raised where the
+    reading met it. A consumer that stops early stops the reading after its current call."""
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    stopped = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stopped.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not put((page, None)):
+                    return
+            put((_END, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((_END, exc))
+
+    reader = threading.Thread(target=read, name="read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            page, error = handoff.get()
+            if page is _END:
+                if error is not None:
+                    raise error
+                return
+            yield page
+    finally:
+        stopped.set()
+        reader.join()

@@ -17,7 +17,7 @@ from inventory_pipeline.defs.stock.normalize import (
 )
 from inventory_pipeline.defs.stock.wb_cards import WbCards
 from inventory_pipeline.resources.ozon import OzonSellerResource
-from inventory_pipeline.resources.pages import json_array_batches
+from inventory_pipeline.resources.pages import json_array_batches, read_ahead
 from inventory_pipeline.resources.wildberries import WildberriesResource
 
 NONE_STOCKED = np.array([], dtype=np.int64)
@@ -47,7 +47,7 @@ class Tally:
 
 def fetch_ozon(api: OzonSellerResource, writer: snapshots.SnapshotWriter, account: str, held: Callable) -> Tally:
     tally = Tally()
-    for page in api.stock_pages():
+    for page in read_ahead(api.stock_pages()):
         writer.add(page)
         items = page.payload["items"]
         tally.received_items += len(items)
@@ -65,7 +65,7 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
     Each batch's answer is checked against its request and against the sizes the ledger holds."""
     tally = Tally()
     cards = WbCards()
-    for page in api.card_pages():
+    for page in read_ahead(api.card_pages()):
         writer.add(page)
         tally.skipped.extend(cards.add(page.payload["cards"]))
     warehouses = api.seller_warehouses()
@@ -80,7 +80,7 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
         warehouse_id = int(warehouse["id"])
         part = f"seller_stocks:{warehouse_id}"
         tally.parts[part] += 0  # a warehouse that answers nothing is still a part to judge
-        for asked, page in api.seller_stock_pages(warehouse_id, cards.chrt_ids()):
+        for asked, page in read_ahead(api.seller_stock_pages(warehouse_id, cards.chrt_ids())):
             writer.add(page)
             problem = batch_problem(
                 warehouse_id, asked, page.payload["stocks"], stocked.get(str(warehouse_id), NONE_STOCKED)
@@ -106,7 +106,7 @@ def _wb_warehouse_stock(
             for items in json_array_batches(remains.file, "Wildberries' warehouse-remains report"):
                 yield wb_remains_rows(items, cards, account)
         return
-    for page in api.warehouse_report_pages():
+    for page in read_ahead(api.warehouse_report_pages()):
         writer.add(page)
         yield wb_warehouse_rows(page.payload["data"]["items"], cards, account)
 

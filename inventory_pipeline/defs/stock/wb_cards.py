@@ -28,6 +28,8 @@ class WbSize(NamedTuple):
 
 def _size_id(value: object) -> int | None:
     """A WB id (chrtID, nmID): a whole number ≥ 0 that fits the arrays, else None."""
+    if type(value) is int and 0 <= value <= INT64_MAX:  # what the API sends; the rest is the odd case
+        return value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | str):
