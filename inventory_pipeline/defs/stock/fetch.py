@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import orjson
 
 from inventory_pipeline.defs.stock import snapshots
 from inventory_pipeline.defs.stock.normalize import (
@@ -17,7 +18,7 @@ from inventory_pipeline.defs.stock.normalize import (
 )
 from inventory_pipeline.defs.stock.wb_cards import WbCards
 from inventory_pipeline.resources.ozon import OzonSellerResource
-from inventory_pipeline.resources.pages import json_array_batches, read_ahead
+from inventory_pipeline.resources.pages import RawPage, json_array_batches, read_ahead
 from inventory_pipeline.resources.wildberries import WildberriesResource
 
 NONE_STOCKED = np.array([], dtype=np.int64)
@@ -102,8 +103,10 @@ def _wb_warehouse_stock(
     if api.fbw_by_warehouse:
         remains = api.warehouse_remains()
         with remains.file:
-            writer.add(remains)
             for items in json_array_batches(remains.file, "Wildberries' warehouse-remains report"):
+                # Stored as it is read, 5,000 sizes to a page: the whole report (hundreds of MB at a
+                # million sizes) is never held, compressed or sent to the database in one piece.
+                writer.add(RawPage(remains.part, orjson.dumps(items), items))
                 yield wb_remains_rows(items, cards, account)
         return
     for page in read_ahead(api.warehouse_report_pages()):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import io
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,14 +64,7 @@ class SnapshotWriter:
         self.chunks += 1
 
     def add(self, page: RawPage) -> None:
-        if page.file is None:
-            body = gzip.compress(page.body, 1)
-        else:
-            packed = io.BytesIO()
-            with gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=1) as out:
-                shutil.copyfileobj(page.file, out, 1 << 20)
-            page.file.seek(0)
-            body = packed.getvalue()
+        body = gzip.compress(page.body, 1)
         values = {"snapshot_id": self.id, "page_no": self.pages, "part": page.part, "body_gzip": body}
         self._queue(stock_snapshot_pages, values, len(body))
         self.pages += 1
