@@ -10,7 +10,7 @@ import pytest
 
 from inventory_pipeline.defs.monitoring.stock_alerts import fbo_events, low_stock_events
 from inventory_pipeline.defs.sales.rules import CoverRules, StatusRules, status_changes
-from inventory_pipeline.defs.stock.fetch import Tally
+from inventory_pipeline.defs.stock.fetch import DistinctSkus, Tally
 from inventory_pipeline.defs.stock.judge import judge
 from inventory_pipeline.defs.stock.ledger import SliceHealth
 from inventory_pipeline.defs.stock.ledger_sync import held_back, skip_reason, slice_figures, verdicts
@@ -109,15 +109,24 @@ def test_low_stock_events_use_the_status_limit_and_the_sales_window():
 def test_judge_uses_the_previous_snapshot_and_the_source_rules(monkeypatch):
     monkeypatch.setenv("MIN_PRODUCTS_THRESHOLD", "2")
     settings = load_settings()
-    tally = Tally(skus={"a", "b", "c"}, rows=3, received_items=3, expected_items=3)
+    tally = Tally(skus=DistinctSkus("abc"), rows=3, received_items=3, expected_items=3)
     assert all(v.passed for v in judge("ozon", tally, None, settings, False))
     shrunk = judge("ozon", tally, snapshot(sku_count=100, row_count=300), settings, False)
     assert [v.check for v in shrunk if not v.passed] == ["no_collapse"]
     assert all(v.passed for v in judge("ozon", tally, snapshot(sku_count=100, row_count=300), settings, True))
-    short = Tally(skus={"a", "b"}, rows=2, received_items=2, expected_items=5)
+    short = Tally(skus=DistinctSkus("ab"), rows=2, received_items=2, expected_items=5)
     assert [v.check for v in judge("ozon", short, None, settings, False) if not v.passed] == ["complete"]
-    wb = Tally(skus={"a", "b", "c"}, rows=3, problems=["warehouse 7 answered sizes it was not asked for"])
+    wb = Tally(skus=DistinctSkus("abc"), rows=3, problems=["warehouse 7 answered sizes it was not asked for"])
     assert [v.check for v in judge("wb", wb, None, settings, False) if not v.passed] == ["complete"]
     # A part counted in other units by an older version is not compared.
     old = snapshot(sku_count=3, row_count=3, parts={"wb_warehouses": 5000})
-    assert all(v.passed for v in judge("wb", Tally(skus={"a", "b", "c"}, rows=3), old, settings, False))
+    assert all(v.passed for v in judge("wb", Tally(skus=DistinctSkus("abc"), rows=3), old, settings, False))
+
+
+def test_distinct_skus_count_each_sku_once_across_pages():
+    skus = DistinctSkus(["A", "B", "A"])
+    skus.update(["B", "C"])
+    assert len(skus) == 3
+    skus.update(f"SKU-{n % 1000}" for n in range(DistinctSkus.COMPACT_AT + 5))
+    assert len(skus) == 1003
+    assert len(DistinctSkus()) == 0

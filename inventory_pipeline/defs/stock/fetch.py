@@ -1,8 +1,9 @@
 """Reading a marketplace's stock: every page fetched, stored and normalized as it arrives, and counted
 so the snapshot can be judged."""
 
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,11 +25,38 @@ from inventory_pipeline.resources.wildberries import WildberriesResource
 NONE_STOCKED = np.array([], dtype=np.int64)
 
 
+class DistinctSkus:
+    """How many different SKUs a snapshot holds, kept as 64-bit hashes in an array (8 bytes a SKU)
+    rather than a set of texts (about 100): the count is what is judged, not the names. Two SKUs
+    share a hash with a chance of about n²/2⁶⁵ within one process; the count would then be one low."""
+
+    COMPACT_AT = 1 << 18
+
+    def __init__(self, skus: Iterable[str] = ()) -> None:
+        self._seen = np.empty(0, dtype=np.int64)
+        self._new = array("q")
+        self.update(skus)
+
+    def update(self, skus: Iterable[str]) -> None:
+        self._new.extend(map(hash, skus))
+        if len(self._new) >= self.COMPACT_AT:
+            self._compact()
+
+    def _compact(self) -> None:
+        if self._new:
+            self._seen = np.union1d(self._seen, np.array(self._new, dtype=np.int64))
+            self._new = array("q")
+
+    def __len__(self) -> int:
+        self._compact()
+        return len(self._seen)
+
+
 @dataclass
 class Tally:
     """What a snapshot held, counted page by page so that memory holds one page at a time."""
 
-    skus: set[str] = field(default_factory=set)
+    skus: DistinctSkus = field(default_factory=DistinctSkus)
     rows: int = 0
     skipped: list[str] = field(default_factory=list)
     received_items: int = 0

@@ -1,8 +1,8 @@
 """Wildberries' cards as the stock rows need them: a size (chrtID) → its seller article and nmID,
 and a barcode → its size. Pure; no I/O.
 
-Held in flat arrays, about 40 bytes a size, rather than in dicts of Python objects (about 300): at
-a million sizes that is the difference between ~40 MB and ~300 MB in the WB step. Lookups go a
+Held in flat arrays and one text buffer, about 40 bytes a size, rather than in dicts of Python
+objects (about 300): at a million sizes that is the difference between ~40 MB and ~300 MB. Lookups go a
 page at a time (``sizes``, ``by_barcodes``), so the arrays are searched once per page, not per row.
 """
 
@@ -66,7 +66,9 @@ class WbCards:
     """Built page by page with ``add``; searched with ``sizes`` and ``by_barcodes``."""
 
     def __init__(self) -> None:
-        self.articles: list[str] = []
+        # Each card's article, UTF-8, end to end: one buffer, not a string object per card.
+        self._articles = bytearray()
+        self._article_end = array("q")
         self._nm_ids = array("q")
         self._size_ids = array("q")
         self._size_card = array("q")
@@ -90,8 +92,9 @@ class WbCards:
             if not isinstance(article, str) or not article.strip():
                 skipped.append(f"wb card {card.get('nmID') if isinstance(card, dict) else '?'}: no vendorCode")
                 continue
-            card_at = len(self.articles)
-            self.articles.append(article.strip())
+            card_at = len(self._article_end)
+            self._articles += article.strip().encode()
+            self._article_end.append(len(self._articles))
             self._nm_ids.append(_size_id(card.get("nmID")) or 0)
             for size in card.get("sizes") or []:
                 size_id = _size_id(size.get("chrtID")) if isinstance(size, dict) else None
@@ -126,7 +129,8 @@ class WbCards:
 
     def _size(self, added_at: int) -> WbSize:
         card = self._size_card[added_at]
-        return WbSize(self.articles[card], self._nm_ids[card])
+        start = self._article_end[card - 1] if card else 0
+        return WbSize(self._articles[start : self._article_end[card]].decode(), self._nm_ids[card])
 
     def sizes(self, size_ids: Sequence[object]) -> list[WbSize | None]:
         """Each size id's article and nmID, None for an unknown or unreadable id."""
