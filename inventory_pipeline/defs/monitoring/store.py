@@ -1,5 +1,5 @@
-"""The monitoring domain's SQL: what stock events and anomalies read from the ledger, and where
-anomalies are kept."""
+"""The monitoring domain's SQL: what stock events, anomalies and the weekly report read, where
+anomalies and notifications are kept, and the once-per-window claim that stops alert storms."""
 
 from datetime import date, datetime, timedelta
 

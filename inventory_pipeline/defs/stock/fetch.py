@@ -109,6 +109,7 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
         warehouse_id = int(warehouse["id"])
         part = f"seller_stocks:{warehouse_id}"
         tally.parts[part] += 0  # a warehouse that answers nothing is still a part to judge
+        name = str(warehouse.get("name", ""))
         for asked, page in read_ahead(api.seller_stock_pages(warehouse_id, cards.chrt_ids())):
             writer.add(page)
             problem = batch_problem(
@@ -116,7 +117,6 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
             )
             if problem:
                 tally.problems.append(problem)
-            name = str(warehouse.get("name", ""))
             normalized = wb_seller_rows(page.payload["stocks"], warehouse_id, name, cards, account)
             tally.add(normalized, part)
             writer.add_rows(normalized.rows)

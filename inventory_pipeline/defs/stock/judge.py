@@ -13,10 +13,11 @@ RECOUNTED_PARTS = {"wb_warehouses"}
 def judge(
     source: str, tally: Tally, previous: Snapshot | None, settings: Settings, accept_collapse: bool
 ) -> list[checks.Verdict]:
+    sku_count = len(tally.skus)
     verdicts = [
-        checks.enough_products(len(tally.skus), settings.min_products_threshold),
+        checks.enough_products(sku_count, settings.min_products_threshold),
         checks.no_collapse(
-            len(tally.skus),
+            sku_count,
             tally.rows,
             previous.sku_count if previous else None,
             previous.row_count if previous else None,

@@ -25,7 +25,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from inventory_pipeline.defs.stock.wb_cards import WbCards
+from inventory_pipeline.defs.stock.wb_cards import WbCards, WbSize
 
 OZON_TYPES = {"fbo", "fbs", "rfbs", "fbp"}
 # The remains report's summary lines among its warehouses, and the ledger row for goods on their way.
@@ -180,10 +180,33 @@ def _remains_warehouses(entries: list) -> tuple[dict[str, int], dict[str, int]] 
     return shelves, summaries
 
 
+def _field(items: list, name: str) -> list:
+    """``name`` of each item of a page (None for an item that is not an object), to look up at once."""
+    return [item.get(name) if isinstance(item, dict) else None for item in items]
+
+
+def _wb_row(
+    account: str, size: WbSize, chrt: int | None, warehouse_id: str, stock_type: str, warehouse_name: str, **figures
+) -> dict:
+    """A Wildberries ledger row: the size's article is the SKU, its nmID the product, its chrtID the
+    marketplace SKU."""
+    return row(
+        "wb",
+        account,
+        size.vendor_code,
+        warehouse_id,
+        stock_type,
+        product_id=str(size.nm_id),
+        marketplace_sku=str(chrt),
+        warehouse_name=warehouse_name,
+        **figures,
+    )
+
+
 def wb_remains_rows(items: Iterable[object], cards: WbCards, account: str) -> Normalized:
     out = Normalized()
     items = list(items)
-    found = cards.by_barcodes([item.get("barcode") if isinstance(item, dict) else None for item in items])
+    found = cards.by_barcodes(_field(items, "barcode"))
     for item, known in zip(items, found, strict=True):
         if not isinstance(item, dict):
             out.skipped.append(f"wb remains row {item!r:.60}: not an object")
@@ -205,29 +228,20 @@ def wb_remains_rows(items: Iterable[object], cards: WbCards, account: str) -> No
                 f"{label}: its warehouses hold {sum(shelves.values())}, its own total says {summaries['on_shelves']}"
             )
             continue
-        common = {"product_id": str(size.nm_id), "marketplace_sku": str(chrt)}
         for name, quantity in shelves.items():
-            fbw = row(
-                "wb",
-                account,
-                size.vendor_code,
-                wb_warehouse_key(name),
-                "fbw",
-                warehouse_name=name,
-                **common,
-                present=quantity,
-                reserved=0,
+            _keep(
+                out,
+                _wb_row(account, size, chrt, wb_warehouse_key(name), "fbw", name, present=quantity, reserved=0),
+                label,
             )
-            _keep(out, fbw, label)
         if to_client:
-            on_way = row(
-                "wb",
+            on_way = _wb_row(
                 account,
-                size.vendor_code,
+                size,
+                chrt,
                 IN_WAY_TO_CLIENT,
                 "fbw",
-                warehouse_name=REMAINS_IN_WAY,
-                **common,
+                REMAINS_IN_WAY,
                 present=to_client,
                 reserved=to_client,
                 available=0,
@@ -239,7 +253,7 @@ def wb_remains_rows(items: Iterable[object], cards: WbCards, account: str) -> No
 def wb_warehouse_rows(items: Iterable[object], cards: WbCards, account: str) -> Normalized:
     out = Normalized()
     items = list(items)
-    sizes = cards.sizes([item.get("chrtId") if isinstance(item, dict) else None for item in items])
+    sizes = cards.sizes(_field(items, "chrtId"))
     for item, size in zip(items, sizes, strict=True):
         if not isinstance(item, dict):
             out.skipped.append(f"wb report row {item!r:.60}: not an object")
@@ -252,23 +266,18 @@ def wb_warehouse_rows(items: Iterable[object], cards: WbCards, account: str) -> 
                 + ("no card for this size" if size is None else "unreadable figures")
             )
             continue
-        _keep(
-            out,
-            row(
-                "wb",
-                account,
-                size.vendor_code,
-                str(item["warehouseId"]),
-                "fbw",
-                product_id=str(size.nm_id),
-                marketplace_sku=str(chrt),
-                warehouse_name=str(item.get("warehouseName", "")),
-                present=quantity + to_client,
-                reserved=to_client,
-                available=quantity,
-            ),
-            f"wb report row chrtId={chrt}",
+        aggregate = _wb_row(
+            account,
+            size,
+            chrt,
+            str(item["warehouseId"]),
+            "fbw",
+            str(item.get("warehouseName", "")),
+            present=quantity + to_client,
+            reserved=to_client,
+            available=quantity,
         )
+        _keep(out, aggregate, f"wb report row chrtId={chrt}")
     return out
 
 
@@ -277,29 +286,15 @@ def wb_seller_rows(
 ) -> Normalized:
     out = Normalized()
     stocks = list(stocks)
-    sizes = cards.sizes([stock.get("chrtId") if isinstance(stock, dict) else None for stock in stocks])
+    sizes = cards.sizes(_field(stocks, "chrtId"))
     for stock, size in zip(stocks, sizes, strict=True):
         chrt = _count(stock.get("chrtId")) if isinstance(stock, dict) else None
         amount = _count(stock.get("amount")) if isinstance(stock, dict) else None
         if size is None or amount is None:
             out.skipped.append(f"wb seller stock {stock!r:.60}: unknown size or unreadable amount")
             continue
-        _keep(
-            out,
-            row(
-                "wb",
-                account,
-                size.vendor_code,
-                str(warehouse_id),
-                "fbs",
-                product_id=str(size.nm_id),
-                marketplace_sku=str(chrt),
-                warehouse_name=warehouse_name,
-                present=amount,
-                reserved=0,
-            ),
-            f"wb seller stock chrtId={chrt}",
-        )
+        seller = _wb_row(account, size, chrt, str(warehouse_id), "fbs", warehouse_name, present=amount, reserved=0)
+        _keep(out, seller, f"wb seller stock chrtId={chrt}")
     return out
 
 

@@ -87,9 +87,10 @@ def capture(
     verdicts = judge(source, tally, previous, settings, config.accept_collapse)
     failed = [v for v in verdicts if not v.passed]
     reason = "; ".join(v.description for v in failed) or None
+    sku_count = len(tally.skus)
     writer.finish(
         "rejected" if failed else "accepted",
-        len(tally.skus),
+        sku_count,
         tally.rows,
         calls,
         reason,
@@ -104,7 +105,7 @@ def capture(
     return MaterializeResult(
         metadata={
             "snapshot_id": writer.id,
-            "skus": len(tally.skus),
+            "skus": sku_count,
             "stock_rows": tally.rows,
             "skipped_rows": len(tally.skipped),
             "pages": writer.pages,
