@@ -25,7 +25,7 @@ class RawPage:
     file: BinaryIO | None = None  # the body, when it was too large to hold: read from here instead
 
 
-def json_array_batches(body: bytes | BinaryIO, what: str, size: int = 5000) -> Iterator[list]:
+def json_array_batches(body: bytes | BinaryIO, what: str, size: int = 1000) -> Iterator[list]:
     """The items of a JSON array, ``size`` at a time, parsed as they are read: a report of every size
     of a catalogue is never held parsed whole."""
     items = ijson.items(io.BytesIO(body) if isinstance(body, bytes) else body, "item", use_float=True)

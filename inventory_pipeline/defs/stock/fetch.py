@@ -132,7 +132,7 @@ def _wb_warehouse_stock(
         remains = api.warehouse_remains()
         with remains.file:
             for items in json_array_batches(remains.file, "Wildberries' warehouse-remains report"):
-                # Stored as it is read, 5,000 sizes to a page: the whole report (hundreds of MB at a
+                # Stored as it is read, 1,000 sizes to a page: the whole report (hundreds of MB at a
                 # million sizes) is never held, compressed or sent to the database in one piece.
                 writer.add(RawPage(remains.part, orjson.dumps(items), items))
                 yield wb_remains_rows(items, cards, account)
