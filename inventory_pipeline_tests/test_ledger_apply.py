@@ -10,11 +10,10 @@ from sqlalchemy import func, select, update
 
 from inventory_pipeline.db.engine import make_engine
 from inventory_pipeline.db.tables import accounts, inventory_data, inventory_history, inventory_totals
-from inventory_pipeline.defs.stock import ledger
-from inventory_pipeline.defs.stock.ledger import rows_to_tsv
+from inventory_pipeline.defs.stock import ledger, row_diff
 from inventory_pipeline.defs.stock.normalize import row
 from inventory_pipeline_tests.support.ledger_views import history_count, ledger_state
-from inventory_pipeline_tests.support.rows import stock
+from inventory_pipeline_tests.support.rows import stock, stored
 
 T1, T2 = datetime(2026, 11, 23, 8, 0), datetime(2026, 11, 23, 12, 0)
 
@@ -170,17 +169,25 @@ def test_an_existing_ledger_keeps_its_sync_times_across_the_slice_freshness_migr
     assert totals == {"A": (4, T2), "B": (4, T2)}  # a row's slice time, whenever the row last changed
 
 
+def compare(previous_id: int, previous: list[list[dict]], new: list[list[dict]]) -> ledger.Comparison:
+    return ledger.Comparison(previous_id, stored(*previous), stored(*new))
+
+
+def figures(engine) -> tuple[str, str]:
+    """The figures recorded for the slice, and the slice's own."""
+    with engine.connect() as conn:
+        return conn.execute(select(accounts.c.row_figures)).scalar_one(), ledger._scan(conn, "wb", "main", 10)[0]
+
+
 def test_a_steady_state_sync_compares_snapshots_and_writes_only_what_changed(database_url):
     """Given the snapshot the slice was last made equal to, only the changes since are staged and
     written, with the same history and the same result as comparing every ledger row."""
     engine = make_engine(database_url)
     first = [stock("A", 5), stock("B", 3), stock("C", 1), stock("E", 0)]
-    stored = {1: [rows_to_tsv(first)]}
-    ledger.apply(engine, "wb", "main", T1, stored[1], "run-1", snapshot_id=1)
-    second = [stock("A", 5), stock("B", 4, 1), stock("D", 2), stock("E", 0)]
-    stored[2] = [rows_to_tsv(second[:2]), rows_to_tsv(second[2:])]
-    result = ledger.apply(engine, "wb", "main", T2, stored[2], "run-2", snapshot_id=2, previous=(1, lambda: stored[1]))
-    assert result.compared == "snapshots"
+    ledger.apply(engine, "wb", "main", T1, [first], "run-1", snapshot_id=1)
+    second = [[stock("A", 5), stock("B", 4, 1)], [stock("D", 2), stock("E", 0)]]
+    result = ledger.apply(engine, "wb", "main", T2, [], "run-2", snapshot_id=2, comparison=compare(1, [first], second))
+    assert (result.compared, result.not_compared) == ("snapshots", None)
     assert (result.staged, result.inserted, result.changed, result.zeroed) == (4, 1, 1, 1)
     with engine.connect() as conn:
         history = {
@@ -192,28 +199,62 @@ def test_a_steady_state_sync_compares_snapshots_and_writes_only_what_changed(dat
     assert history == {"B": (3, 4, "changed"), "D": (None, 2, "new"), "C": (1, 0, "vanished")}
     assert rows == {"A": (5, 5, T1), "B": (4, 3, T2), "C": (0, 0, T2), "D": (2, 2, T2), "E": (0, 0, T1)}
     assert ledger.freshness(engine) == {("wb", "main"): T2} and ledger.last_applied(engine, "wb", "main") == 2
-    # The figures recorded after a compared sync (before + the change, no scan) are the slice's own,
-    # so the next sync compares snapshots again.
-    with engine.connect() as conn:
-        recorded = conn.execute(select(accounts.c.row_figures)).scalar_one()
-        assert recorded == ledger._figures(conn, "wb", "main") == "3,11,1,10"
-    third = ledger.apply(
-        engine, "wb", "main", T2, [rows_to_tsv(first)], "run-3", snapshot_id=3, previous=(2, lambda: stored[2])
-    )
+    # The figures recorded after a compared sync are the slice's own, so the next sync compares again.
+    assert figures(engine) == ("3,11,1,10", "3,11,1,10")
+    assert (result.health.rows, result.health.total_present, result.health.reserved_over_present) == (5, 11, 0)
+    third = ledger.apply(engine, "wb", "main", T2, [], "run-3", snapshot_id=3, comparison=compare(2, second, [first]))
     assert third.compared == "snapshots" and (third.inserted, third.changed, third.zeroed) == (0, 2, 1)
     assert {r[2]: r[5] for r in ledger_state(engine)} == {"A": 5, "B": 3, "C": 1, "D": 0, "E": 0}
-    with engine.connect() as conn:
-        assert conn.execute(select(accounts.c.row_figures)).scalar_one() == ledger._figures(conn, "wb", "main")
+    assert figures(engine)[0] == figures(engine)[1]
 
 
 def test_a_slice_changed_behind_the_ledgers_back_is_compared_row_by_row(database_url):
     engine = make_engine(database_url)
-    rows = [rows_to_tsv([stock("A", 5), stock("B", 3)])]
-    ledger.apply(engine, "wb", "main", T1, rows, "run-1", snapshot_id=1)
+    rows = [stock("A", 5), stock("B", 3)]
+    ledger.apply(engine, "wb", "main", T1, [rows], "run-1", snapshot_id=1)
     with engine.begin() as conn:  # an old script, or a hand, still writes to the ledger
         conn.execute(update(inventory_data).where(inventory_data.c.sku == "A").values(current_stock=9))
-    again = ledger.apply(engine, "wb", "main", T2, rows, "run-2", snapshot_id=2, previous=(1, lambda: rows))
-    assert again.compared == "ledger" and again.changed == 1
-    assert {r[2]: r[5] for r in ledger_state(engine)} == {"A": 5, "B": 3}
-    resync = ledger.apply(engine, "wb", "main", T2, rows, "run-3", True, snapshot_id=2, previous=(2, lambda: rows))
+    newer = [stock("A", 5), stock("B", 4)]  # B changed: the shortcut writes it, then finds A's change
+    again = ledger.apply(
+        engine, "wb", "main", T2, [newer], "run-2", snapshot_id=2, comparison=compare(1, [rows], [newer])
+    )
+    assert again.compared == "ledger" and again.changed == 2
+    assert again.not_compared == "the slice was changed since snapshot 1 was applied"
+    assert {r[2]: r[5] for r in ledger_state(engine)} == {"A": 5, "B": 4}
+    with engine.connect() as conn:  # the shortcut's writes were rolled back: B's change is recorded once
+        assert conn.execute(select(func.count()).select_from(inventory_history)).scalar_one() == 2
+    resync = ledger.apply(
+        engine, "wb", "main", T2, [newer], "run-3", True, snapshot_id=2, comparison=compare(2, [newer], [newer])
+    )
     assert resync.compared == "ledger"  # a full resync always compares every row
+
+
+def test_snapshots_without_their_hashes_are_compared_row_by_row(database_url):
+    engine = make_engine(database_url)
+    rows = [stock("A", 5), stock("B", 3)]
+    ledger.apply(engine, "wb", "main", T1, [rows], "run-1", snapshot_id=1)
+    unhashed = row_diff.Stored(2, lambda keys: [], lambda chunk_nos: [])  # stored before the hashes were
+    again = ledger.apply(
+        engine,
+        "wb",
+        "main",
+        T2,
+        [[stock("A", 6), stock("B", 3)]],
+        "run-2",
+        snapshot_id=2,
+        comparison=ledger.Comparison(1, unhashed, stored([stock("A", 6), stock("B", 3)])),
+    )
+    assert again.compared == "ledger" and again.changed == 1
+    assert again.not_compared == "the stored hashes do not hold the snapshot's 2 rows"
+    wrong_slice = ledger.apply(
+        engine,
+        "wb",
+        "main",
+        T2,
+        [[stock("A", 7)]],
+        "run-3",
+        snapshot_id=3,
+        comparison=compare(1, [rows], [[stock("A", 7)]]),
+    )
+    assert wrong_slice.not_compared == "the slice was not last made equal to snapshot 1"
+    assert {r[2]: r[5] for r in ledger_state(engine)} == {"A": 7, "B": 0}

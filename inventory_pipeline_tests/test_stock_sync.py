@@ -56,6 +56,25 @@ def test_ledger_equals_ground_truth_and_follows_time(pipeline):
     assert {applied[f"{s}_compared_with"].value for s in ("ozon", "wb")} == {"snapshots"}
 
 
+def test_a_snapshot_stored_without_row_hashes_is_compared_with_the_ledger_once(pipeline):
+    """A snapshot stored before its rows' hashes were kept (migration 0010) cannot be compared by
+    them: the next sync compares every row with the ledger, says why, and is right."""
+    assert pipeline.run().success
+    with pipeline.engine.begin() as conn:
+        conn.execute(update(stock_snapshot_rows).values(line_hashes=None, key_hashes=None))
+    pipeline.advance(6)
+    later = pipeline.run()
+    assert later.success
+    applied = later.asset_materializations_for_node("inventory_data")[0].metadata
+    for source in ("ozon", "wb"):
+        assert applied[f"{source}_compared_with"].value == "ledger"
+        assert "was stored without the hashes of its rows" in applied[f"{source}_not_compared"].value
+        assert ledger_view(pipeline.engine, source) == truth_view(pipeline.truth(source), source)
+    pipeline.advance(6)
+    applied = pipeline.run().asset_materializations_for_node("inventory_data")[0].metadata
+    assert {applied[f"{s}_compared_with"].value for s in ("ozon", "wb")} == {"snapshots"}
+
+
 def test_rerun_changes_nothing(pipeline):
     assert pipeline.run().success
     state, history = ledger_state(pipeline.engine), history_count(pipeline.engine)

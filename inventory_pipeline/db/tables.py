@@ -136,6 +136,9 @@ stock_snapshot_rows = Table(
     Column("snapshot_id", Id, ForeignKey("stock_snapshots.id", ondelete="CASCADE"), primary_key=True),
     Column("chunk_no", Integer, primary_key=True, autoincrement=False),
     Column("rows_gzip", Blob, nullable=False),
+    # Per line, in order, uint64: xxh3 of the line and of its key (``row_diff``); empty before 0010.
+    Column("line_hashes", Blob),
+    Column("key_hashes", Blob),
 )
 
 # One row per ledger slice (source = ``marketplace``, account = ``name``): ``last_synced_at`` is the

@@ -15,9 +15,10 @@ import io
 import os
 import tempfile
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 import numpy as np
 from sqlalchemy import (
@@ -58,6 +59,7 @@ STOCK_COLUMNS = (
 ROW_COLUMNS = (*KEY_COLUMNS, *STOCK_COLUMNS)
 INSERT_CHUNK = 5000
 SLICE_LOCK_SECONDS = 600  # a second run of the same slice waits this long for the first to finish
+DEFAULT_MAX_STOCK = 10_000  # MAX_STOCK_VALUE's default
 HISTORY_COLUMNS = [
     *KEY_COLUMNS,
     "current_before",
@@ -84,7 +86,9 @@ class ApplyResult:
     duplicate_keys: int = 0
     first_sync: bool = False
     compared: str = "ledger"  # "snapshots" when only the changes since the last applied snapshot were staged
+    not_compared: str | None = None  # why snapshots could not be compared, when they were offered
     figures_change: tuple[int, ...] = (0, 0, 0, 0)  # what the written rows added to the slice's figures
+    health: SliceHealth | None = None  # the slice after the apply
 
 
 def _stage_table() -> Table:
@@ -102,6 +106,7 @@ def _diff_table() -> Table:
         "inventory_diff",
         MetaData(),
         *columns,
+        Column("id", inventory_data.c.id.type),  # the ledger row to update; none for a new row
         Column("is_new", Integer, nullable=False),
         Column("current_before", Integer),
         Column("reserved_before", Integer),
@@ -110,12 +115,15 @@ def _diff_table() -> Table:
     )
 
 
+_row_values = itemgetter(*ROW_COLUMNS)
+
+
 def rows_to_tsv(rows: list[dict]) -> bytes:
     """Ledger rows in the staging format: tab-separated ``ROW_COLUMNS``, every text quoted (unquoted,
     a SKU named NULL would load as SQL NULL), one row per line."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter="\t", quotechar='"', lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
-    writer.writerows([r[c] for c in ROW_COLUMNS] for r in rows)
+    writer.writerows(map(_row_values, rows))
     return out.getvalue().encode()
 
 
@@ -129,8 +137,16 @@ def rows_from_tsv(data: bytes) -> list[dict]:
 
 # A chunk of rows: dicts, or TSV bytes as rows_to_tsv makes them (a snapshot's stored rows).
 Chunk = list[dict] | bytes
-# The snapshot a slice was last made equal to: its id, and a way to read its stored rows (twice).
-Previous = tuple[int, Callable[[], Iterable[bytes]]]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a steady-state sync compares instead of every ledger row: the snapshot the slice was last
+    made equal to, and the stored rows of that snapshot and of the new one."""
+
+    previous_id: int
+    previous: row_diff.Stored
+    new: row_diff.Stored
 
 
 DUPLICATE_KEY = 1062  # MySQL's warning for a row LOAD DATA LOCAL skipped as a duplicate key
@@ -213,9 +229,10 @@ def _apply_changes(
         joined = s.outerjoin(d, and_(*(d.c[k] == s.c[k] for k in KEY_COLUMNS)))
         conn.execute(
             insert(diff).from_select(
-                [*ROW_COLUMNS, "is_new", "current_before", "reserved_before", "available_before"],
+                [*ROW_COLUMNS, "id", "is_new", "current_before", "reserved_before", "available_before"],
                 select(
                     *(s.c[c] for c in ROW_COLUMNS),
+                    d.c.id,
                     case((d.c.id.is_(None), 1), else_=0),
                     d.c.current_stock,
                     d.c.reserved_stock,
@@ -247,7 +264,14 @@ def _apply_changes(
         )
         inserted, total = conn.execute(select(func.coalesce(func.sum(diff.c.is_new), 0), func.count())).one()
         result.inserted, result.changed = int(inserted), int(total) - int(inserted)  # MySQL sums are Decimal
-        _write(conn, select(*(diff.c[c] for c in ROW_COLUMNS)), fetched_at, now)
+        # Changed rows by their id, found by the join above: one lookup each, not a second by the key.
+        conn.execute(
+            update(d)
+            .where(d.c.id == diff.c.id)
+            .values({**{c: diff.c[c] for c in STOCK_COLUMNS}, "last_sync_at": fetched_at, "updated_at": now})
+        )
+        if inserted:
+            _write(conn, select(*(diff.c[c] for c in ROW_COLUMNS)).where(diff.c.id.is_(None)), fetched_at, now)
         if count_figures:
             after = _figure_columns(diff.c.current_stock, diff.c.reserved_stock, diff.c.available_stock)
             before = _figure_columns(diff.c.current_before, diff.c.reserved_before, diff.c.available_before)
@@ -283,11 +307,15 @@ def _zero_vanished(
     listed: bool = False,
 ) -> int:
     """Rows of the slice the snapshot no longer reports (not in the stage ``keys``, or, ``listed``,
-    in the table of gone ``keys``): recorded in history, then set to zero."""
+    in the table of gone ``keys``, read from it rather than by a pass over the slice): recorded in
+    history, then set to zero."""
     d, s = inventory_data, keys
-    reported = exists().where(*(s.c[k] == d.c[k] for k in KEY_COLUMNS))
-    gone = and_(d.c.source == source, d.c.account == account, reported if listed else ~reported)
+    matches = and_(*(s.c[k] == d.c[k] for k in KEY_COLUMNS))
     nonzero = or_(d.c.current_stock != 0, d.c.reserved_stock != 0, d.c.available_stock != 0)
+    rows = d.join(s, matches) if listed else d
+    gone = and_(d.c.source == source, d.c.account == account, nonzero)
+    if not listed:
+        gone = and_(gone, ~exists().where(matches))
     zeroed = conn.execute(
         insert(inventory_history).from_select(
             HISTORY_COLUMNS,
@@ -300,13 +328,14 @@ def _zero_vanished(
                 literal(now),
                 literal(run_id),
                 literal("vanished"),
-            ).where(gone, nonzero),
+            )
+            .select_from(rows)
+            .where(gone),
         )
     ).rowcount
+    write = update(d).where(gone, matches) if listed else update(d).where(gone)
     conn.execute(
-        update(d)
-        .where(gone, nonzero)
-        .values(current_stock=0, reserved_stock=0, available_stock=0, last_sync_at=fetched_at, updated_at=now)
+        write.values(current_stock=0, reserved_stock=0, available_stock=0, last_sync_at=fetched_at, updated_at=now)
     )
     return zeroed
 
@@ -333,7 +362,8 @@ def apply(
     full_resync: bool = False,
     zero_missing: bool = True,
     snapshot_id: int | None = None,
-    previous: Previous | None = None,
+    comparison: Comparison | None = None,
+    max_stock: int = DEFAULT_MAX_STOCK,
 ) -> ApplyResult:
     """Make the ledger slice (source, account) equal to the snapshot ``snapshot_id``, in one transaction.
 
@@ -341,10 +371,40 @@ def apply(
     previous state, so it is the baseline and writes no history rows. ``zero_missing=False`` is for
     a read known to be incomplete: rows it did not report keep their figures.
 
-    ``previous`` (the id and stored rows of the snapshot the slice was last made equal to) lets a
-    steady-state sync stage only what changed since: taken only while the slice provably still holds
-    that snapshot (its id and the slice's row count and sums as recorded right after), never for a
-    full resync; otherwise every row is staged and compared with the ledger."""
+    ``comparison`` lets a steady-state sync stage only what changed since the snapshot the slice was
+    last made equal to. It is kept only if the slice provably still held that snapshot: after the
+    writes, the slice's row count and sums must be those recorded after that sync plus what the
+    writes changed; otherwise it is rolled back and every row is staged and compared with the ledger,
+    as in a full resync (which never takes the shortcut). ``chunks`` is read only then.
+    ``max_stock``: the limit the slice's health counts rows above."""
+    not_compared = None
+    if comparison and not full_resync:
+        try:
+            return _apply(
+                engine, source, account, fetched_at, [], run_id, False, True, snapshot_id, comparison, max_stock
+            )
+        except row_diff.NotComparable as why:
+            not_compared = str(why)
+    result = _apply(
+        engine, source, account, fetched_at, chunks, run_id, full_resync, zero_missing, snapshot_id, None, max_stock
+    )
+    result.not_compared = not_compared
+    return result
+
+
+def _apply(
+    engine: Engine,
+    source: str,
+    account: str,
+    fetched_at: datetime,
+    chunks: Iterable[Chunk],
+    run_id: str,
+    full_resync: bool,
+    zero_missing: bool,
+    snapshot_id: int | None,
+    comparison: Comparison | None,
+    max_stock: int,
+) -> ApplyResult:
     result = ApplyResult()
     now = utcnow()
     stage, gone = _stage_table(), _gone_table()
@@ -359,6 +419,18 @@ def apply(
             if full_resync:
                 result.corrupt_removed = remove_corrupt(conn, source, account)
             result.first_sync = conn.execute(select(d.c.id).where(slice_).limit(1)).first() is None
+            if comparison:
+                recorded = _recorded(conn, source, account, comparison.previous_id)
+                _apply_compared(conn, stage, gone, source, account, fetched_at, run_id, now, comparison, result)
+                figures, result.health = _scan(conn, source, account, max_stock)
+                # The figures before plus what the changes added: anything else wrote to the slice meanwhile.
+                expected = (int(b) + c for b, c in zip(recorded.split(","), result.figures_change, strict=True))
+                if figures != ",".join(map(str, expected)):
+                    raise row_diff.NotComparable(
+                        f"the slice was changed since snapshot {comparison.previous_id} was applied"
+                    )
+                _mark_synced(conn, source, account, fetched_at, now, snapshot_id, figures)
+                return result
             if result.first_sync and bulk_load_allowed(conn):
                 # An empty slice takes the rows straight in, as fast as the server loads a file.
                 sent, loaded = _bulk_load(
@@ -370,43 +442,46 @@ def apply(
                     now=now,
                 )
                 result.staged, result.inserted, result.duplicate_keys = sent, loaded, sent - loaded
-                _mark_synced(conn, source, account, fetched_at, now, snapshot_id)
-                return result
-            held = (
-                None if result.first_sync or full_resync or not previous else _holds(conn, source, account, previous[0])
-            )
-            if held:
-                _apply_compared(conn, stage, gone, source, account, fetched_at, run_id, now, chunks, previous, result)
-                # The figures after: those before plus what the changes added, without another scan.
-                after = (int(b) + c for b, c in zip(held.split(","), result.figures_change, strict=True))
-                _mark_synced(conn, source, account, fetched_at, now, snapshot_id, ",".join(map(str, after)))
-                return result
-            result.staged = _stage(conn, stage, chunks)
-            per_key = (
-                select(func.count().label("n"))
-                .select_from(stage)
-                .group_by(*(stage.c[k] for k in KEY_COLUMNS))
-                .subquery()
-            )
-            keys, duplicated = conn.execute(
-                select(func.count(), func.coalesce(func.sum(case((per_key.c.n > 1, 1), else_=0)), 0)).select_from(
-                    per_key
-                )
-            ).one()
-            result.duplicate_keys = int(duplicated)
-            if result.first_sync:
-                _write(conn, select(*(stage.c[c] for c in ROW_COLUMNS)), fetched_at, now)
-                result.inserted = int(keys)
             else:
-                _apply_changes(conn, stage, fetched_at, run_id, now, result)
-                in_slice = conn.execute(select(func.count()).select_from(d).where(slice_)).scalar_one()
-                if zero_missing and in_slice > keys:
-                    result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now)
-            _mark_synced(conn, source, account, fetched_at, now, snapshot_id)
+                _apply_staged(conn, stage, source, account, fetched_at, run_id, now, chunks, zero_missing, result)
+            figures, result.health = _scan(conn, source, account, max_stock)
+            _mark_synced(conn, source, account, fetched_at, now, snapshot_id, figures)
         finally:
             for table in (stage, gone):
                 drop_temporary(conn, table)
     return result
+
+
+def _apply_staged(
+    conn: Connection,
+    stage: Table,
+    source: str,
+    account: str,
+    fetched_at: datetime,
+    run_id: str,
+    now: datetime,
+    chunks: Iterable[Chunk],
+    zero_missing: bool,
+    result: ApplyResult,
+) -> None:
+    """Stage every row and compare it with the ledger; zero what the snapshot no longer reports."""
+    d = inventory_data
+    result.staged = _stage(conn, stage, chunks)
+    per_key = select(func.count().label("n")).select_from(stage).group_by(*(stage.c[k] for k in KEY_COLUMNS)).subquery()
+    keys, duplicated = conn.execute(
+        select(func.count(), func.coalesce(func.sum(case((per_key.c.n > 1, 1), else_=0)), 0)).select_from(per_key)
+    ).one()
+    result.duplicate_keys = int(duplicated)
+    if result.first_sync:
+        _write(conn, select(*(stage.c[c] for c in ROW_COLUMNS)), fetched_at, now)
+        result.inserted = int(keys)
+        return
+    _apply_changes(conn, stage, fetched_at, run_id, now, result)
+    in_slice = conn.execute(
+        select(func.count()).select_from(d).where(d.c.source == source, d.c.account == account)
+    ).scalar_one()
+    if zero_missing and in_slice > keys:
+        result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now)
 
 
 def _apply_compared(
@@ -418,12 +493,11 @@ def _apply_compared(
     fetched_at: datetime,
     run_id: str,
     now: datetime,
-    chunks: Iterable[Chunk],
-    previous: Previous,
+    comparison: Comparison,
     result: ApplyResult,
 ) -> None:
     """Stage only the rows that differ from the previous snapshot, zero only the keys it lost."""
-    changes = row_diff.diff((c if isinstance(c, bytes) else rows_to_tsv(c) for c in chunks), previous[1])
+    changes = row_diff.diff(comparison.new, comparison.previous)
     _stage(conn, stage, [b"".join(line + b"\n" for line in changes.changed)])
     result.compared, result.staged, result.duplicate_keys = "snapshots", changes.rows, changes.duplicate_keys
     _apply_changes(conn, stage, fetched_at, run_id, now, result, count_figures=True)
@@ -433,35 +507,47 @@ def _apply_compared(
     if changes.vanished:
         d = inventory_data
         lost = conn.execute(
-            select(*_figure_columns(d.c.current_stock, d.c.reserved_stock, d.c.available_stock)).where(
-                d.c.source == source,
-                d.c.account == account,
-                exists().where(*(gone.c[k] == d.c[k] for k in KEY_COLUMNS)),
-            )
+            select(*_figure_columns(d.c.current_stock, d.c.reserved_stock, d.c.available_stock))
+            .select_from(gone.join(d, and_(*(gone.c[k] == d.c[k] for k in KEY_COLUMNS))))
+            .where(d.c.source == source, d.c.account == account)
         ).one()
         result.zeroed = _zero_vanished(conn, gone, source, account, fetched_at, run_id, now, listed=True)
         result.figures_change = tuple(c - int(x) for c, x in zip(result.figures_change, lost, strict=True))
 
 
-def _figures(conn: Connection, source: str, account: str) -> str:
-    """ "rows,current,reserved,available" of the slice's non-zero rows (one scan of the slice)."""
-    d = inventory_data
-    columns = _figure_columns(d.c.current_stock, d.c.reserved_stock, d.c.available_stock)
-    row = conn.execute(select(*columns).where(d.c.source == source, d.c.account == account)).one()
-    return ",".join(str(int(v)) for v in row)  # MySQL sums are Decimal
-
-
-def _holds(conn: Connection, source: str, account: str, snapshot_id: int) -> str | None:
-    """The slice's figures when it still holds snapshot ``snapshot_id`` exactly as it was left (no
-    write since), else None."""
+def _recorded(conn: Connection, source: str, account: str, snapshot_id: int) -> str:
+    """The figures recorded when the slice was made equal to snapshot ``snapshot_id``."""
     a = accounts
     mark = conn.execute(
         select(a.c.snapshot_id, a.c.row_figures).where(a.c.marketplace == source, a.c.name == account)
     ).first()
-    if not mark or mark.snapshot_id != snapshot_id:
-        return None
-    figures = _figures(conn, source, account)
-    return figures if figures == mark.row_figures else None
+    if not mark or mark.snapshot_id != snapshot_id or not mark.row_figures:
+        raise row_diff.NotComparable(f"the slice was not last made equal to snapshot {snapshot_id}")
+    return mark.row_figures
+
+
+def _scan(conn: Connection, source: str, account: str, max_stock: int) -> tuple[str, SliceHealth]:
+    """One scan of the slice: its figures ("rows,current,reserved,available" of the non-zero rows, as
+    recorded after a sync) and its health."""
+    d = inventory_data
+    row = conn.execute(
+        select(
+            *_figure_columns(d.c.current_stock, d.c.reserved_stock, d.c.available_stock),
+            func.count(),
+            _count_where(or_(d.c.current_stock < 0, d.c.reserved_stock < 0)),
+            _count_where(d.c.current_stock > max_stock),
+            _count_where(d.c.reserved_stock > d.c.current_stock),
+        ).where(d.c.source == source, d.c.account == account)
+    ).one()
+    values = [int(v) for v in row]  # MySQL sums are Decimal
+    health = SliceHealth(
+        rows=values[4],
+        negative=values[5],
+        above_max=values[6],
+        reserved_over_present=values[7],
+        total_present=values[1],  # zero rows add nothing to the sum
+    )
+    return ",".join(map(str, values[:4])), health
 
 
 def _mark_synced(
@@ -471,12 +557,11 @@ def _mark_synced(
     fetched_at: datetime,
     now: datetime,
     snapshot_id: int | None,
-    figures: str | None = None,
+    figures: str,
 ) -> None:
-    """The slice's sync time, snapshot and figures (``figures`` when the caller knows them, else a scan)."""
+    """The slice's sync time, snapshot and figures."""
     a = accounts
     this = and_(a.c.marketplace == source, a.c.name == account)
-    figures = figures or _figures(conn, source, account)
     values = {"last_synced_at": fetched_at, "snapshot_id": snapshot_id, "row_figures": figures}
     if conn.execute(select(a.c.id).where(this)).first() is None:
         conn.execute(insert(a).values(marketplace=source, name=account, first_seen_at=now, **values))
@@ -499,18 +584,8 @@ class SliceHealth:
 
 def slice_health(engine: Engine, source: str, account: str, max_stock: int) -> SliceHealth:
     """The figures the cron stock-sync service's anomaly query looks at, for one source and account."""
-    d = inventory_data
     with engine.connect() as conn:
-        row = conn.execute(
-            select(
-                func.count(),
-                _count_where(or_(d.c.current_stock < 0, d.c.reserved_stock < 0)),
-                _count_where(d.c.current_stock > max_stock),
-                _count_where(d.c.reserved_stock > d.c.current_stock),
-                func.coalesce(func.sum(d.c.current_stock), 0),
-            ).where(d.c.source == source, d.c.account == account)
-        ).one()
-    return SliceHealth(*(int(v) for v in row))
+        return _scan(conn, source, account, max_stock)[1]
 
 
 def stocked_sizes(engine: Engine, source: str, account: str, stock_type: str) -> dict[str, np.ndarray]:

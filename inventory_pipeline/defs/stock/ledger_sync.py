@@ -21,12 +21,12 @@ def skip_reason(snapshot: snapshots.Snapshot | None, full_resync: bool) -> str |
     return None
 
 
-def _previous(engine: Engine, source: str, account: str) -> ledger.Previous | None:
-    """The snapshot the slice was last made equal to, when its stored rows are still there."""
-    snapshot_id = ledger.last_applied(engine, source, account)
-    if snapshot_id is None or not snapshots.has_stored_rows(engine, snapshot_id):
+def _comparison(engine: Engine, snapshot: snapshots.Snapshot) -> ledger.Comparison | None:
+    """The snapshot the slice was last made equal to, to compare the new one with, when there is one."""
+    previous_id = ledger.last_applied(engine, snapshot.source, snapshot.account)
+    if previous_id is None or previous_id == snapshot.id:
         return None
-    return snapshot_id, lambda: snapshots.stored_rows(engine, snapshot_id)
+    return ledger.Comparison(previous_id, snapshots.hashed(engine, previous_id), snapshots.hashed(engine, snapshot.id))
 
 
 def _rows(engine: Engine, source: str, account: str, snapshot_id: int) -> Iterable[ledger.Chunk]:
@@ -36,7 +36,9 @@ def _rows(engine: Engine, source: str, account: str, snapshot_id: int) -> Iterab
     return rows_from_pages(source, account, lambda parts: snapshots.pages(engine, snapshot_id, parts))
 
 
-def apply_snapshot(engine: Engine, snapshot: snapshots.Snapshot, run_id: str, full_resync: bool) -> ledger.ApplyResult:
+def apply_snapshot(
+    engine: Engine, snapshot: snapshots.Snapshot, run_id: str, full_resync: bool, max_stock: int
+) -> ledger.ApplyResult:
     """Make the snapshot's ledger slice equal to it, logged in ``sync_logs`` (a failure too)."""
     source, account = snapshot.source, snapshot.account
     log_id = sync_log.open_log(engine, source, account, run_id) or sync_log.start(
@@ -52,7 +54,8 @@ def apply_snapshot(engine: Engine, snapshot: snapshots.Snapshot, run_id: str, fu
             run_id,
             full_resync=full_resync,
             snapshot_id=snapshot.id,
-            previous=_previous(engine, source, account),
+            comparison=_comparison(engine, snapshot),
+            max_stock=max_stock,
         )
     except Exception as exc:
         sync_log.finish(engine, log_id, "failed", error=f"ledger apply failed: {exc}")
@@ -75,6 +78,7 @@ def applied_figures(snapshot: snapshots.Snapshot, result: ledger.ApplyResult) ->
         f"{source}_skipped_rows": snapshot.skipped_count,
         f"{source}_corrupt_removed": result.corrupt_removed,
         f"{source}_compared_with": result.compared,
+        **({f"{source}_not_compared": result.not_compared} if result.not_compared else {}),
     }
 
 

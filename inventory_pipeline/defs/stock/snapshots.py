@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import orjson
-from sqlalchemy import Engine, Table, insert, or_, select, update
+from sqlalchemy import Engine, Table, insert, literal, or_, select, update
 
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import stock_snapshot_pages, stock_snapshot_rows, stock_snapshots
+from inventory_pipeline.defs.stock import row_diff
 from inventory_pipeline.defs.stock.ledger import rows_to_tsv
 from inventory_pipeline.resources.pages import RawPage
 
@@ -54,13 +56,23 @@ class SnapshotWriter:
             self.id = int(result.inserted_primary_key[0])
 
     def add_rows(self, rows: list[dict]) -> None:
-        """The ledger rows normalized from the pages, stored once so the ledger step need not parse again."""
+        """The ledger rows normalized from the pages, stored once so the ledger step need not parse
+        again, with the hash of each line and of each key so the next sync can compare by hashes."""
         if not rows:
             return
-        body = gzip.compress(rows_to_tsv(rows), 1)
-        self._queue(
-            stock_snapshot_rows, {"snapshot_id": self.id, "chunk_no": self.chunks, "rows_gzip": body}, len(body)
-        )
+        tsv = rows_to_tsv(rows)
+        lines, keys = row_diff.line_hashes(tsv), row_diff.key_hashes(rows)
+        if len(lines) != len(keys):
+            raise ValueError(f"{len(rows)} rows made {len(lines)} lines: a row holds a line break")
+        body = gzip.compress(tsv, 1)
+        values = {
+            "snapshot_id": self.id,
+            "chunk_no": self.chunks,
+            "rows_gzip": body,
+            "line_hashes": lines.tobytes(),
+            "key_hashes": keys.tobytes(),
+        }
+        self._queue(stock_snapshot_rows, values, len(body) + 16 * len(lines))
         self.chunks += 1
 
     def add(self, page: RawPage) -> None:
@@ -170,6 +182,45 @@ def stored_rows(engine: Engine, snapshot_id: int) -> Iterator[bytes]:
         query = select(r.c.rows_gzip).where(r.c.snapshot_id == snapshot_id).order_by(r.c.chunk_no)
         for (body,) in conn.execution_options(stream_results=True, yield_per=4).execute(query):
             yield gzip.decompress(body)
+
+
+def _hashes(engine: Engine, snapshot_id: int, keys: bool) -> Iterator[row_diff.HashedChunk]:
+    r = stock_snapshot_rows
+    columns = [r.c.chunk_no, r.c.line_hashes, r.c.key_hashes if keys else literal(None)]
+    query = select(*columns).where(r.c.snapshot_id == snapshot_id).order_by(r.c.chunk_no)
+    with engine.connect() as conn:
+        for chunk_no, lines, key_hashes in conn.execution_options(stream_results=True, yield_per=64).execute(query):
+            if lines is None or (keys and key_hashes is None):
+                raise row_diff.NotComparable(f"snapshot {snapshot_id} was stored without the hashes of its rows")
+            yield (
+                chunk_no,
+                np.frombuffer(lines, dtype=np.uint64),
+                np.frombuffer(key_hashes, dtype=np.uint64) if keys else None,
+            )
+
+
+def _chunks(engine: Engine, snapshot_id: int, chunk_nos: list[int]) -> Iterator[tuple[int, bytes]]:
+    r = stock_snapshot_rows
+    with engine.connect() as conn:
+        for start in range(0, len(chunk_nos), 1000):
+            query = (
+                select(r.c.chunk_no, r.c.rows_gzip)
+                .where(r.c.snapshot_id == snapshot_id, r.c.chunk_no.in_(chunk_nos[start : start + 1000]))
+                .order_by(r.c.chunk_no)
+            )
+            for chunk_no, body in conn.execution_options(stream_results=True, yield_per=4).execute(query):
+                yield chunk_no, gzip.decompress(body)
+
+
+def hashed(engine: Engine, snapshot_id: int) -> row_diff.Stored:
+    """The snapshot's stored rows as the hash compare reads them."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(stock_snapshots.c.row_count).where(stock_snapshots.c.id == snapshot_id)).scalar()
+    return row_diff.Stored(
+        rows or 0,
+        lambda keys: _hashes(engine, snapshot_id, keys),
+        lambda chunk_nos: _chunks(engine, snapshot_id, chunk_nos),
+    )
 
 
 def statuses_of_run(engine: Engine, run_id: str) -> dict[str, tuple[str, str | None]]:
