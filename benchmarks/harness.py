@@ -20,9 +20,9 @@ def sandbox_process(skus: int, profile: str = "fast", seed: int = 1):
 
 
 @contextlib.contextmanager
-def mariadb() -> Iterator[MariaDBServer]:
+def mariadb(buffer_pool: str = "512M") -> Iterator[MariaDBServer]:
     with tempfile.TemporaryDirectory() as folder:
-        server = MariaDBServer(Path(folder)).start()
+        server = MariaDBServer(Path(folder), buffer_pool).start()
         try:
             yield server
         finally:

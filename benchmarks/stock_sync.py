@@ -47,8 +47,8 @@ def minimum_calls(url: str) -> dict[str, int]:
     }
 
 
-def run_size(skus: int) -> dict:
-    with sandbox_process(skus) as url, mariadb() as server:
+def run_size(skus: int, buffer_pool: str) -> dict:
+    with sandbox_process(skus) as url, mariadb(buffer_pool) as server:
         db_url = server.create_database("inventory")
         floor_url = server.create_database("floor")
         launched_url = server.create_database("launched")
@@ -73,13 +73,14 @@ def run_size(skus: int) -> dict:
         figures["api_calls"] = made
         figures["api_calls_minimum"] = minimum_calls(url)
         figures["skus"] = skus
+        figures["buffer_pool"] = buffer_pool
     return figures
 
 
 def report(f: dict) -> str:
     made, minimum = sum(f["api_calls"].values()), sum(f["api_calls_minimum"].values())
     lines = [
-        f"{f['skus']} SKUs per marketplace: {f['ledger_rows']} ledger rows",
+        f"{f['skus']} SKUs per marketplace: {f['ledger_rows']} ledger rows (MariaDB buffer pool {f['buffer_pool']})",
         f"  end to end {f['job_seconds']:.1f} s ({f['ledger_rows'] / f['job_seconds']:.0f} rows/s); steps: "
         + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in f["steps"].items()),
         f"  API calls {made} / minimum {minimum} = {made / minimum:.2f}",
@@ -106,12 +107,14 @@ def report(f: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skus", type=int, nargs="+", default=[10_000, 100_000])
+    # The tests' 512 MB holds a 100k ledger; a million-SKU ledger and its snapshots take about 2 GB.
+    parser.add_argument("--buffer-pool", default="512M", help="the MariaDB server's innodb_buffer_pool_size")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     for skus in args.skus:
         started = time.monotonic()
-        figures = run_size(skus)
-        (RESULTS / f"stock_sync_{skus}.json").write_text(json.dumps(figures, indent=2))
+        figures = run_size(skus, args.buffer_pool)
+        (RESULTS / f"stock_sync_{skus}_{args.buffer_pool}.json").write_text(json.dumps(figures, indent=2))
         print(report(figures), f"\n  (benchmark itself took {time.monotonic() - started:.0f} s)", flush=True)
 
 

@@ -35,8 +35,9 @@ def _find(*names: str) -> str | None:
 class MariaDBServer:
     """``mariadbd`` on a free loopback port with its own data folder; gone when stopped."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, buffer_pool: str = "512M") -> None:
         self.root = root
+        self.buffer_pool = buffer_pool  # InnoDB's page cache: the benchmarks size it to their data
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -76,7 +77,7 @@ class MariaDBServer:
                 "--skip-grant-tables",
                 "--skip-name-resolve",
                 "--local-infile=1",
-                "--innodb-buffer-pool-size=512M",
+                f"--innodb-buffer-pool-size={self.buffer_pool}",
                 "--innodb-log-file-size=256M",
                 "--innodb-flush-log-at-trx-commit=2",
                 "--max-allowed-packet=256M",
