@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,11 +36,13 @@ class Snapshot:
 
 
 class SnapshotWriter:
-    """Stores pages as they arrive, a few at a time in one transaction (at most ``FLUSH_ITEMS`` or
-    ``FLUSH_BYTES`` compressed held), so memory holds one page and a small batch."""
+    """Stores pages as they arrive. A thread of its own compresses them and writes a few at a time in
+    one transaction (at most ``FLUSH_ITEMS`` or ``FLUSH_BYTES`` compressed held), while the fetch goes
+    on normalizing the next page; at most ``QUEUED`` items wait for it, so memory holds a few pages."""
 
     FLUSH_ITEMS = 32
     FLUSH_BYTES = 2 << 20  # the driver escapes the batch into one statement: keep it small
+    QUEUED = 4
 
     def __init__(self, engine: Engine, source: str, account: str, run_id: str) -> None:
         self.engine = engine
@@ -54,6 +58,10 @@ class SnapshotWriter:
                 )
             )
             self.id = int(result.inserted_primary_key[0])
+        self._work: queue.Queue = queue.Queue(maxsize=self.QUEUED)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._store, name="snapshot-writer", daemon=True)
+        self._thread.start()
 
     def add_rows(self, rows: list[dict]) -> None:
         """The ledger rows normalized from the pages, stored once so the ledger step need not parse
@@ -64,28 +72,41 @@ class SnapshotWriter:
         lines, keys = row_diff.line_hashes(tsv), row_diff.key_hashes(rows)
         if len(lines) != len(keys):
             raise ValueError(f"{len(rows)} rows made {len(lines)} lines: a row holds a line break")
-        body = gzip.compress(tsv, 1)
         values = {
             "snapshot_id": self.id,
             "chunk_no": self.chunks,
-            "rows_gzip": body,
             "line_hashes": lines.tobytes(),
             "key_hashes": keys.tobytes(),
         }
-        self._queue(stock_snapshot_rows, values, len(body) + 16 * len(lines))
+        self._submit(stock_snapshot_rows, values, "rows_gzip", tsv)
         self.chunks += 1
 
     def add(self, page: RawPage) -> None:
-        body = gzip.compress(page.body, 1)
-        values = {"snapshot_id": self.id, "page_no": self.pages, "part": page.part, "body_gzip": body}
-        self._queue(stock_snapshot_pages, values, len(body))
+        values = {"snapshot_id": self.id, "page_no": self.pages, "part": page.part}
+        self._submit(stock_snapshot_pages, values, "body_gzip", page.body)
         self.pages += 1
 
-    def _queue(self, table: Table, values: dict, size: int) -> None:
-        self._pending.append((table, values))
-        self._pending_bytes += size
-        if len(self._pending) >= self.FLUSH_ITEMS or self._pending_bytes >= self.FLUSH_BYTES:
-            self._flush()
+    def _submit(self, table: Table, values: dict, column: str, raw: bytes) -> None:
+        self._raise_failure()
+        self._work.put((table, values, column, raw))
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise RuntimeError(f"storing snapshot {self.id} failed: {self._failure}") from self._failure
+
+    def _store(self) -> None:
+        while (item := self._work.get()) is not None:
+            if self._failure is not None:
+                continue  # drained, so that the fetch never blocks on a writer that has stopped
+            table, values, column, raw = item
+            try:
+                body = gzip.compress(raw, 1)
+                self._pending.append((table, {**values, column: body}))
+                self._pending_bytes += len(body) + len(values.get("line_hashes", b"")) * 2
+                if len(self._pending) >= self.FLUSH_ITEMS or self._pending_bytes >= self.FLUSH_BYTES:
+                    self._flush()
+            except BaseException as exc:  # raised in the fetch at its next page, or at finish
+                self._failure = exc
 
     def _flush(self) -> None:
         if not self._pending:
@@ -107,7 +128,12 @@ class SnapshotWriter:
         skipped_count: int = 0,
         part_rows: dict[str, int] | None = None,
     ) -> None:
-        self._flush()
+        self._work.put(None)
+        self._thread.join()
+        if self._failure is None:
+            self._flush()
+        else:  # recorded as failed, then raised: pages are missing, nothing may judge or apply it
+            status, reason = "failed", f"storing its pages failed: {self._failure}"[:2000]
         with self.engine.begin() as conn:
             conn.execute(
                 update(stock_snapshots)
@@ -123,6 +149,7 @@ class SnapshotWriter:
                     part_rows=orjson.dumps(part_rows or {}).decode(),
                 )
             )
+        self._raise_failure()
 
 
 def _snapshot(row) -> Snapshot:
