@@ -14,6 +14,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_STOCK_VALUE = 10_000  # units in one ledger row above which the anomaly checks flag it, by default
 load_dotenv(PROJECT_ROOT / ".env", override=False)
 
 _ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -286,7 +287,7 @@ def load_settings() -> Settings:
         freshness_check_seconds=env_int("FRESHNESS_CHECK_SECONDS", 900, minimum=1),
         schedule_crons=_crons(),
         max_sync_age_hours=env_float("MAX_SYNC_AGE_HOURS", 8),
-        max_stock_value=env_int("MAX_STOCK_VALUE", 10_000),
+        max_stock_value=env_int("MAX_STOCK_VALUE", MAX_STOCK_VALUE),
         schedules_running=_flag("SCHEDULES_RUNNING", True),
         wix_site_configured=bool(os.environ.get("WIX_SITE_ID", "").strip()),
         wix_stock_types=tuple(_names("WIX_STOCK_TYPES", ["fbs", "rfbs"])),

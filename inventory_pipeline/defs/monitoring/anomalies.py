@@ -13,13 +13,15 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from inventory_pipeline.settings import MAX_STOCK_VALUE
+
 KEY = ["source", "account", "sku", "warehouse_id", "stock_type"]
 COLUMNS = [*KEY, "rule", "value", "detail"]
 
 
 @dataclass(frozen=True)
 class AnomalyRules:
-    max_stock: int = 10_000
+    max_stock: int = MAX_STOCK_VALUE
     jump_share: float = 0.1
     jump_min_units: int = 5
     max_age_hours: float = 8

@@ -47,6 +47,7 @@ from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, slice_lock, upsert_from_select
 from inventory_pipeline.db.tables import KEY_COLUMNS, accounts, inventory_data, inventory_history
 from inventory_pipeline.defs.stock import row_diff
+from inventory_pipeline.settings import MAX_STOCK_VALUE
 
 STOCK_COLUMNS = (
     "product_id",
@@ -59,7 +60,6 @@ STOCK_COLUMNS = (
 ROW_COLUMNS = (*KEY_COLUMNS, *STOCK_COLUMNS)
 INSERT_CHUNK = 5000
 SLICE_LOCK_SECONDS = 600  # a second run of the same slice waits this long for the first to finish
-DEFAULT_MAX_STOCK = 10_000  # MAX_STOCK_VALUE's default
 HISTORY_COLUMNS = [
     *KEY_COLUMNS,
     "current_before",
@@ -363,7 +363,7 @@ def apply(
     zero_missing: bool = True,
     snapshot_id: int | None = None,
     comparison: Comparison | None = None,
-    max_stock: int = DEFAULT_MAX_STOCK,
+    max_stock: int = MAX_STOCK_VALUE,
 ) -> ApplyResult:
     """Make the ledger slice (source, account) equal to the snapshot ``snapshot_id``, in one transaction.
 
