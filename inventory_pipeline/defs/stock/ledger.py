@@ -15,7 +15,8 @@ import io
 import os
 import tempfile
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -380,75 +381,75 @@ def apply(
     not_compared = None
     if comparison and not full_resync:
         try:
-            return _apply(
-                engine, source, account, fetched_at, [], run_id, False, True, snapshot_id, comparison, max_stock
-            )
+            return _apply_since(engine, source, account, fetched_at, run_id, snapshot_id, comparison, max_stock)
         except row_diff.NotComparable as why:
             not_compared = str(why)
-    result = _apply(
-        engine, source, account, fetched_at, chunks, run_id, full_resync, zero_missing, snapshot_id, None, max_stock
-    )
-    result.not_compared = not_compared
+    result = ApplyResult(not_compared=not_compared)
+    now = utcnow()
+    d = inventory_data
+    with _slice_transaction(engine, source, account) as (conn, stage, _):
+        if full_resync:
+            result.corrupt_removed = remove_corrupt(conn, source, account)
+        result.first_sync = (
+            conn.execute(select(d.c.id).where(d.c.source == source, d.c.account == account).limit(1)).first() is None
+        )
+        if result.first_sync and bulk_load_allowed(conn):
+            # An empty slice takes the rows straight in, as fast as the server loads a file.
+            sent, loaded = _bulk_load(
+                conn,
+                d.name,
+                chunks,
+                "SET last_sync_at = :fetched, first_seen_at = :fetched, updated_at = :now",
+                fetched=fetched_at,
+                now=now,
+            )
+            result.staged, result.inserted, result.duplicate_keys = sent, loaded, sent - loaded
+        else:
+            _apply_staged(conn, stage, source, account, fetched_at, run_id, now, chunks, zero_missing, result)
+        figures, result.health = _scan(conn, source, account, max_stock)
+        _mark_synced(conn, source, account, fetched_at, now, snapshot_id, figures)
     return result
 
 
-def _apply(
-    engine: Engine,
-    source: str,
-    account: str,
-    fetched_at: datetime,
-    chunks: Iterable[Chunk],
-    run_id: str,
-    full_resync: bool,
-    zero_missing: bool,
-    snapshot_id: int | None,
-    comparison: Comparison | None,
-    max_stock: int,
-) -> ApplyResult:
-    result = ApplyResult()
-    now = utcnow()
+@contextmanager
+def _slice_transaction(engine: Engine, source: str, account: str) -> Iterator[tuple[Connection, Table, Table]]:
+    """One transaction holding the slice's lock, with empty staging and gone-keys tables."""
     stage, gone = _stage_table(), _gone_table()
-    d = inventory_data
-    slice_ = and_(d.c.source == source, d.c.account == account)
     with engine.begin() as conn, slice_lock(conn, f"inventory:{source}:{account}", SLICE_LOCK_SECONDS):
         for table in (stage, gone):
             drop_temporary(conn, table)  # a pooled connection may still hold one from a failed apply
             # First, before any write: on MySQL the CREATE INDEX of a temporary table commits implicitly.
             table.create(conn)
         try:
-            if full_resync:
-                result.corrupt_removed = remove_corrupt(conn, source, account)
-            result.first_sync = conn.execute(select(d.c.id).where(slice_).limit(1)).first() is None
-            if comparison:
-                recorded = _recorded(conn, source, account, comparison.previous_id)
-                _apply_compared(conn, stage, gone, source, account, fetched_at, run_id, now, comparison, result)
-                figures, result.health = _scan(conn, source, account, max_stock)
-                # The figures before plus what the changes added: anything else wrote to the slice meanwhile.
-                expected = (int(b) + c for b, c in zip(recorded.split(","), result.figures_change, strict=True))
-                if figures != ",".join(map(str, expected)):
-                    raise row_diff.NotComparable(
-                        f"the slice was changed since snapshot {comparison.previous_id} was applied"
-                    )
-                _mark_synced(conn, source, account, fetched_at, now, snapshot_id, figures)
-                return result
-            if result.first_sync and bulk_load_allowed(conn):
-                # An empty slice takes the rows straight in, as fast as the server loads a file.
-                sent, loaded = _bulk_load(
-                    conn,
-                    d.name,
-                    chunks,
-                    "SET last_sync_at = :fetched, first_seen_at = :fetched, updated_at = :now",
-                    fetched=fetched_at,
-                    now=now,
-                )
-                result.staged, result.inserted, result.duplicate_keys = sent, loaded, sent - loaded
-            else:
-                _apply_staged(conn, stage, source, account, fetched_at, run_id, now, chunks, zero_missing, result)
-            figures, result.health = _scan(conn, source, account, max_stock)
-            _mark_synced(conn, source, account, fetched_at, now, snapshot_id, figures)
+            yield conn, stage, gone
         finally:
             for table in (stage, gone):
                 drop_temporary(conn, table)
+
+
+def _apply_since(
+    engine: Engine,
+    source: str,
+    account: str,
+    fetched_at: datetime,
+    run_id: str,
+    snapshot_id: int | None,
+    comparison: Comparison,
+    max_stock: int,
+) -> ApplyResult:
+    """The steady-state shortcut: only what changed since the previous snapshot is written. Raises
+    ``NotComparable`` (and the transaction rolls back) when the slice did not hold that snapshot."""
+    result = ApplyResult()
+    now = utcnow()
+    with _slice_transaction(engine, source, account) as (conn, stage, gone):
+        recorded = _recorded(conn, source, account, comparison.previous_id)
+        _apply_compared(conn, stage, gone, source, account, fetched_at, run_id, now, comparison, result)
+        figures, result.health = _scan(conn, source, account, max_stock)
+        # The figures before plus what the changes added: anything else wrote to the slice meanwhile.
+        expected = (int(b) + c for b, c in zip(recorded.split(","), result.figures_change, strict=True))
+        if figures != ",".join(map(str, expected)):
+            raise row_diff.NotComparable(f"the slice was changed since snapshot {comparison.previous_id} was applied")
+        _mark_synced(conn, source, account, fetched_at, now, snapshot_id, figures)
     return result
 
 

@@ -2,7 +2,7 @@
 snapshot to apply (a rule), applying it with its sync log (the write), and what the result says
 (figures and check verdicts, rules)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -29,11 +29,13 @@ def _comparison(engine: Engine, snapshot: snapshots.Snapshot) -> ledger.Comparis
     return ledger.Comparison(previous_id, snapshots.hashed(engine, previous_id), snapshots.hashed(engine, snapshot.id))
 
 
-def _rows(engine: Engine, source: str, account: str, snapshot_id: int) -> Iterable[ledger.Chunk]:
-    """The snapshot's rows as normalized when fetched, or, for an older snapshot, from its pages."""
+def _rows(engine: Engine, source: str, account: str, snapshot_id: int) -> Iterator[ledger.Chunk]:
+    """The snapshot's rows as normalized when fetched, or, for an older snapshot, from its pages;
+    nothing is read until the ledger asks (a steady-state sync compares hashes instead)."""
     if snapshots.has_stored_rows(engine, snapshot_id):
-        return snapshots.stored_rows(engine, snapshot_id)
-    return rows_from_pages(source, account, lambda parts: snapshots.pages(engine, snapshot_id, parts))
+        yield from snapshots.stored_rows(engine, snapshot_id)
+    else:
+        yield from rows_from_pages(source, account, lambda parts: snapshots.pages(engine, snapshot_id, parts))
 
 
 def apply_snapshot(

@@ -102,7 +102,7 @@ class SnapshotWriter:
             try:
                 body = gzip.compress(raw, 1)
                 self._pending.append((table, {**values, column: body}))
-                self._pending_bytes += len(body) + len(values.get("line_hashes", b"")) * 2
+                self._pending_bytes += len(body) + sum(len(v) for v in values.values() if isinstance(v, bytes))
                 if len(self._pending) >= self.FLUSH_ITEMS or self._pending_bytes >= self.FLUSH_BYTES:
                     self._flush()
             except BaseException as exc:  # raised in the fetch at its next page, or at finish
