@@ -37,3 +37,23 @@ def test_current_says_whether_the_schema_is_behind(tmp_path):
     now = _run("current", url=url)
     newest = sorted(p.name[:4] for p in (PROJECT_ROOT / "inventory_pipeline/db/migrations/versions").glob("0*.py"))[-1]
     assert now.returncode == 0 and f"revision {newest}" in now.stdout
+
+
+def test_a_latin1_database_gets_a_schema_that_stores_and_tells_apart_every_sku(mariadb):
+    """A database created with the server's latin1 default passed `upgrade` and then failed the first
+    sync on a Cyrillic warehouse name. The schema carries its own character set and exact collation."""
+    from datetime import datetime
+
+    from inventory_pipeline.db.engine import make_engine
+    from inventory_pipeline.defs.stock import ledger
+    from inventory_pipeline_tests.support.rows import stock
+
+    url = mariadb.create_database("inv_latin1", charset="latin1")
+    assert _run("upgrade", url=url).returncode == 0
+    engine = make_engine(url)
+    rows = [stock("Ёлка", 1, name="Склад Москва"), stock("Елка", 2), stock("abc", 3), stock("ABC", 4)]
+    result = ledger.apply(engine, "wb", "main", datetime(2026, 12, 1), [rows], "run-1")
+    assert result.inserted == 4
+    with engine.connect() as conn:
+        names = {r[0] for r in conn.exec_driver_sql("SELECT warehouse_name FROM inventory_data")}
+    assert names == {"Склад Москва", "Склад"}

@@ -258,3 +258,34 @@ def test_snapshots_without_their_hashes_are_compared_row_by_row(database_url):
     )
     assert wrong_slice.not_compared == "the slice was not last made equal to snapshot 1"
     assert {r[2]: r[5] for r in ledger_state(engine)} == {"A": 7, "B": 0}
+
+
+TWINS = ["ABC", "abc", "ABC ", "Ёлка", "Елка", "ёлка"]
+
+
+def test_skus_that_differ_by_case_space_or_yo_are_separate_keys_on_every_database(database_url):
+    """Under MySQL's default collation these six were two keys, and every identical re-sync flipped
+    the survivor's value and wrote false history. They compare exactly on both databases."""
+    engine = make_engine(database_url)
+    rows = [[stock(sku, n + 1) for n, sku in enumerate(TWINS)]]
+    first = ledger.apply(engine, "wb", "main", T1, rows, "run-1")
+    assert (first.inserted, first.duplicate_keys) == (6, 0)
+    assert {r[2]: r[5] for r in ledger_state(engine)} == {sku: n + 1 for n, sku in enumerate(TWINS)}
+    again = ledger.apply(engine, "wb", "main", T2, [[stock(sku, n + 1) for n, sku in enumerate(TWINS)]], "run-2")
+    assert (again.inserted, again.changed, again.zeroed) == (0, 0, 0)
+    assert history_count(engine) == 0
+    # The steady-state path (snapshots compared by hashes) keeps them apart as well.
+    changed = [[stock(sku, 10 if sku == "abc" else n + 1) for n, sku in enumerate(TWINS)]]
+    result = ledger.apply(
+        engine,
+        "wb",
+        "main",
+        T2,
+        changed,
+        "run-3",
+        snapshot_id=2,
+        comparison=ledger.Comparison(1, stored(*rows), stored(*changed)),
+    )
+    assert result.not_compared  # the slice was last made equal to no snapshot: every row compared
+    assert {r[2]: r[5] for r in ledger_state(engine)}["ABC"] == 1
+    assert {r[2]: r[5] for r in ledger_state(engine)}["abc"] == 10

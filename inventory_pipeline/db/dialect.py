@@ -5,9 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Select, Table, text, true
+from sqlalchemy import Connection, Dialect, Select, String, Table, text, true
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+CHARSET = "utf8mb4"
+
+
+def exact_collation(dialect: Dialect) -> str:
+    """The MySQL/MariaDB collation under which two texts are equal only when they are the same
+    characters: binary and NO PAD, so that ``ABC``, ``abc``, ``ABC `` and ``Ёлка``/``Елка`` are five
+    keys, as they are on SQLite. (``utf8mb4_bin`` still ignores trailing spaces.)"""
+    version = dialect.server_version_info or ()
+    if getattr(dialect, "is_mariadb", False):
+        if version and version < (10, 2):
+            raise RuntimeError(f"MariaDB {version} has no NO PAD binary collation; use MariaDB 10.2 or newer")
+        return "utf8mb4_nopad_bin"
+    if version and version < (8, 0, 17):
+        raise RuntimeError(f"MySQL {version} has no NO PAD binary collation; use MySQL 8.0.17 or newer")
+    return "utf8mb4_0900_bin"
+
+
+class ExactText(TypeDecorator):
+    """A text column compared exactly on every database: on MySQL/MariaDB it carries the exact
+    collation (tables the code creates itself, such as the staging tables, get it too); SQLite
+    compares texts exactly already."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine:
+        if dialect.name in {"mysql", "mariadb"}:
+            return dialect.type_descriptor(
+                mysql.VARCHAR(self.impl.length, charset=CHARSET, collation=exact_collation(dialect))
+            )
+        return dialect.type_descriptor(String(self.impl.length))
 
 
 def upsert_from_select(

@@ -116,10 +116,10 @@ class MariaDBServer:
             "DAGSTER_MYSQL_DB": name,
         }
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, charset: str = "utf8mb4") -> str:
         connection = pymysql.connect(host="127.0.0.1", port=self.port, user="root")
         with connection.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")  # name is test-generated
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET {charset}")  # name and charset are the test's
         connection.close()
         return f"mysql+pymysql://root@127.0.0.1:{self.port}/{name}?charset=utf8mb4&local_infile=1"
 

@@ -122,7 +122,7 @@ def ozon_rows(items: Iterable[object], account: str) -> Normalized:
         if not isinstance(item, dict) or not isinstance(item.get("offer_id"), str) or not item["offer_id"].strip():
             out.skipped.append(f"ozon item #{n}: no offer_id")
             continue
-        offer_id = item["offer_id"].strip()
+        offer_id = item["offer_id"]  # exact: "ABC " and "ABC" are two offers
         stocks = item.get("stocks")
         if not isinstance(stocks, list):
             out.skipped.append(f"ozon {offer_id}: stocks is not a list")

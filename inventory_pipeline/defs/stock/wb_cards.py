@@ -93,7 +93,7 @@ class WbCards:
                 skipped.append(f"wb card {card.get('nmID') if isinstance(card, dict) else '?'}: no vendorCode")
                 continue
             card_at = len(self._article_end)
-            self._articles += article.strip().encode()
+            self._articles += article.encode()  # exact: "ABC " and "ABC" are two articles
             self._article_end.append(len(self._articles))
             self._nm_ids.append(_size_id(card.get("nmID")) or 0)
             for size in card.get("sizes") or []:
