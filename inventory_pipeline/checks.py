@@ -108,18 +108,19 @@ def parts_complete(
     )
 
 
-def complete(received: int, expected: int | None) -> Verdict:
-    """Paging delivered as many items as the API's own count announced."""
-    if expected is None:
-        return Verdict(
-            "complete", True, f"{received} items; the API sent no total to compare with", {"received": received}
-        )
-    return Verdict(
-        "complete",
-        received == expected,
-        f"received {received} of the {expected} items the API announced (total_items)",
-        {"received": received, "expected": expected},
+def complete(received: int, expected: int | None, problems: list[str] | None = None) -> Verdict:
+    """Paging delivered as many items as the API's own count announced, each one readable as whose."""
+    problems = problems or []
+    meta = {"received": received, "expected": -1 if expected is None else expected, "problems": len(problems)}
+    counted = (
+        f"{received} items; the API sent no total to compare with"
+        if expected is None
+        else f"received {received} of the {expected} items the API announced (total_items)"
     )
+    if problems:
+        text = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        return Verdict("complete", False, f"incomplete answer: {text} ({counted}). Nothing was written.", meta)
+    return Verdict("complete", expected is None or received == expected, counted, meta)
 
 
 def fresh(last_sync: dict[str, datetime | None], now: datetime, max_age_hours: float) -> Verdict:
@@ -153,14 +154,23 @@ def stock_within_limit(above_rows: int, limit: int) -> Verdict:
     )
 
 
-def no_duplicate_keys(duplicate_keys: int) -> Verdict:
-    return Verdict(
-        "no_duplicate_keys",
-        duplicate_keys == 0,
-        f"{duplicate_keys} (source, account, SKU, warehouse, type) keys reported more than once "
-        "in the applied snapshots",
-        {"duplicate_keys": duplicate_keys},
-    )
+def no_duplicate_keys(duplicate_keys: int, shared_skus: list[str] | None = None) -> Verdict:
+    """No ledger key twice in one snapshot, and no SKU that two WB sizes share: one row would win
+    and the other's stock would be lost, so such a snapshot is rejected, never applied."""
+    shared_skus = shared_skus or []
+    meta = {"duplicate_keys": duplicate_keys, "shared_skus": len(shared_skus)}
+    if not duplicate_keys and not shared_skus:
+        return Verdict("no_duplicate_keys", True, "every (SKU, warehouse, type) key appears once", meta)
+    findings = []
+    if duplicate_keys:
+        findings.append(f"{duplicate_keys} (SKU, warehouse, type) keys appear more than once")
+    if shared_skus:
+        findings.append(
+            "several WB sizes make one seller SKU ("
+            + "; ".join(shared_skus)
+            + "): give each size its own SKU in WB_SKU_MAP_FILE or change WB_SKU_RULE"
+        )
+    return Verdict("no_duplicate_keys", False, "; ".join(findings) + ". Nothing was written.", meta)
 
 
 def at_least(name: str, value: float, minimum: float) -> Verdict:

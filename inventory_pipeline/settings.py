@@ -17,6 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_STOCK_VALUE = 10_000  # units in one ledger row above which the anomaly checks flag it, by default
 load_dotenv(PROJECT_ROOT / ".env", override=False)
 
+WB_SKU_RULES = ("article_size", "barcode")  # defs/stock/wb_sku.py says what each makes
 _ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
@@ -190,6 +191,9 @@ class Settings:
     wb_accounts: list[str]
     wb_fbw_by_warehouse: bool
     wb_report_wait_seconds: float
+    wb_sku_rule: str
+    wb_sku_separator: str
+    wb_sku_map_file: str
     timezone: str
     min_products_threshold: int
     max_snapshot_drop: float
@@ -265,6 +269,13 @@ def _flag(name: str, default: bool) -> bool:
     return value in {"1", "true", "yes"}
 
 
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = _text(name, default)
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def _share(name: str, default: float) -> float:
     value = env_float(name, default)
     if not 0 < value < 1:
@@ -280,6 +291,9 @@ def load_settings() -> Settings:
         wb_accounts=_names("WB_ACCOUNTS", seller),
         wb_fbw_by_warehouse=_flag("WB_FBW_BY_WAREHOUSE", True),
         wb_report_wait_seconds=env_float("WB_REPORT_WAIT_SECONDS", 300.0),
+        wb_sku_rule=_choice("WB_SKU_RULE", "article_size", WB_SKU_RULES),
+        wb_sku_separator=os.environ.get("WB_SKU_SEPARATOR", "-") or "-",
+        wb_sku_map_file=_text("WB_SKU_MAP_FILE"),
         timezone=os.environ.get("PIPELINE_TIMEZONE", "Europe/Moscow").strip() or "Europe/Moscow",
         min_products_threshold=env_int("MIN_PRODUCTS_THRESHOLD", 10),
         max_snapshot_drop=drop,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from inventory_pipeline import sync_log
 from inventory_pipeline.db.tables import stock_snapshots, sync_logs
-from inventory_pipeline_tests.support.ledger_views import ledger_state, ledger_view, truth_view
+from inventory_pipeline_tests.support.ledger_views import assert_ledger_matches, ledger_state, ledger_view
 from inventory_pipeline_tests.support.pipeline import make_pipeline
 
 WB_STOCKS = "/wb/marketplace/api/v3/stocks/"
@@ -51,7 +51,7 @@ def test_a_bad_answer_changes_nothing_and_the_other_source_still_applies(pipelin
     assert f"{source} snapshot {status}" in failure[0].event_specific_data.error.message
     after = ledger_state(p.engine)
     assert _rows(after, source) == _rows(before, source)  # nothing zeroed, nothing half-written
-    assert ledger_view(p.engine, other) == truth_view(p.truth(other), other)  # applied regardless
+    assert_ledger_matches(p.engine, p.truth(other), other)  # applied regardless
     with p.engine.connect() as conn:
         logs = {r.source: r.status for r in conn.execute(select(sync_logs).where(sync_logs.c.run_id == result.run_id))}
         snapshot = conn.execute(
@@ -59,11 +59,17 @@ def test_a_bad_answer_changes_nothing_and_the_other_source_still_applies(pipelin
                 stock_snapshots.c.run_id == result.run_id, stock_snapshots.c.source == source
             )
         ).one()
-    assert logs == {source: "failed", other: "success"}
+        skipped = conn.execute(
+            select(stock_snapshots.c.skipped_count).where(
+                stock_snapshots.c.run_id == result.run_id, stock_snapshots.c.source == other
+            )
+        ).scalar_one()
+    # The sandbox's odd unreadable row makes the other source's sync partial, not failed.
+    assert logs == {source: "failed", other: "partial" if skipped else "success"}
     assert snapshot.status == status and snapshot.applied_at is None
     p.faults("")
     assert p.run().success
-    assert ledger_view(p.engine, source) == truth_view(p.truth(source), source)
+    assert_ledger_matches(p.engine, p.truth(source), source)
 
 
 def test_rows_left_processing_by_a_dead_run_are_marked_failed_live_ones_are_not(sqlite_pipeline):
@@ -114,7 +120,7 @@ def test_a_remains_report_that_never_arrives_fails_wb_only(monkeypatch, sandbox,
         logs = {r.source: (r.status, r.error_message) for r in conn.execute(select(sync_logs))}
     assert logs["ozon"] == ("success", None) and logs["wb"][0] == "failed"
     assert reason in logs["wb"][1]
-    assert ledger_view(p.engine, "ozon") == truth_view(p.truth("ozon"), "ozon")
+    assert_ledger_matches(p.engine, p.truth("ozon"), "ozon")
     assert ledger_view(p.engine, "wb") == {}
     assert p.run().success  # the next sync asks for a new report
-    assert ledger_view(p.engine, "wb") == truth_view(p.truth("wb"), "wb")
+    assert_ledger_matches(p.engine, p.truth("wb"), "wb")

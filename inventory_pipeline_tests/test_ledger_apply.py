@@ -72,12 +72,24 @@ def test_awkward_text_survives_the_bulk_path(database_url):
     assert tuple(stored) == ("SKU\\with\ttab", "Склад\t«Север»\\2 корпус")
 
 
-def test_duplicate_keys_in_a_snapshot_are_counted(database_url):
+def test_duplicate_keys_are_refused_never_one_wins(database_url):
+    """Two rows with one key: whichever were kept, the other's stock would be lost. Refused on every path
+    (the first sync's bulk load, the full compare, the steady-state compare) with nothing written."""
     engine = make_engine(database_url)
-    result = ledger.apply(engine, "wb", "main", T1, [[stock("A", 5), stock("A", 5), stock("B", 1)]], "run-1")
-    assert result.duplicate_keys == 1
+    twice = [[stock("A", 5), stock("A", 7), stock("B", 1)]]
+    with pytest.raises(ledger.StageError, match="1 .* keys appear more than once"):
+        ledger.apply(engine, "wb", "main", T1, twice, "run-1")
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(inventory_data)).scalar_one() == 2
+        assert conn.execute(select(func.count()).select_from(inventory_data)).scalar_one() == 0
+    first = [[stock("A", 5), stock("B", 1)]]
+    ledger.apply(engine, "wb", "main", T1, first, "run-1", snapshot_id=1)
+    state = ledger_state(engine)
+    with pytest.raises(ledger.StageError):
+        ledger.apply(engine, "wb", "main", T2, twice, "run-2")
+    with pytest.raises(ledger.StageError):
+        comparison = ledger.Comparison(1, stored(*first), stored(*twice))
+        ledger.apply(engine, "wb", "main", T2, twice, "run-3", snapshot_id=2, comparison=comparison)
+    assert ledger_state(engine) == state
 
 
 def test_slices_do_not_touch_each_other(database_url):
@@ -269,7 +281,7 @@ def test_skus_that_differ_by_case_space_or_yo_are_separate_keys_on_every_databas
     engine = make_engine(database_url)
     rows = [[stock(sku, n + 1) for n, sku in enumerate(TWINS)]]
     first = ledger.apply(engine, "wb", "main", T1, rows, "run-1")
-    assert (first.inserted, first.duplicate_keys) == (6, 0)
+    assert first.inserted == 6
     assert {r[2]: r[5] for r in ledger_state(engine)} == {sku: n + 1 for n, sku in enumerate(TWINS)}
     again = ledger.apply(engine, "wb", "main", T2, [[stock(sku, n + 1) for n, sku in enumerate(TWINS)]], "run-2")
     assert (again.inserted, again.changed, again.zeroed) == (0, 0, 0)

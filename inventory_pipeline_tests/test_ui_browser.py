@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from inventory_pipeline.settings import PROJECT_ROOT
-from inventory_pipeline_tests.support.ledger_views import ledger_view, truth_view
+from inventory_pipeline_tests.support.ledger_views import assert_ledger_matches
 from inventory_pipeline_tests.support.servers import dagster_process
 from marketplace_sandbox.env import sandbox_env
 
@@ -107,7 +107,7 @@ def test_launch_the_sync_from_the_ui_and_see_the_ledger(dagster_ui, sandbox, sql
     engine = make_engine(sqlite_url)
     for account in ("main", "second"):
         truth = requests.get(f"{sandbox.url}/_sandbox/truth/ozon", params={"account": account}, timeout=10).json()
-        assert ledger_view(engine, "ozon", account) == truth_view(truth, "ozon")
+        assert_ledger_matches(engine, truth, "ozon", account)
 
 
 def clear_overlays(page, name: str) -> None:

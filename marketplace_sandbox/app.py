@@ -156,6 +156,13 @@ class Control:
                     self.wb.remains_outcome = body["wb_remains_outcome"]
                 if "ozon_bad_rows" in body:
                     sandbox.world.malformed_ozon_offers = set(body["ozon_bad_rows"])
+                if "wb_bad_amounts" in body:
+                    sandbox.world.malformed_wb_amounts = {int(c) for c in body["wb_bad_amounts"]}
+                if "wb_hidden_cards" in body:
+                    self.wb.hidden_cards = {int(n) for n in body["wb_hidden_cards"]}
+                if "unreadable" in body:
+                    sandbox.world.unreadable = bool(body["unreadable"])
+                    sandbox.world.pick_unreadable()
                 if "haier_malformed" in body:
                     sandbox.world.malformed_haier_codes = set(body["haier_malformed"])
                 if "haier_bad_images" in body:
@@ -173,6 +180,9 @@ class Control:
                 "wb_remains_outcome": self.wb.remains_outcome,
                 "haier_malformed": sorted(sandbox.world.malformed_haier_codes),
                 "ozon_bad_rows": sorted(sandbox.world.malformed_ozon_offers),
+                "wb_bad_amounts": sorted(sandbox.world.malformed_wb_amounts),
+                "wb_hidden_cards": sorted(self.wb.hidden_cards),
+                "unreadable": sandbox.world.unreadable,
                 "haier_bad_images": self.haier.bad_images,
             }
         )

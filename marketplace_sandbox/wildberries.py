@@ -22,8 +22,8 @@ from marketplace_sandbox.world import MOSCOW, WB_ACCOUNTS, WB_SELLER_WAREHOUSES,
 LIMITS = {
     "stocks-report": Limit(per_seconds=20, burst=1),  # 3 requests/minute, interval 20 s
     "remains-create": Limit(per_seconds=60, burst=5),  # warehouse-remains report: 1/minute, burst 5
-    "remains-status": Limit(per_seconds=5, burst=5),
-    "remains-download": Limit(per_seconds=5, burst=5),
+    "remains-status": Limit(per_seconds=5, burst=5),  # 1 per 5 s, burst 5
+    "remains-download": Limit(per_seconds=60, burst=1),  # 1/minute, burst 1
     # Two buckets in the spec, each 300/minute, burst 20: seller-warehouse methods, seller-stock methods.
     "seller-warehouses": Limit(per_seconds=0.2, burst=20),
     "seller-stocks": Limit(per_seconds=0.2, burst=20),
@@ -49,6 +49,12 @@ HOSTS = ("analytics", "marketplace", "content", "statistics")
 class WbError(Exception):
     def __init__(self, response: Response) -> None:
         self.response = response
+
+
+def _statistics_problem(status: int, title: str, detail: str) -> WbError:
+    """An error of the analytics/statistics report methods: four fields, as WB's spec shows them."""
+    body = {"detail": detail, "origin": "api-statistics", "requestId": uuid.uuid4().hex, "title": title}
+    return WbError(json_response(body, status, media_type="application/problem+json"))
 
 
 def _marketplace_error(status: int, code: str, message: str) -> WbError:
@@ -78,10 +84,11 @@ class WildberriesApi:
         self.sandbox = sandbox
         self.world = sandbox.world
         self.row_cap = 80_000
-        self._card_order: dict[str, tuple[int, list[WbItem], list[tuple[str, int]]]] = {}
+        self._card_order: dict[str, tuple[tuple[int, frozenset], list[list[WbItem]], list[tuple[str, int]]]] = {}
         self._remains_tasks: dict[str, dict] = {}
         self.remains_seconds: float | None = None  # None: at once under "fast", REMAINS_READY_SECONDS under "real"
         self.remains_outcome = "done"  # what a finished remains task says: done, canceled or purged
+        self.hidden_cards: set[int] = set()  # nmIDs the card listing leaves out (a card WB lost or trashed)
 
     def routes(self) -> list[Route]:
         routes = [Route(f"/wb/{host}/ping", self._wrap(self.ping, "ping"), methods=["GET"]) for host in HOSTS]
@@ -249,14 +256,14 @@ class WildberriesApi:
         for name in REMAINS_GROUPINGS:
             value = request.query_params.get(name, "false")
             if value not in {"true", "false"}:
-                raise WbError(wb_problem(400, "bad request", f"{name}: must be true or false"))
+                raise _statistics_problem(400, "Bad Request", f'parameter "{name}" in query has an error')
             groups[name] = value == "true"
         task_id = str(uuid.uuid4())
         build = self.remains_seconds
         if build is None:
             build = 0.0 if self.sandbox.profile == "fast" else REMAINS_READY_SECONDS
         ready = time.monotonic() + build
-        rows = [self._remains_row(it, groups) for it in self.world.wb[account] if it.wb]
+        rows = [row for it in self.world.wb[account] for row in self._remains_rows(it, groups)]
         self._remains_tasks[task_id] = {
             "account": account,
             "ready_at": ready,
@@ -269,7 +276,7 @@ class WildberriesApi:
         task_id = request.path_params["task_id"]
         task = self._remains_tasks.get(task_id)
         if task is None or task["account"] != account:
-            raise WbError(wb_problem(404, "not found", f"task {task_id} not found"))
+            raise _statistics_problem(404, "Not Found", "not found")
         return task_id, task
 
     def remains_status(self, request: Request, account: str, body: dict) -> Response:
@@ -280,7 +287,7 @@ class WildberriesApi:
     def remains_download(self, request: Request, account: str, body: dict) -> Response:
         task_id, task = self._remains_task(request, account)
         if time.monotonic() < task["ready_at"] or task["end"] != "done":
-            raise WbError(wb_problem(400, "bad request", f"task {task_id} is not done"))
+            raise _statistics_problem(400, "Bad Request", f"task {task_id} is not done")
         rows = task["rows"]
         fault = request_fault(request)
         if fault == "empty":
@@ -290,28 +297,34 @@ class WildberriesApi:
         return json_response(rows)
 
     @staticmethod
-    def _remains_row(it: WbItem, groups: dict[str, bool]) -> dict:
+    def _remains_rows(it: WbItem, groups: dict[str, bool]) -> list[dict]:
+        """A size's rows of the remains report as WB's spec describes them: its warehouses and the
+        report's summary lines in ``warehouses[]``, entries with nothing in them left out; one row per
+        size, or per barcode (the size's stock under its first) when grouped by barcode too."""
         to_client, from_client = sum(w[2] for w in it.wb), sum(w[3] for w in it.wb)
         on_shelves = sum(w[1] for w in it.wb)
-        row = {
-            "brand": "Haier" if groups["groupByBrand"] else None,
-            "subjectName": it.subject if groups["groupBySubject"] else None,
-            "vendorCode": it.vendor_code if groups["groupBySa"] else None,
-            "nmId": it.nm_id if groups["groupByNm"] else None,
-            "barcode": it.barcode if groups["groupByBarcode"] else None,
-            "techSize": "0" if groups["groupBySize"] else None,
-            "volume": 1.2,
-            "inWayToClient": to_client,
-            "inWayFromClient": from_client,
-            "quantityWarehousesFull": on_shelves + to_client + from_client,
-            "warehouses": [
-                *({"warehouseName": WB_WAREHOUSES[wh][1], "quantity": quantity} for wh, quantity, _, _ in it.wb),
-                {"warehouseName": REMAINS_IN_WAY_TO_CLIENT, "quantity": to_client},
-                {"warehouseName": REMAINS_IN_WAY_FROM_CLIENT, "quantity": from_client},
-                {"warehouseName": REMAINS_TOTAL, "quantity": on_shelves},
-            ],
-        }
-        return {k: v for k, v in row.items() if v is not None}
+        if not (on_shelves or to_client or from_client):
+            return []
+        entries = [
+            *((WB_WAREHOUSES[wh][1], quantity) for wh, quantity, _, _ in it.wb),
+            (REMAINS_IN_WAY_TO_CLIENT, to_client),
+            (REMAINS_IN_WAY_FROM_CLIENT, from_client),
+            (REMAINS_TOTAL, on_shelves),
+        ]
+        rows = []
+        for n, barcode in enumerate(it.barcodes if groups["groupByBarcode"] else [None]):
+            row = {
+                "brand": "Haier" if groups["groupByBrand"] else None,
+                "subjectName": it.subject if groups["groupBySubject"] else None,
+                "vendorCode": it.vendor_code if groups["groupBySa"] else None,
+                "nmId": it.nm_id if groups["groupByNm"] else None,
+                "barcode": barcode,
+                "techSize": it.tech_size if groups["groupBySize"] else None,
+                "volume": 1.2 if groups["groupByNm"] else None,
+                "warehouses": [{"warehouseName": name, "quantity": q} for name, q in entries if q and not n],
+            }
+            rows.append({k: v for k, v in row.items() if v is not None})
+        return rows
 
     def warehouses(self, request: Request, account: str, body: dict) -> Response:
         return json_response(
@@ -342,7 +355,10 @@ class WildberriesApi:
                 for chrt in ids:
                     item = by_chrt.get(chrt)
                     if item is not None:
-                        stocks.append({"chrtId": chrt, "amount": item.seller_amount if item.seller_wh == index else 0})
+                        amount = item.seller_amount if item.seller_wh == index else 0
+                        if item.seller_wh == index and self.world.wb_unreadable(account, item):
+                            amount = None  # the odd unreadable figure
+                        stocks.append({"chrtId": chrt, "amount": amount})
             return json_response({"stocks": stocks})
         rows = body.get("stocks")
         if not isinstance(rows, list) or not 1 <= len(rows) <= 1000:
@@ -374,20 +390,23 @@ class WildberriesApi:
         if not isinstance(limit, int) or not 1 <= limit <= 100:
             raise _marketplace_error(400, "IncorrectRequest", "cursor.limit must be within 1..100")
         text = ((settings.get("filter") or {}).get("textSearch") or "").strip()
-        items, keys = self._cards_in_order(account)
+        cards, keys = self._cards_in_order(account)
         if text:
-            items = [it for it in items if text in (it.vendor_code, str(it.nm_id))]
-            keys = [(it.updated_at, it.nm_id) for it in items]
+            cards = [c for c in cards if text in (c[0].vendor_code, str(c[0].nm_id))]
+            keys = [(c[0].updated_at, c[0].nm_id) for c in cards]
         start = 0
         if cursor.get("updatedAt") and cursor.get("nmID"):
             start = bisect.bisect_right(keys, (cursor["updatedAt"], cursor["nmID"]))
-        page = items[start : start + limit]
+        page = cards[start : start + limit]
+        if start and len(cards) - start > limit and (start // limit) % 2:
+            # WB answers short pages mid-listing: by its own end rule (total < limit) this looks like the last.
+            page = page[: limit - limit // 8]
         if request_fault(request) == "truncate":
             page = page[: len(page) // 2]
-        last = page[-1] if page else None
+        last = page[-1][0] if page else None
         return json_response(
             {
-                "cards": [self._card(it) for it in page],
+                "cards": [self._card(sizes) for sizes in page],
                 "cursor": {
                     "updatedAt": last.updated_at if last else None,
                     "nmID": last.nm_id if last else None,
@@ -396,18 +415,28 @@ class WildberriesApi:
             }
         )
 
-    def _cards_in_order(self, account: str) -> tuple[list[WbItem], list[tuple[str, int]]]:
-        """Cards in the order the cursor walks, (updatedAt, nmID); re-sorted when the catalogue changes."""
+    def _cards_in_order(self, account: str) -> tuple[list[list[WbItem]], list[tuple[str, int]]]:
+        """Cards (each the list of its sizes) in the order the cursor walks, (updatedAt, nmID);
+        re-sorted when the catalogue changes."""
         items = self.world.wb[account]
         cached = self._card_order.get(account)
-        if cached is None or cached[0] != len(items):
-            ordered = sorted(items, key=lambda it: (it.updated_at, it.nm_id))
-            cached = (len(items), ordered, [(it.updated_at, it.nm_id) for it in ordered])
+        if cached is None or cached[0] != (len(items), frozenset(self.hidden_cards)):
+            by_card: dict[int, list[WbItem]] = {}
+            for it in items:
+                by_card.setdefault(it.nm_id, []).append(it)
+            ordered = sorted(by_card.values(), key=lambda sizes: (sizes[0].updated_at, sizes[0].nm_id))
+            ordered = [c for c in ordered if c[0].nm_id not in self.hidden_cards]
+            cached = (
+                (len(items), frozenset(self.hidden_cards)),
+                ordered,
+                [(c[0].updated_at, c[0].nm_id) for c in ordered],
+            )
             self._card_order[account] = cached
         return cached[1], cached[2]
 
     @staticmethod
-    def _card(it: WbItem) -> dict:
+    def _card(sizes: list[WbItem]) -> dict:
+        it = sizes[0]
         return {
             "nmID": it.nm_id,
             "imtID": it.nm_id + 7_000_000,
@@ -417,7 +446,10 @@ class WildberriesApi:
             "vendorCode": it.vendor_code,
             "brand": "Haier",
             "title": f"Haier {it.vendor_code}",
-            "sizes": [{"chrtID": it.chrt_id, "techSize": "0", "wbSize": "", "skus": [it.barcode]}],
+            "sizes": [
+                {"chrtID": size.chrt_id, "techSize": size.tech_size, "wbSize": "", "skus": size.barcodes}
+                for size in sizes
+            ],
             "createdAt": it.updated_at,
             "updatedAt": it.updated_at,
         }
@@ -429,7 +461,7 @@ class WildberriesApi:
         if flag not in {"0", "1"}:
             raise WbError(json_response({"errors": ["flag: must be 0 or 1"]}, 400))
         oldest = self.world.now - timedelta(days=RETENTION_DAYS)
-        items = {it.vendor_code: it for it in self.world.wb[account]}
+        items = {it.sku: it for it in self.world.wb[account]}
         rows = []
         for sale in self.world.sales:
             if sale.channel != "wb" or sale.account != account or sale.at < oldest:
@@ -455,13 +487,13 @@ class WildberriesApi:
             "countryName": "Россия",
             "oblastOkrugName": "Центральный федеральный округ",
             "regionName": "Московская",
-            "supplierArticle": sale.sku,
+            "supplierArticle": item.vendor_code if item else sale.sku,
             "nmId": item.nm_id if item else 0,
-            "barcode": item.barcode if item else "",
+            "barcode": item.barcodes[0] if item else "",
             "category": item.category if item else "",
             "subject": item.subject if item else "",
             "brand": "Haier",
-            "techSize": "0",
+            "techSize": item.tech_size if item else "0",
             "incomeID": 0,
             "isSupply": False,
             "isRealization": True,

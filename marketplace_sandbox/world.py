@@ -2,6 +2,11 @@
 
 Everything is derived from one seed so that a failing test can be replayed. Stock lives
 in small ``__slots__`` objects so that a million-SKU world fits comfortably in memory.
+
+The world is as varied as real catalogues, by default: a fifth of the articles are sold in sizes
+(a WB card with several sizes, an Ozon offer per size, a Wix product with a size variant each),
+some SKUs differ from another only by case, a trailing space or Ё/Е, and a few stock rows are
+unreadable at any time (a different few after every ``advance``); the truth says which.
 """
 
 from __future__ import annotations
@@ -63,9 +68,35 @@ CATEGORIES = [
 ]
 
 
+# Articles sold in sizes: a fifth of the catalogue, each with one of these runs of sizes.
+SIZE_RUNS = [("S", "M", "L"), ("S", "M", "L", "XL"), ("M", "L"), ("44", "46", "48", "50")]
+SIZED_SHARE = 0.2
+ONE_SIZE = ("0",)  # WB's techSize of a product without sizes
+UNREADABLE_SHARE = 0.006  # stock rows served with an unreadable figure at any time
+
+
 def article(i: int) -> str:
-    """The seller's article for catalogue index ``i`` (the same on every channel)."""
+    """The seller's article for catalogue index ``i`` (the same on every channel). A few differ from a
+    neighbour's only by case, a trailing space or Ё/Е: real catalogues have them, and each is its own
+    product."""
+    twin = i % 50
+    if twin == 11:
+        return f"hr-{i - 1:06d}"
+    if twin == 12:
+        return f"HR-{i - 2:06d} "
+    if twin == 13:
+        return f"Ёлка-{i:06d}"
+    if twin == 14:
+        return f"Елка-{i - 1:06d}"
+    if twin == 15:
+        return f"ёлка-{i - 2:06d}"
     return f"HR-{i:06d}"
+
+
+def seller_sku(article_text: str, size: str) -> str:
+    """The seller's SKU of one size, on every channel: the article for a product without sizes,
+    article-size otherwise (the pipeline's default WB_SKU_RULE, article_size)."""
+    return article_text if size == "0" else f"{article_text}-{size}"
 
 
 class OzonItem:
@@ -85,11 +116,15 @@ class OzonItem:
 
 
 class WbItem:
+    """One size of a WB card: its own size id (chrtID), techSize, barcodes and stock."""
+
     __slots__ = (
         "vendor_code",
+        "sku",
         "nm_id",
         "chrt_id",
-        "barcode",
+        "tech_size",
+        "barcodes",
         "wb",
         "seller_wh",
         "seller_amount",
@@ -104,16 +139,19 @@ class WbItem:
         vendor_code: str,
         nm_id: int,
         chrt_id: int,
-        barcode: str,
+        tech_size: str,
+        barcodes: list[str],
         price: int,
         category: str,
         subject: str,
         updated_at: str,
     ) -> None:
         self.vendor_code = vendor_code
+        self.sku = seller_sku(vendor_code, tech_size)
         self.nm_id = nm_id
         self.chrt_id = chrt_id
-        self.barcode = barcode
+        self.tech_size = tech_size
+        self.barcodes = barcodes
         self.price = price
         self.category = category
         self.subject = subject
@@ -199,12 +237,22 @@ class World:
         self.ozon_stock_updates: dict[tuple[str, str, int], datetime] = {}
         self.malformed_haier_codes: set[str] = set()
         self.malformed_ozon_offers: set[str] = set()
+        self.malformed_wb_amounts: set[int] = set()  # chrtIds whose seller-warehouse amount is unreadable
+        self.unreadable = True  # the odd unreadable row, as real feeds have (PUT /_sandbox/config)
+        self.unreadable_ozon: set[tuple[str, str, str]] = set()  # (account, offer_id, stock type)
+        self.unreadable_wb: set[tuple[str, int]] = set()  # (account, chrtId) of a seller-warehouse amount
         self._order_seq = 0
+        self.sizes = self._size_runs()
         self._build()
+        self.pick_unreadable()
         if wix_in_sync:
             self._sync_wix(random.Random(f"{seed}-wix-in-sync"))
 
     # -- construction -------------------------------------------------------------------
+    def _size_runs(self) -> list[tuple[str, ...]]:
+        rng = random.Random(f"{self.seed}-sizes")
+        return [rng.choice(SIZE_RUNS) if rng.random() < SIZED_SHARE else ONE_SIZE for _ in range(self.skus)]
+
     def _build(self) -> None:
         rng = self.rng
         for account, share in ACCOUNT_SHARE.items():
@@ -213,9 +261,11 @@ class World:
             for i in range(self.skus):
                 price = rng.randrange(9_990, 199_990, 10)
                 if rng.random() < share:
-                    self.ozon[account].append(self._new_ozon_item(rng, account, i, price))
+                    self.ozon[account].extend(
+                        self._new_ozon_item(rng, account, i, n, size, price) for n, size in enumerate(self.sizes[i])
+                    )
                 if rng.random() < share * 0.95:
-                    self.wb[account].append(self._new_wb_item(rng, account, i, price))
+                    self.wb[account].extend(self._new_wb_card(rng, account, i, price))
             self.ozon_by_offer[account] = {it.offer_id: it for it in self.ozon[account]}
             self.wb_by_chrt[account] = {it.chrt_id: it for it in self.wb[account]}
         listed = [i for i in range(self.skus) if rng.random() < 0.7]
@@ -223,6 +273,20 @@ class World:
             self.wix[site] = self._new_wix_catalogue(random.Random(f"{self.seed}-{site}"), listed)
         self.haier = self._new_haier_catalogue(rng)
         self._seed_sales_history(days=14)
+
+    def pick_unreadable(self) -> None:
+        """A few stock rows the APIs serve with an unreadable figure until the next ``advance``."""
+        rng = random.Random(f"{self.seed}-unreadable-{self.now.isoformat()}")
+        self.unreadable_ozon, self.unreadable_wb = set(), set()
+        if not self.unreadable:
+            return
+        for account in ACCOUNT_SHARE:
+            for it in self.ozon[account]:
+                if it.has_rows and rng.random() < UNREADABLE_SHARE:
+                    self.unreadable_ozon.add((account, it.offer_id, rng.choice(["fbs", "fbo"] if it.fbo else ["fbs"])))
+            for it in self.wb[account]:
+                if rng.random() < UNREADABLE_SHARE:
+                    self.unreadable_wb.add((account, it.chrt_id))
 
     def _sync_wix(self, rng: random.Random) -> None:
         """A store a previous pipeline kept in step: each variant shows the seller's own available
@@ -234,16 +298,18 @@ class World:
                 own[it.offer_id] = own.get(it.offer_id, 0) + available
         for items in self.wb.values():
             for it in items:
-                own[it.vendor_code] = own.get(it.vendor_code, 0) + it.seller_amount
+                own[it.sku] = own.get(it.sku, 0) + it.seller_amount
         for products in self.wix.values():
             for product in products:
                 for variant in product.variants:
                     drift = rng.randint(-2, 2) if rng.random() < 0.05 else 0
                     variant.quantity = max(0, own.get(variant.sku, 0) + drift)
 
-    def _new_ozon_item(self, rng: random.Random, account: str, i: int, price: int) -> OzonItem:
+    def _new_ozon_item(self, rng: random.Random, account: str, i: int, n: int, size: str, price: int) -> OzonItem:
+        """One Ozon offer: an article without sizes, or one size of a sized article."""
         offset = 0 if account == "main" else 50_000_000
-        item = OzonItem(article(i), 300_000_000 + offset + i, 1_500_000_000 + offset + i, price)
+        index = offset + i * 8 + n
+        item = OzonItem(seller_sku(article(i), size), 300_000_000 + index, 1_500_000_000 + index, price)
         if rng.random() < 0.02:
             item.has_rows = False  # a listed product Ozon reports no stock rows for
             return item
@@ -262,26 +328,33 @@ class World:
             item.rfbs = [p, min(p, rng.randint(0, 2))]
         return item
 
-    def _new_wb_item(self, rng: random.Random, account: str, i: int, price: int) -> WbItem:
+    def _new_wb_card(self, rng: random.Random, account: str, i: int, price: int) -> list[WbItem]:
+        """One WB card: its sizes, each with its own size id, barcodes and stock."""
         offset = 0 if account == "main" else 40_000_000
         category, subject = CATEGORIES[i % len(CATEGORIES)]
         updated = self.now - timedelta(days=rng.randint(1, 400), seconds=rng.randint(0, 86_399))
-        item = WbItem(
-            article(i),
-            150_000_000 + offset + i,
-            400_000_000 + offset + i,
-            f"20{(offset + i):011d}",
-            price,
-            category,
-            subject,
-            updated.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
-        )
-        for wh in rng.sample(range(len(WB_WAREHOUSES)), rng.randint(1, 3)):
-            quantity = rng.choice([0, rng.randint(1, 50), rng.randint(1, 300)])
-            item.wb.append([wh, quantity, rng.randint(0, 3), rng.randint(0, 2)])
-        item.seller_wh = rng.randrange(len(WB_SELLER_WAREHOUSES))
-        item.seller_amount = rng.choice([0, rng.randint(1, 40)])
-        return item
+        sizes = []
+        for n, tech_size in enumerate(self.sizes[i]):
+            index = offset + i * 8 + n
+            barcodes = [f"20{index:011d}"] + ([f"46{index:011d}"] if rng.random() < 0.1 else [])
+            item = WbItem(
+                article(i),
+                150_000_000 + offset + i,
+                400_000_000 + index,
+                tech_size,
+                barcodes,
+                price,
+                category,
+                subject,
+                updated.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
+            )
+            for wh in rng.sample(range(len(WB_WAREHOUSES)), rng.randint(1, 3)):
+                quantity = rng.choice([0, rng.randint(1, 50), rng.randint(1, 300)])
+                item.wb.append([wh, quantity, rng.randint(0, 3), rng.randint(0, 2)])
+            item.seller_wh = rng.randrange(len(WB_SELLER_WAREHOUSES))
+            item.seller_amount = rng.choice([0, rng.randint(1, 40)])
+            sizes.append(item)
+        return sizes
 
     def _new_wix_catalogue(self, rng: random.Random, listed: list[int]) -> list[WixProduct]:
         products: list[WixProduct] = []
@@ -292,9 +365,27 @@ class World:
             pid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             inv = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             stamp = (self.now - timedelta(days=rng.randint(1, 90))).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-            if rng.random() < 0.2 and k + 1 < len(listed):
-                group = listed[k : k + rng.randint(2, 3)]
-                colours = ["Белый", "Чёрный", "Серебристый"]
+            sizes = self.sizes[listed[k]]
+            if sizes != ONE_SIZE:
+                i = listed[k]
+                variants = [
+                    WixVariant(
+                        str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                        seller_sku(article(i), size),
+                        {"Размер": size},
+                        rng.randrange(9_990, 199_990, 10),
+                        rng.randint(0, 20),
+                        str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    )
+                    for size in sizes
+                ]
+                products.append(
+                    WixProduct(pid, numeric, f"Haier {article(i)} (размеры)", "", inv, True, variants, stamp)
+                )
+                k += 1
+            elif rng.random() < 0.2 and k + 1 < len(listed) and self.sizes[listed[k + 1]] == ONE_SIZE:
+                group = [listed[k], listed[k + 1]]
+                colours = ["Белый", "Чёрный"]
                 variants = [
                     WixVariant(
                         str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -401,7 +492,7 @@ class World:
                     break
                 item = rng.choice(wb_items)
                 scheme = "fbw" if rng.random() < 0.7 else "fbs"
-                self._record_sale(rng, "wb", account, scheme, item.vendor_code, at, item.price)
+                self._record_sale(rng, "wb", account, scheme, item.sku, at, item.price)
                 if touch_stock:
                     self._consume_wb(item, scheme)
 
@@ -475,6 +566,7 @@ class World:
                     if rng.random() < 0.1:
                         product.stock[county] = max(0, product.stock[county] + rng.randint(-5, 10))
             self.now += timedelta(hours=hours)
+            self.pick_unreadable()
             return {"sales": len(self.sales) - before, "restocked": restocked, "now": int(self.now.timestamp())}
 
     def collapse(self, channel: str, account: str, keep_share: float) -> int:
@@ -519,38 +611,32 @@ class World:
                 ]
             raise KeyError(channel)
 
+    def ozon_unreadable(self, account: str, it: OzonItem, stock_type: str) -> bool:
+        """Whether the API serves this item's row of ``stock_type`` with an unreadable figure now."""
+        return it.offer_id in self.malformed_ozon_offers or (account, it.offer_id, stock_type) in self.unreadable_ozon
+
+    def wb_unreadable(self, account: str, it: WbItem) -> bool:
+        """Whether the API serves this size's seller-warehouse amount unreadable now."""
+        return it.chrt_id in self.malformed_wb_amounts or (account, it.chrt_id) in self.unreadable_wb
+
     def _ozon_truth(self, account: str) -> list[dict]:
         rows = []
         for it in self.ozon[account]:
             if not it.has_rows:
                 continue
-            for wh, present, reserved in it.fbo:
+            entries = [("fbo", OZON_FBO_WAREHOUSES[wh][0], present, reserved) for wh, present, reserved in it.fbo]
+            entries.append(("fbs", OZON_FBS_WAREHOUSES[it.fbs_wh][0], it.fbs[0], it.fbs[1]))
+            if it.rfbs_wh is not None:
+                entries.append(("rfbs", OZON_RFBS_WAREHOUSES[it.rfbs_wh][0], it.rfbs[0], it.rfbs[1]))
+            for stock_type, warehouse_id, present, reserved in entries:
                 rows.append(
                     {
                         "sku": it.offer_id,
-                        "stock_type": "fbo",
-                        "warehouse_id": OZON_FBO_WAREHOUSES[wh][0],
+                        "stock_type": stock_type,
+                        "warehouse_id": warehouse_id,
                         "present": present,
                         "reserved": reserved,
-                    }
-                )
-            rows.append(
-                {
-                    "sku": it.offer_id,
-                    "stock_type": "fbs",
-                    "warehouse_id": OZON_FBS_WAREHOUSES[it.fbs_wh][0],
-                    "present": it.fbs[0],
-                    "reserved": it.fbs[1],
-                }
-            )
-            if it.rfbs_wh is not None:
-                rows.append(
-                    {
-                        "sku": it.offer_id,
-                        "stock_type": "rfbs",
-                        "warehouse_id": OZON_RFBS_WAREHOUSES[it.rfbs_wh][0],
-                        "present": it.rfbs[0],
-                        "reserved": it.rfbs[1],
+                        "readable": not self.ozon_unreadable(account, it, stock_type),
                     }
                 )
         return rows
@@ -561,22 +647,26 @@ class World:
             for wh, quantity, to_client, from_client in it.wb:
                 rows.append(
                     {
-                        "sku": it.vendor_code,
+                        "sku": it.sku,
+                        "chrt_id": it.chrt_id,
                         "stock_type": "fbw",
                         "warehouse_id": WB_WAREHOUSES[wh][0],
                         "quantity": quantity,
                         "in_way_to_client": to_client,
                         "in_way_from_client": from_client,
+                        "readable": True,
                     }
                 )
             rows.append(
                 {
-                    "sku": it.vendor_code,
+                    "sku": it.sku,
+                    "chrt_id": it.chrt_id,
                     "stock_type": "fbs",
                     "warehouse_id": WB_SELLER_WAREHOUSES[it.seller_wh][0],
                     "quantity": it.seller_amount,
                     "in_way_to_client": 0,
                     "in_way_from_client": 0,
+                    "readable": not self.wb_unreadable(account, it),
                 }
             )
         return rows

@@ -14,8 +14,9 @@ from inventory_pipeline.resources.pages import RawPage
 
 REPORT_PATH = "/api/analytics/v1/stocks-report/wb-warehouses"
 REMAINS_PATH = "/api/v1/warehouse_remains"
-# One report row per size: the article, the card, the barcode that names the size.
-REMAINS_GROUPING = {"groupBySa": "true", "groupByNm": "true", "groupByBarcode": "true", "groupBySize": "true"}
+# One report row per size: the article, the card and the size (grouped by barcode too, a size with
+# two barcodes would come as two rows, each with part of its stock).
+REMAINS_GROUPING = {"groupBySa": "true", "groupByNm": "true", "groupBySize": "true"}
 REMAINS_POLL_MAX_SECONDS = 5.0  # WB asks for no more than one status call per 5 s beyond its burst of 5
 CARDS_PATH = "/content/v2/get/cards/list"
 REPORT_LIMIT = 250_000
@@ -66,18 +67,29 @@ class WildberriesResource(ConfigurableResource):
         return sum(api.calls for api in self._apis.values())
 
     def card_pages(self) -> Iterator[RawPage]:
-        """Product cards: the seller's article (``vendorCode``) for every nmID and chrtID."""
+        """Product cards: every size (chrtID) of every card with its article, techSize and barcodes.
+
+        WB's own end rule is a page of fewer than ``limit`` cards (``cursor.total``), but WB also
+        answers short pages in the middle of a listing: a short page is followed by one more request,
+        and only an empty page ends the listing (one call more than WB's rule, never a lost page)."""
         cursor: dict = {"limit": CARDS_LIMIT}
+        seen: set[tuple] = set()
         while True:
             body = {"settings": {"cursor": cursor, "filter": {"withPhoto": -1}}}
             payload, raw = self._host("content").call("POST", CARDS_PATH, body=body, with_body=True)
             expect(payload, dict, "the cards answer", "Wildberries")
             cards = expect(payload.get("cards"), list, "cards", "Wildberries")
             yield RawPage("cards", raw, payload)
-            page_cursor = expect(payload.get("cursor"), dict, "cursor", "Wildberries")
-            if len(cards) < CARDS_LIMIT or page_cursor.get("total", 0) < CARDS_LIMIT:
+            if not cards:
                 return
-            cursor = {"limit": CARDS_LIMIT, "updatedAt": page_cursor["updatedAt"], "nmID": page_cursor["nmID"]}
+            page_cursor = expect(payload.get("cursor"), dict, "cursor", "Wildberries")
+            after = (page_cursor.get("updatedAt"), page_cursor.get("nmID"))
+            if None in after:
+                raise ApiPayloadError(f"Wildberries: a page of {len(cards)} cards came without a cursor to go on from")
+            if after in seen:
+                raise ApiPayloadError(f"Wildberries: the cards listing returned cursor {after} twice; stopped")
+            seen.add(after)
+            cursor = {"limit": CARDS_LIMIT, "updatedAt": after[0], "nmID": after[1]}
 
     def warehouse_report_pages(self) -> Iterator[RawPage]:
         """Stock on WB's own warehouses (FBW), one aggregate row per size."""

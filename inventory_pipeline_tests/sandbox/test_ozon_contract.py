@@ -24,21 +24,22 @@ def post(server, path, body, headers=AUTH):
 
 
 def all_stock_items(server, limit):
-    items, cursor, pages = [], "", 0
+    items, cursor, sizes = [], "", []
     while True:
         page = post(
             server, "/v4/product/info/stocks", {"cursor": cursor, "filter": {"visibility": "ALL"}, "limit": limit}
         ).json()
         items += page["items"]
-        pages += 1
+        sizes.append(len(page["items"]))
         cursor = page["cursor"]
         if not cursor:
-            return items, page, pages
+            return items, page, sizes
 
 
 def test_stocks_page_to_the_end_and_match_truth(ozon):
-    items, last, pages = all_stock_items(ozon, 100)
-    assert len(items) == last["total_items"] == last["total"] and pages == -(-len(items) // 100)
+    items, last, sizes = all_stock_items(ozon, 100)
+    assert len(items) == last["total_items"] == last["total"]
+    assert any(size < 100 for size in sizes[:-1])  # pages are sometimes short mid-listing; the cursor goes on
     assert len({i["offer_id"] for i in items}) == len(items)
     truth = requests.get(f"{ozon.url}/_sandbox/truth/ozon", timeout=10).json()
     served = {}
@@ -46,11 +47,22 @@ def test_stocks_page_to_the_end_and_match_truth(ozon):
         for s in item["stocks"]:
             assert set(s) == {"sku", "type", "present", "reserved", "shipment_type", "warehouse_ids"}
             served[(item["offer_id"], s["type"])] = (s["present"], s["reserved"])
-    expected = {}
+    expected, unreadable = {}, set()
     for r in truth:
         p, res = expected.get((r["sku"], r["stock_type"]), (0, 0))
         expected[(r["sku"], r["stock_type"])] = (p + r["present"], res + r["reserved"])
-    assert served == expected
+        if not r["readable"]:
+            unreadable.add((r["sku"], r["stock_type"]))
+    # The odd unreadable figure, as real feeds have, exactly where the truth says.
+    assert unreadable and {k for k, (present, _) in served.items() if present is None} == unreadable
+    assert {k: v for k, v in served.items() if k not in unreadable} == {
+        k: v for k, v in expected.items() if k not in unreadable
+    }
+    # SKUs that differ only by case, a trailing space or Ё/Е are separate offers; sizes are offers too.
+    offers = {i["offer_id"] for i in items}
+    for same in (str.lower, str.rstrip, lambda o: o.replace("Ё", "Е").replace("ё", "е")):
+        assert len({same(o) for o in offers}) < len(offers)
+    assert any(o.endswith(("-S", "-M", "-L", "-XL")) for o in offers)
     assert any(not i["stocks"] for i in items), "some products have no stock rows, as on Ozon"
     assert {t for (_, t) in served} >= {"fbo", "fbs"}
 

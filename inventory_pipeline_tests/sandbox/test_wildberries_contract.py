@@ -24,8 +24,9 @@ def call(server, method, path, **kwargs):
     return requests.request(method, f"{server.url}/wb{path}", timeout=10, **kwargs)
 
 
-def all_cards(server, limit=100):
-    cards, cursor = [], {"limit": limit}
+def card_pages(server, limit=100):
+    """Every page of the card listing, up to the empty page that proves the end."""
+    pages, cursor = [], {"limit": limit}
     while True:
         page = call(
             server,
@@ -33,16 +34,30 @@ def all_cards(server, limit=100):
             "/content/content/v2/get/cards/list",
             json={"settings": {"cursor": cursor, "filter": {"withPhoto": -1}}},
         ).json()
-        cards += page["cards"]
-        if page["cursor"]["total"] < limit:
-            return cards
+        pages.append(page["cards"])
+        if not page["cards"]:
+            return pages
         cursor = {"limit": limit, "updatedAt": page["cursor"]["updatedAt"], "nmID": page["cursor"]["nmID"]}
 
 
-def test_cards_page_to_the_end(wb):
-    cards = all_cards(wb, 30)
+def all_cards(server, limit=100):
+    return [card for page in card_pages(server, limit) for card in page]
+
+
+def test_cards_page_to_the_end_with_a_short_page_in_the_middle(wb):
+    pages = card_pages(wb, 30)
+    cards = [card for page in pages for card in page]
     assert len(cards) == len({c["nmID"] for c in cards}) > 30
-    assert all(c["sizes"][0]["chrtID"] and c["sizes"][0]["skus"] for c in cards)
+    # A short page mid-listing, as WB serves them: by WB's own end rule (total < limit) it looks last.
+    assert any(0 < len(page) < 30 for page in pages[:-2]) and pages[-1] == []
+    sizes = [size for c in cards for size in c["sizes"]]
+    assert all(size["chrtID"] and size["skus"] for size in sizes)
+    assert len({size["chrtID"] for size in sizes}) == len(sizes)
+    sized = [c for c in cards if len(c["sizes"]) > 1]
+    assert sized and all(s["techSize"] != "0" for c in sized for s in c["sizes"])  # apparel: S, M, L…
+    assert any(len(size["skus"]) > 1 for size in sizes)  # a size with two barcodes
+    truth_skus = {r["sku"] for r in requests.get(f"{wb.url}/_sandbox/truth/wb", timeout=10).json()}
+    assert {c["vendorCode"] + "-" + s["techSize"] for c in sized for s in c["sizes"]} <= truth_skus
     too_big = call(wb, "POST", "/content/content/v2/get/cards/list", json={"settings": {"cursor": {"limit": 101}}})
     assert too_big.status_code == 400
 
@@ -54,7 +69,7 @@ def _fbw_truth(wb) -> list[dict]:
 def test_warehouse_report_is_one_aggregate_per_size_and_pages_by_offset(wb):
     """As WB's OpenAPI says today: warehouseId only -999999, warehouse and region only "Склад WB"."""
     full = call(wb, "POST", "/analytics/api/analytics/v1/stocks-report/wb-warehouses", json={}).json()["data"]["items"]
-    cards = {c["sizes"][0]["chrtID"]: c["vendorCode"] for c in all_cards(wb)}
+    sku_of = {r["chrt_id"]: r["sku"] for r in requests.get(f"{wb.url}/_sandbox/truth/wb", timeout=10).json()}
     assert {(i["warehouseId"], i["warehouseName"], i["regionName"]) for i in full} == {
         (-999999, "Склад WB", "Склад WB")
     }
@@ -63,7 +78,7 @@ def test_warehouse_report_is_one_aggregate_per_size_and_pages_by_offset(wb):
         figures = summed.setdefault(r["sku"], [0, 0, 0])
         for n, name in enumerate(("quantity", "in_way_to_client", "in_way_from_client")):
             figures[n] += r[name]
-    assert {cards[i["chrtId"]]: [i["quantity"], i["inWayToClient"], i["inWayFromClient"]] for i in full} == summed
+    assert {sku_of[i["chrtId"]]: [i["quantity"], i["inWayToClient"], i["inWayFromClient"]] for i in full} == summed
     assert len(full) == len(summed)  # one row per size
     paged, offset = [], 0
     while True:
@@ -80,30 +95,39 @@ def test_warehouse_report_is_one_aggregate_per_size_and_pages_by_offset(wb):
 
 
 def test_warehouse_remains_report_task_status_download(wb):
-    """Per-warehouse FBW stock: create a task, ask its status, download rows keyed by barcode, each
-    with its warehouses and the report's three summary lines."""
-    grouping = {"groupByNm": "true", "groupBySa": "true", "groupByBarcode": "true", "groupBySize": "true"}
+    """Per-warehouse FBW stock as WB's spec has it: a task, its status, then rows per card and size,
+    each size's warehouses and the report's summary lines in ``warehouses[]``, nothing listed with 0."""
+    grouping = {"groupByNm": "true", "groupBySa": "true", "groupBySize": "true"}
     task = call(wb, "GET", "/analytics/api/v1/warehouse_remains", params=grouping).json()["data"]["taskId"]
     status = call(wb, "GET", f"/analytics/api/v1/warehouse_remains/tasks/{task}/status").json()
     assert status == {"data": {"id": task, "status": "done"}}  # the fast profile builds it at once
     rows = call(wb, "GET", f"/analytics/api/v1/warehouse_remains/tasks/{task}/download").json()
     names = {name for _, name, _ in WB_WAREHOUSES}
     got = sorted(
-        (r["vendorCode"], w["warehouseName"], w["quantity"])
+        (r["vendorCode"], r["techSize"], w["warehouseName"], w["quantity"])
         for r in rows
         for w in r["warehouses"]
         if w["warehouseName"] in names
     )
     truth = _fbw_truth(wb)
     by_id = {wid: name for wid, name, _ in WB_WAREHOUSES}
-    assert got == sorted((r["sku"], by_id[r["warehouse_id"]], r["quantity"]) for r in truth)
+    size_of = {s["chrtID"]: (c["vendorCode"], s["techSize"]) for c in all_cards(wb) for s in c["sizes"]}
+    assert got == sorted(
+        (*size_of[r["chrt_id"]], by_id[r["warehouse_id"]], r["quantity"]) for r in truth if r["quantity"]
+    )
     for r in rows:
+        assert set(r) == {"vendorCode", "nmId", "techSize", "volume", "warehouses"}  # no fields the spec dropped
         lines = {w["warehouseName"]: w["quantity"] for w in r["warehouses"]}
-        assert lines["Всего находится на складах"] == sum(q for n, q in lines.items() if n in names)
-        assert lines["В пути до получателей"] == r["inWayToClient"]
-        assert {"nmId", "barcode", "techSize", "vendorCode"} <= set(r)
-    assert call(wb, "GET", "/analytics/api/v1/warehouse_remains/tasks/nope/status").status_code == 404
+        assert all(lines.values())  # entries with nothing in them are left out
+        assert lines.get("Всего находится на складах", 0) == sum(q for n, q in lines.items() if n in names)
+    missing = call(wb, "GET", "/analytics/api/v1/warehouse_remains/tasks/nope/status")
+    assert missing.status_code == 404 and set(missing.json()) == {"detail", "origin", "requestId", "title"}
     assert call(wb, "GET", "/analytics/api/v1/warehouse_remains", params={"groupByNm": "yes"}).status_code == 400
+    by_barcode = call(wb, "GET", "/analytics/api/v1/warehouse_remains", params={**grouping, "groupByBarcode": "true"})
+    barcoded = call(
+        wb, "GET", f"/analytics/api/v1/warehouse_remains/tasks/{by_barcode.json()['data']['taskId']}/download"
+    )
+    assert len(barcoded.json()) > len(rows) and all("barcode" in r for r in barcoded.json())  # a row per barcode
     ungrouped = call(wb, "GET", "/analytics/api/v1/warehouse_remains").json()["data"]["taskId"]
     first = call(wb, "GET", f"/analytics/api/v1/warehouse_remains/tasks/{ungrouped}/download").json()[0]
     assert "barcode" not in first and "nmId" not in first  # only what was grouped by

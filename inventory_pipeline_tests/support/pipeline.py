@@ -41,6 +41,15 @@ class Pipeline:
     def advance(self, hours: float) -> None:
         requests.post(f"{self.sandbox.url}/_sandbox/advance", json={"hours": hours}, timeout=30).raise_for_status()
 
+    def configure(self, **settings) -> dict:
+        """The sandbox's ``/_sandbox/config`` (profile, unreadable rows, hidden cards...)."""
+        answer = requests.put(f"{self.sandbox.url}/_sandbox/config", json=settings, timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    def calls(self) -> dict[str, int]:
+        return requests.get(f"{self.sandbox.url}/_sandbox/calls", timeout=10).json()
+
     def faults(self, spec: str, slow_seconds: float | None = None) -> None:
         body = {"spec": spec} if slow_seconds is None else {"spec": spec, "slow_seconds": slow_seconds}
         requests.put(f"{self.sandbox.url}/_sandbox/faults", json=body, timeout=10).raise_for_status()

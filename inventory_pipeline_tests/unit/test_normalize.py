@@ -9,9 +9,9 @@ import pytest
 
 from inventory_pipeline.defs.stock.ledger import rows_from_tsv, rows_to_tsv
 from inventory_pipeline.defs.stock.normalize import (
+    Keep,
     ozon_rows,
     row,
-    rows_from_pages,
     unstorable,
     wb_remains_rows,
     wb_seller_rows,
@@ -44,63 +44,87 @@ def test_ozon_odd_cases():
     assert "no-rows" not in skus  # a product without stock rows has nothing to store
     oversold = next(r for r in result.rows if r["sku"] == "oversold")
     assert (oversold["current_stock"], oversold["reserved_stock"], oversold["available_stock"]) == (1, 3, -2)
-    assert len(result.skipped) == 2
-    assert any("no offer_id" in s for s in result.skipped) and any("bad-figures" in s for s in result.skipped)
+    # An unreadable figure is skipped and its key kept; an item that names no offer makes the answer incomplete.
+    assert len(result.skipped) == 1 and "bad-figures" in result.skipped[0]
+    assert result.keep == [Keep("bad-figures", "fbs")]
+    assert len(result.problems) == 1 and "names no offer_id" in result.problems[0]
 
 
 @pytest.mark.parametrize(
-    "item",
+    ("item", "kept", "problem"),
     [
-        None,
-        [],
-        {"offer_id": 5},
-        {"offer_id": "x", "stocks": "nope"},
-        {"offer_id": "x", "stocks": [{"type": "fbz", "present": 1, "reserved": 0}]},
-        {"offer_id": "x", "stocks": [{"type": "fbs", "present": True, "reserved": 0}]},
+        (None, [], True),
+        ([], [], True),
+        ({"offer_id": 5}, [], True),
+        ({"offer_id": "   "}, [], True),
+        ({"offer_id": "x", "stocks": "nope"}, [Keep("x")], False),
+        ({"offer_id": "x", "stocks": [{"type": "fbz", "present": 1, "reserved": 0}]}, [Keep("x")], False),
+        ({"offer_id": "x", "stocks": [{"type": "fbs", "present": True, "reserved": 0}]}, [Keep("x", "fbs")], False),
+        (
+            {"offer_id": "x", "stocks": [{"type": "fbo", "present": 2**31, "reserved": 0}]},
+            [Keep("x", "fbo", "")],
+            False,
+        ),
     ],
 )
-def test_ozon_unreadable_items_are_skipped_not_guessed(item):
+def test_ozon_unreadable_items_are_skipped_not_guessed(item, kept, problem):
+    """Nothing unreadable becomes a zero: a row's key is kept, an unnamed item makes the answer incomplete."""
     result = ozon_rows([item], "main")
-    assert result.rows == [] and len(result.skipped) == 1
+    assert result.rows == [] and result.keep == kept
+    assert (len(result.problems), len(result.skipped)) == ((1, 0) if problem else (0, 1))
 
 
-def test_wb_warehouse_rows_map_sizes_to_articles():
+def test_an_offer_id_is_exact():
+    items = [{"offer_id": sku, "stocks": [{"type": "fbs", "present": 1, "reserved": 0}]} for sku in ("A", "A ", "a")]
+    assert [r["sku"] for r in ozon_rows(items, "main").rows] == ["A", "A ", "a"]
+
+
+def test_wb_warehouse_rows_map_sizes_to_skus():
     cards = WbCards()
     skipped = cards.add(load("wb_cards_page.json")["cards"])
-    assert cards.chrt_ids().tolist() == [91663228, 91663229] and len(skipped) == 2
+    assert cards.chrt_ids().tolist() == [91663228, 91663229, 91663240, 91663241, 91663242] and len(skipped) == 2
     result = wb_warehouse_rows(load("wb_wb_warehouses_report.json")["data"]["items"], cards, "main")
     [aggregate] = result.rows
     assert (aggregate["sku"], aggregate["stock_type"], aggregate["warehouse_id"]) == ("HR-1", "fbw", "-999999")
-    assert (aggregate["current_stock"], aggregate["reserved_stock"], aggregate["available_stock"]) == (48, 3, 45)
-    assert len(result.skipped) == 2  # an unknown size and an unreadable quantity
+    assert (aggregate["current_stock"], aggregate["reserved_stock"], aggregate["available_stock"]) == (50, 3, 47)
+    # Stock for a size no card lists makes the answer incomplete; an unreadable quantity keeps its row.
+    assert len(result.problems) == 1 and "no card lists this size" in result.problems[0]
+    assert result.skipped == ["wb report row nmId=111222334 chrtId=91663229: unreadable figures"]
+    assert result.keep == [Keep("HR-2", "fbw")]
 
 
-def test_wb_remains_rows_per_warehouse_with_the_same_sums_as_the_aggregate():
+def test_wb_remains_rows_per_size_and_warehouse_with_the_same_sums_as_the_aggregate():
     cards = WbCards.of(load("wb_cards_page.json")["cards"])
-    assert [found[0] for found in cards.by_barcodes(["2037401340280", "2037401340281"])] == [91663228, 91663229]
+    assert [found[0] for found in cards.by_card_size([111222333, 111222337, 111222337], ["0", "M", "XL"])[:2]] == [
+        91663228,
+        91663241,
+    ]
     result = wb_remains_rows(load("wb_warehouse_remains.json"), cards, "main")
     got = {
-        r["warehouse_id"]: (r["warehouse_name"], r["current_stock"], r["reserved_stock"], r["available_stock"])
+        (r["sku"], r["warehouse_id"]): (
+            r["warehouse_name"],
+            r["current_stock"],
+            r["reserved_stock"],
+            r["available_stock"],
+        )
         for r in result.rows
     }
     long_name = "Санкт-Петербург Уткина Заводь (Шушары)"
     assert got == {
-        "Коледино": ("Коледино", 45, 0, 45),
-        "Подольск": ("Подольск", 0, 0, 0),
-        wb_warehouse_key(long_name): (long_name, 0, 0, 0),
-        "in_way_to_client": ("В пути до получателей", 3, 3, 0),
+        ("HR-1", "Коледино"): ("Коледино", 45, 0, 45),
+        ("HR-1", wb_warehouse_key(long_name)): (long_name, 2, 0, 2),
+        ("HR-1", "in_way_to_client"): ("В пути до получателей", 3, 3, 0),
+        ("TS-5-S", "Коледино"): ("Коледино", 4, 0, 4),  # every size its own row, its own SKU
+        ("TS-5-M", "Коледино"): ("Коледино", 6, 0, 6),
     }
-    assert all(
-        r["sku"] == "HR-1" and r["stock_type"] == "fbw" and r["marketplace_sku"] == "91663228" for r in result.rows
-    )
+    assert {r["marketplace_sku"] for r in result.rows if r["sku"] == "HR-1"} == {"91663228"}
     aggregate = wb_warehouse_rows(load("wb_wb_warehouses_report.json")["data"]["items"], cards, "main").rows[0]
     for column in ("current_stock", "reserved_stock", "available_stock"):
-        assert sum(r[column] for r in result.rows) == aggregate[column]
-    # an unknown barcode, and a row whose warehouses (7) contradict its own total (9)
-    assert [s.split(": ")[1] for s in result.skipped] == [
-        "no card for this barcode",
-        "its warehouses hold 7, its own total says 9",
-    ]
+        assert sum(r[column] for r in result.rows if r["sku"] == "HR-1") == aggregate[column]
+    # Stock of a size no card lists: incomplete. A row that contradicts its own total: kept as it was.
+    assert [p.split(": ")[1] for p in result.problems] == ["holds stock, but no card lists this size"]
+    assert [s.split(": ")[1] for s in result.skipped] == ["its warehouses hold 7, its own total says 9"]
+    assert result.keep == [Keep("HR-2", "fbw")]
 
 
 @pytest.mark.parametrize(
@@ -110,13 +134,21 @@ def test_wb_remains_rows_per_warehouse_with_the_same_sums_as_the_aggregate():
         [{"warehouseName": "", "quantity": 1}],
         [{"quantity": 1}],
         ["Коледино"],
+        None,
     ],
 )
-def test_wb_remains_unreadable_warehouses_skip_the_row(warehouses):
+def test_wb_remains_unreadable_warehouses_keep_the_size(warehouses):
     cards = WbCards.of(load("wb_cards_page.json")["cards"])
-    item = {"barcode": "2037401340280", "inWayToClient": 0, "warehouses": warehouses}
+    item = {"nmId": 111222337, "techSize": "L", "warehouses": warehouses}
     result = wb_remains_rows([item], cards, "main")
-    assert result.rows == [] and result.skipped == ["wb remains row barcode=2037401340280: unreadable figures"]
+    assert result.rows == [] and result.keep == [Keep("TS-5-L", "fbw")]
+    assert result.skipped == ["wb remains row nmId=111222337 techSize='L': unreadable warehouses"]
+
+
+def test_wb_remains_row_of_an_unknown_size_without_stock_is_nothing_lost():
+    cards = WbCards.of(load("wb_cards_page.json")["cards"])
+    result = wb_remains_rows([{"nmId": 5, "techSize": "0", "warehouses": []}], cards, "main")
+    assert (result.rows, result.skipped, result.problems, result.keep) == ([], [], [], [])
 
 
 def test_wb_warehouse_key_fits_the_column_and_keeps_long_names_apart():
@@ -128,7 +160,12 @@ def test_wb_warehouse_key_fits_the_column_and_keeps_long_names_apart():
 def test_wb_seller_rows():
     cards = WbCards.of(load("wb_cards_page.json")["cards"])
     result = wb_seller_rows(
-        [{"chrtId": 91663228, "amount": 10}, {"chrtId": 1, "amount": 1}, {"chrtId": 91663229, "amount": "x"}],
+        [
+            {"chrtId": 91663228, "amount": 10},
+            {"chrtId": 91663242, "amount": 3},
+            {"chrtId": 1, "amount": 1},
+            {"chrtId": 91663229, "amount": "x"},
+        ],
         7,
         "Склад",
         cards,
@@ -136,33 +173,9 @@ def test_wb_seller_rows():
     )
     assert [
         (r["sku"], r["stock_type"], r["warehouse_id"], r["current_stock"], r["reserved_stock"]) for r in result.rows
-    ] == [("HR-1", "fbs", "7", 10, 0)]
-    assert len(result.skipped) == 2
-
-
-def test_rows_from_pages_reads_wb_cards_first_whatever_the_order():
-    pages = [
-        ("wb_warehouses", load("wb_wb_warehouses_report.json")),
-        ("wb_remains", load("wb_warehouse_remains.json")),
-        ("seller_stocks:1", {"stocks": [{"chrtId": 91663229, "amount": 4}]}),
-        ("cards", load("wb_cards_page.json")),
-        ("seller_warehouses", [{"id": 1, "name": "Склад Москва"}]),
-    ]
-    chunks = list(rows_from_pages("wb", "main", lambda parts: (p for p in pages if p[0].startswith(parts))))
-    rows = [r for chunk in chunks for r in chunk]
-    assert {(r["sku"], r["stock_type"], r["warehouse_id"]) for r in rows} >= {
-        ("HR-1", "fbw", "-999999"),
-        ("HR-1", "fbw", "Коледино"),
-        ("HR-1", "fbw", "in_way_to_client"),
-        ("HR-2", "fbs", "1"),
-    }
-    assert next(r for r in rows if r["stock_type"] == "fbs")["warehouse_name"] == "Склад Москва"
-
-
-def test_rows_from_pages_ozon_several_pages():
-    page = load("ozon_v4_stocks_page.json")
-    chunks = list(rows_from_pages("ozon", "second", lambda parts: iter([("stocks", page), ("stocks", page)])))
-    assert len(chunks) == 2 and all(r["account"] == "second" for r in chunks[0])
+    ] == [("HR-1", "fbs", "7", 10, 0), ("TS-5-L", "fbs", "7", 3, 0)]
+    assert len(result.problems) == 1 and "a size no card lists" in result.problems[0]
+    assert len(result.skipped) == 1 and result.keep == [Keep("HR-2", "fbs", "7")]
 
 
 @pytest.mark.parametrize(

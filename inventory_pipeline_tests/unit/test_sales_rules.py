@@ -20,6 +20,7 @@ from inventory_pipeline.defs.sales.rules import (
     ozon_rows,
     wb_rows,
 )
+from inventory_pipeline.defs.stock.wb_sku import WbSkuRule
 
 NOW = datetime(2026, 11, 23, 12, 0)
 DAY = date(2026, 11, 20)
@@ -100,16 +101,18 @@ def test_wb_rows_orders_sales_returns_and_cancellations():
         {"date": "2026-11-21T00:10:00", "srid": "c", "supplierArticle": "HR-1", "priceWithDisc": 5},
     ]
     sales = [
-        {"date": "2026-11-20T12:00:00", "saleID": "S1", "supplierArticle": "HR-1", "forPay": 80},
-        {"date": "2026-11-20T13:00:00", "saleID": "R1", "supplierArticle": "HR-1", "forPay": -80},
+        {"date": "2026-11-20T12:00:00", "saleID": "S1", "supplierArticle": "HR-1", "techSize": "0", "forPay": 80},
+        {"date": "2026-11-20T13:00:00", "saleID": "R1", "supplierArticle": "TS-5", "techSize": "M", "forPay": -80},
     ]
-    rows = wb_rows(orders, sales, "main", DAY)
-    assert [(r["kind"], r["scheme"], r["quantity"], r["cancelled"]) for r in rows] == [
-        ("order", "fbw", 1, False),
-        ("order", "fbs", 1, True),
-        ("sale", "fbs", 1, False),
-        ("return", "fbs", -1, False),
+    rows = wb_rows(orders, sales, "main", DAY, WbSkuRule())
+    assert [(r["kind"], r["scheme"], r["quantity"], r["cancelled"], r["sku"]) for r in rows] == [
+        ("order", "fbw", 1, False, "HR-1"),
+        ("order", "fbs", 1, True, "HR-1"),
+        ("sale", "fbs", 1, False, "HR-1"),
+        ("return", "fbs", -1, False, "TS-5-M"),  # a size is sold under its own SKU, as its stock is kept
     ]
+    mapped = wb_rows([], [{**sales[1], "barcode": "46001"}], "main", DAY, WbSkuRule(mapping={"46001": "T-M"}))
+    assert mapped[0]["sku"] == "T-M"
     assert rows[0]["event_at"] == datetime(2026, 11, 20, 7, 0)  # Moscow 10:00 is 07:00 UTC
 
 

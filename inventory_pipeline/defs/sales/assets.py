@@ -25,6 +25,7 @@ from inventory_pipeline.defs.sales.rules import (
     status_changes,
     wb_rows,
 )
+from inventory_pipeline.defs.stock import wb_sku
 from inventory_pipeline.resources import client_key
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.settings import Settings
@@ -94,6 +95,7 @@ def build_sales_assets(settings: Settings) -> list[AssetsDefinition]:
                     api.statistics_day("sales", day.isoformat()),
                     account,
                     day,
+                    wb_sku.load(settings.wb_sku_rule, settings.wb_sku_separator, settings.wb_sku_map_file),
                 )
             stored = store.replace_day(context.resources.database.engine, source, account, day, rows)
             return MaterializeResult(metadata={**_summary(rows), "stored": stored, "dagster/row_count": stored})

@@ -25,14 +25,21 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from inventory_pipeline.clock import day_bounds, utc_from_marketplace
+from inventory_pipeline.defs.stock.wb_sku import WbSkuRule
 
 # Ozon's FBO and Wildberries' FBW are the same idea: stock in the marketplace's own warehouses.
 MARKETPLACE_WAREHOUSE_TYPES = {"fbo", "fbw"}
 STOCK_TYPES = MARKETPLACE_WAREHOUSE_TYPES | {"fbs", "rfbs"}  # what a marketplace can sell; not the supplier's
 
 
-def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date) -> list[dict]:
-    """WB statistics rows of one day → sales rows; rows dated another day are left out."""
+def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date, rule: WbSkuRule) -> list[dict]:
+    """WB statistics rows of one day → sales rows; rows dated another day are left out. A row's SKU is
+    its size's, by the rule the stock rows use (its article, ``techSize`` and barcode)."""
+
+    def sku(r: dict) -> str:
+        article = str(r.get("supplierArticle", ""))
+        return rule.sku(article, r.get("techSize"), [r.get("barcode")]) or article
+
     out = []
     for r in orders:
         if str(r.get("date", ""))[:10] != day.isoformat() or not r.get("srid"):
@@ -44,7 +51,7 @@ def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date) -> l
                 "sale_date": day,
                 "kind": "order",
                 "external_id": str(r["srid"])[:96],
-                "sku": str(r.get("supplierArticle", "")),
+                "sku": sku(r),
                 "scheme": "fbw" if r.get("warehouseType") == "Склад WB" else "fbs",
                 "quantity": 1,
                 "amount": float(r.get("priceWithDisc") or 0),
@@ -64,7 +71,7 @@ def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date) -> l
                 "sale_date": day,
                 "kind": "return" if returned else "sale",
                 "external_id": sale_id[:96],
-                "sku": str(r.get("supplierArticle", "")),
+                "sku": sku(r),
                 "scheme": "fbw" if r.get("warehouseType") == "Склад WB" else "fbs",
                 "quantity": -1 if returned else 1,
                 "amount": float(r.get("forPay") or 0),

@@ -3,8 +3,8 @@ write nothing."""
 
 from dagster import Config, Failure, OpExecutionContext, Output, op
 
-from inventory_pipeline.defs.stock import ledger
-from inventory_pipeline.defs.stock.fetch import FETCHERS
+from inventory_pipeline.defs.stock import ledger, wb_sku
+from inventory_pipeline.defs.stock.fetch import FETCHERS, ledger_view
 from inventory_pipeline.resources import client_key
 from inventory_pipeline.resources.pages import RawPage
 from inventory_pipeline.settings import Settings
@@ -42,11 +42,12 @@ def build_dry_run_op(settings: Settings):
             if key not in keys:
                 raise Failure(f"no {source} account '{config.account}' is configured")
             collector = _Collector()
+            rule = wb_sku.load(settings.wb_sku_rule, settings.wb_sku_separator, settings.wb_sku_map_file)
             tally = FETCHERS[source](
                 getattr(context.resources, key),
                 collector,
                 config.account,
-                lambda stock_type, s=source: ledger.stocked_sizes(engine, s, config.account, stock_type),
+                ledger_view(engine, source, config.account, rule),
             )
             result = ledger.preview(engine, source, config.account, collector.rows)
             report[source] = {

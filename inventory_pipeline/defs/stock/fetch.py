@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import orjson
+from sqlalchemy import Engine
 
-from inventory_pipeline.defs.stock import snapshots
+from inventory_pipeline.defs.stock import ledger as ledger_store
+from inventory_pipeline.defs.stock import row_diff, snapshots
 from inventory_pipeline.defs.stock.normalize import (
+    Keep,
     Normalized,
     ozon_rows,
     wb_remains_rows,
@@ -18,6 +21,7 @@ from inventory_pipeline.defs.stock.normalize import (
     wb_warehouse_rows,
 )
 from inventory_pipeline.defs.stock.wb_cards import WbCards
+from inventory_pipeline.defs.stock.wb_sku import WbSkuRule
 from inventory_pipeline.resources.ozon import OzonSellerResource
 from inventory_pipeline.resources.pages import RawPage, json_array_batches, read_ahead
 from inventory_pipeline.resources.wildberries import WildberriesResource
@@ -52,29 +56,86 @@ class DistinctSkus:
         return len(self._seen)
 
 
+class DistinctKeys:
+    """The ledger keys a snapshot holds, as the 64-bit hashes its stored rows carry (8 bytes a row):
+    enough to tell how many keys it holds twice."""
+
+    def __init__(self) -> None:
+        self._hashes = array("Q")
+
+    def update(self, hashes: np.ndarray) -> None:
+        self._hashes.frombytes(hashes.astype(np.uint64).tobytes())
+
+    def repeated(self) -> int:
+        hashes = np.frombuffer(self._hashes, dtype=np.uint64)
+        return len(hashes) - len(np.unique(hashes))
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """What a fetch may read of the ledger slice it is about to replace: the sizes it holds in
+    stock (to judge an answer that suddenly reports none of them) and the rows it holds (to keep
+    those an answer could not read)."""
+
+    stocked: Callable[[str], dict[str, np.ndarray]]
+    rows: Callable[[list[Keep]], list[dict]]
+    wb_sku_rule: WbSkuRule = field(default_factory=WbSkuRule)
+
+
+def ledger_view(engine: Engine, source: str, account: str, wb_sku_rule: WbSkuRule) -> LedgerView:
+    return LedgerView(
+        lambda stock_type: ledger_store.stocked_sizes(engine, source, account, stock_type),
+        lambda keeps: ledger_store.kept_rows(engine, source, account, keeps),
+        wb_sku_rule,
+    )
+
+
 @dataclass
 class Tally:
     """What a snapshot held, counted page by page so that memory holds one page at a time."""
 
     skus: DistinctSkus = field(default_factory=DistinctSkus)
+    keys: DistinctKeys = field(default_factory=DistinctKeys)
     rows: int = 0
     skipped: list[str] = field(default_factory=list)
+    kept_rows: int = 0  # ledger rows carried into the snapshot because their answer was unreadable
     received_items: int = 0
     expected_items: int | None = None
     preview: list[dict] = field(default_factory=list)
     parts: Counter = field(default_factory=Counter)  # rows (sizes, for WB's warehouses) per part of the answer
-    problems: list[str] = field(default_factory=list)  # answers that contradict their request
+    problems: list[str] = field(default_factory=list)  # answers that are incomplete or contradict their request
+    shared_skus: list[str] = field(default_factory=list)  # SKUs the WB rule gave to more than one size
 
-    def add(self, normalized: Normalized, part: str = "stocks", units: int | None = None) -> None:
-        self.parts[part] += len(normalized.rows) if units is None else units
-        self.rows += len(normalized.rows)
-        self.skus.update(r["sku"] for r in normalized.rows)
+    def record(
+        self,
+        normalized: Normalized,
+        writer: snapshots.SnapshotWriter,
+        ledger: LedgerView,
+        part: str = "stocks",
+        units: int | None = None,
+    ) -> None:
+        """One page's rows into the snapshot and the counts, with the ledger's rows of whatever the
+        page could not read carried over unchanged (what could not be read keeps its last value)."""
+        rows = normalized.rows
+        if normalized.keep:
+            read = {(r["sku"], r["warehouse_id"], r["stock_type"]) for r in rows}
+            kept = [
+                r for r in ledger.rows(normalized.keep) if (r["sku"], r["warehouse_id"], r["stock_type"]) not in read
+            ]
+            rows = rows + kept
+            self.kept_rows += len(kept)
+        self.parts[part] += len(rows) if units is None else units
+        self.rows += len(rows)
+        self.skus.update(r["sku"] for r in rows)
+        self.keys.update(row_diff.key_hashes(rows))
         self.skipped.extend(normalized.skipped)
+        self.problems.extend(normalized.problems)
         if len(self.preview) < 10:
-            self.preview.extend(normalized.rows[: 10 - len(self.preview)])
+            self.preview.extend(rows[: 10 - len(self.preview)])
+        writer.add_rows(rows)
 
 
-def fetch_ozon(api: OzonSellerResource, writer: snapshots.SnapshotWriter, account: str, held: Callable) -> Tally:
+def fetch_ozon(api: OzonSellerResource, writer: snapshots.SnapshotWriter, account: str, ledger: LedgerView) -> Tally:
     tally = Tally()
     for page in read_ahead(api.stock_pages()):
         writer.add(page)
@@ -82,29 +143,33 @@ def fetch_ozon(api: OzonSellerResource, writer: snapshots.SnapshotWriter, accoun
         tally.received_items += len(items)
         total = page.payload.get("total_items", page.payload.get("total"))
         tally.expected_items = int(total) if isinstance(total, int) else tally.expected_items
-        normalized = ozon_rows(items, account)
-        tally.add(normalized)
-        writer.add_rows(normalized.rows)
+        tally.record(ozon_rows(items, account), writer, ledger)
     return tally
 
 
-def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account: str, held: Callable) -> Tally:
-    """Cards (size → article), WB's warehouses (the remains report, or the stocks report's
+def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account: str, ledger: LedgerView) -> Tally:
+    """Cards (size → seller SKU), WB's warehouses (the remains report, or the stocks report's
     aggregate), then every seller warehouse by size batches.
     Each batch's answer is checked against its request and against the sizes the ledger holds."""
     tally = Tally()
-    cards = WbCards()
+    cards = WbCards(ledger.wb_sku_rule)
     for page in read_ahead(api.card_pages()):
         writer.add(page)
         tally.skipped.extend(cards.add(page.payload["cards"]))
+    # The card listing is a part like any other: a listing that lost sizes is no catalogue change.
+    tally.parts["card_sizes"] = len(cards)
+    shared, tally.shared_skus = cards.shared_skus()
+    if shared > len(tally.shared_skus):
+        tally.shared_skus.append(f"and {shared - len(tally.shared_skus)} more")
     warehouses = api.seller_warehouses()
     writer.add(warehouses)
     # WB's warehouses are one part whichever report reads them, judged in sizes: the aggregate has one
     # row per size, the remains report several, and switching between them is no collapse.
     for normalized in _wb_warehouse_stock(api, writer, cards, account):
-        tally.add(normalized, "wb_warehouse_sizes", units=len({r["marketplace_sku"] for r in normalized.rows}))
-        writer.add_rows(normalized.rows)
-    stocked = held("fbs")
+        tally.record(
+            normalized, writer, ledger, "wb_warehouse_sizes", len({r["marketplace_sku"] for r in normalized.rows})
+        )
+    stocked = ledger.stocked("fbs")
     for warehouse in warehouses.payload:
         warehouse_id = int(warehouse["id"])
         part = f"seller_stocks:{warehouse_id}"
@@ -117,9 +182,9 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
             )
             if problem:
                 tally.problems.append(problem)
-            normalized = wb_seller_rows(page.payload["stocks"], warehouse_id, name, cards, account)
-            tally.add(normalized, part)
-            writer.add_rows(normalized.rows)
+            tally.record(
+                wb_seller_rows(page.payload["stocks"], warehouse_id, name, cards, account), writer, ledger, part
+            )
     tally.received_items = len(cards)
     return tally
 

@@ -30,10 +30,6 @@ LEDGER_CHECKS = {
         "No row above MAX_STOCK_VALUE units (the cron stock-sync service's anomaly query).",
         AssetCheckSeverity.WARN,
     ),
-    "no_duplicate_keys": (
-        "No (source, account, SKU, warehouse, type) reported twice in one snapshot.",
-        AssetCheckSeverity.ERROR,
-    ),
     "fresh_per_source": ("Each source of this account synced within MAX_SYNC_AGE_HOURS.", AssetCheckSeverity.ERROR),
 }
 
@@ -72,7 +68,6 @@ def build_inventory_asset(
         mine = [s for s, accounts in sources.items() if account in accounts]
         metadata: dict = {"full_resync": full_resync}
         applied: list[str] = []
-        duplicates = 0
         applied_health: dict[str, ledger.SliceHealth | None] = {}
         for source in mine:
             snapshot = snapshots.latest(engine, source, account)
@@ -83,7 +78,6 @@ def build_inventory_asset(
             result = apply_snapshot(engine, snapshot, context.run_id, full_resync, settings.max_stock_value)
             applied_health[source] = result.health
             applied.append(source)
-            duplicates += result.duplicate_keys
             metadata.update(applied_figures(snapshot, result))
             context.log.info(
                 f"{source}/{account}: {result.staged} rows from snapshot {snapshot.id}: "
@@ -104,7 +98,6 @@ def build_inventory_asset(
         synced = ledger.freshness(engine)
         found = verdicts(
             health,
-            duplicates,
             {s: synced.get((s, account)) for s in mine},
             utcnow(),
             settings.max_stock_value,

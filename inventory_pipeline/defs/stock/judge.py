@@ -1,5 +1,5 @@
 """Whether a snapshot may be trusted: enough products, no collapse against the last accepted
-snapshot, every part answered in full. Pure."""
+snapshot, every part answered in full, every key once. Pure."""
 
 from inventory_pipeline import checks
 from inventory_pipeline.defs.stock.fetch import Tally
@@ -26,7 +26,7 @@ def judge(
         ),
     ]
     if source == "ozon":
-        verdicts.append(checks.complete(tally.received_items, tally.expected_items))
+        verdicts.append(checks.complete(tally.received_items, tally.expected_items, tally.problems))
     else:
         verdicts.append(
             checks.parts_complete(
@@ -37,4 +37,5 @@ def judge(
                 accept_collapse,
             )
         )
+    verdicts.append(checks.no_duplicate_keys(tally.keys.repeated(), tally.shared_skus))
     return verdicts

@@ -48,6 +48,7 @@ from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, slice_lock, upsert_from_select
 from inventory_pipeline.db.tables import KEY_COLUMNS, accounts, inventory_data, inventory_history
 from inventory_pipeline.defs.stock import row_diff
+from inventory_pipeline.defs.stock.normalize import Keep
 from inventory_pipeline.settings import MAX_STOCK_VALUE
 
 STOCK_COLUMNS = (
@@ -77,6 +78,14 @@ class StageError(RuntimeError):
     """The database would not have stored the snapshot's rows exactly; nothing was written."""
 
 
+def _refuse_duplicates(count: int) -> None:
+    """One row would silently win over another: the whole apply is refused instead."""
+    if count:
+        raise StageError(
+            f"{count} (SKU, warehouse, type) keys appear more than once in the rows to apply; nothing was written"
+        )
+
+
 @dataclass
 class ApplyResult:
     staged: int = 0
@@ -84,7 +93,6 @@ class ApplyResult:
     changed: int = 0
     zeroed: int = 0
     corrupt_removed: int = 0
-    duplicate_keys: int = 0
     first_sync: bool = False
     compared: str = "ledger"  # "snapshots" when only the changes since the last applied snapshot were staged
     not_compared: str | None = None  # why snapshots could not be compared, when they were offered
@@ -403,7 +411,8 @@ def apply(
                 fetched=fetched_at,
                 now=now,
             )
-            result.staged, result.inserted, result.duplicate_keys = sent, loaded, sent - loaded
+            _refuse_duplicates(sent - loaded)
+            result.staged, result.inserted = sent, loaded
         else:
             _apply_staged(conn, stage, source, account, fetched_at, run_id, now, chunks, zero_missing, result)
         figures, result.health = _scan(conn, source, account, max_stock)
@@ -472,7 +481,7 @@ def _apply_staged(
     keys, duplicated = conn.execute(
         select(func.count(), func.coalesce(func.sum(case((per_key.c.n > 1, 1), else_=0)), 0)).select_from(per_key)
     ).one()
-    result.duplicate_keys = int(duplicated)
+    _refuse_duplicates(int(duplicated))
     if result.first_sync:
         _write(conn, select(*(stage.c[c] for c in ROW_COLUMNS)), fetched_at, now)
         result.inserted = int(keys)
@@ -500,7 +509,8 @@ def _apply_compared(
     """Stage only the rows that differ from the previous snapshot, zero only the keys it lost."""
     changes = row_diff.diff(comparison.new, comparison.previous)
     _stage(conn, stage, [b"".join(line + b"\n" for line in changes.changed)])
-    result.compared, result.staged, result.duplicate_keys = "snapshots", changes.rows, changes.duplicate_keys
+    _refuse_duplicates(changes.duplicate_keys)
+    result.compared, result.staged = "snapshots", changes.rows
     _apply_changes(conn, stage, fetched_at, run_id, now, result, count_figures=True)
     for start in range(0, len(changes.vanished), INSERT_CHUNK):
         batch = changes.vanished[start : start + INSERT_CHUNK]
@@ -605,6 +615,29 @@ def stocked_sizes(engine: Engine, source: str, account: str, stock_type: str) ->
             if size and size.isascii() and size.isdigit() and len(size) < 19:  # a size id; nothing else is asked for
                 found.setdefault(warehouse, array("q")).append(int(size))
     return {warehouse: np.unique(np.array(sizes, dtype=np.int64)) for warehouse, sizes in found.items()}
+
+
+def kept_rows(engine: Engine, source: str, account: str, keeps: Iterable[Keep]) -> list[dict]:
+    """The slice's rows matching what an answer could not read (``Keep``: a SKU, optionally one stock
+    type and one warehouse), as ledger rows: carried into the snapshot, they keep their last value."""
+    wanted: dict[str, list[Keep]] = {}
+    for keep in keeps:
+        wanted.setdefault(keep.sku, []).append(keep)
+    d, out = inventory_data, []
+    with engine.connect() as conn:
+        skus = sorted(wanted)
+        for start in range(0, len(skus), 500):
+            query = select(*(d.c[c] for c in ROW_COLUMNS)).where(
+                d.c.source == source, d.c.account == account, d.c.sku.in_(skus[start : start + 500])
+            )
+            for found in conn.execute(query):
+                r = found._asdict()
+                if any(
+                    k.stock_type in (None, r["stock_type"]) and k.warehouse_id in (None, r["warehouse_id"])
+                    for k in wanted[r["sku"]]
+                ):
+                    out.append(r)
+    return out
 
 
 def last_applied(engine: Engine, source: str, account: str) -> int | None:

@@ -105,7 +105,6 @@ def slice_figures(health: list[ledger.SliceHealth]) -> dict:
 
 def verdicts(
     health: list[ledger.SliceHealth],
-    duplicates: int,
     synced: dict[str, datetime | None],
     now: datetime,
     max_stock: int,
@@ -115,6 +114,5 @@ def verdicts(
     return [
         checks.no_negative_stock(sum(h.negative for h in health)),
         checks.stock_within_limit(sum(h.above_max for h in health), max_stock),
-        checks.no_duplicate_keys(duplicates),
         checks.fresh(synced, now, max_age_hours),
     ]

@@ -15,8 +15,8 @@ from dagster import (
 
 from inventory_pipeline import sync_log
 from inventory_pipeline.assets.metadata import table
-from inventory_pipeline.defs.stock import ledger, snapshots
-from inventory_pipeline.defs.stock.fetch import FETCHERS
+from inventory_pipeline.defs.stock import snapshots, wb_sku
+from inventory_pipeline.defs.stock.fetch import FETCHERS, ledger_view
 from inventory_pipeline.defs.stock.judge import judge
 from inventory_pipeline.redact import redact_urls
 from inventory_pipeline.resources import client_key
@@ -25,8 +25,11 @@ from inventory_pipeline.settings import Settings
 SNAPSHOT_CHECKS = {
     "enough_products": "At least MIN_PRODUCTS_THRESHOLD SKUs; blocks the ledger and the Wix push.",
     "no_collapse": "No more than MAX_SNAPSHOT_DROP of SKUs or stock rows gone since the last accepted snapshot.",
-    "complete": "Every part answered in full: Ozon's paging delivered every item it announced; each "
-    "Wildberries part (WB's warehouses, each seller warehouse) kept its size and every size batch was answered.",
+    "complete": "Every part answered in full: Ozon's paging delivered every item it announced, each one "
+    "named; each Wildberries part (the card listing, WB's warehouses, each seller warehouse) kept its sizes, "
+    "every size batch was answered and no stock came for a size no card lists.",
+    "no_duplicate_keys": "Every (SKU, warehouse, stock type) once, and every WB size its own seller SKU "
+    "(WB_SKU_RULE, WB_SKU_MAP_FILE): one row never silently wins over another.",
 }
 
 
@@ -67,9 +70,8 @@ def capture(
     writer = snapshots.SnapshotWriter(engine, source, account, context.run_id)
     started = time.monotonic()
     try:
-        tally = FETCHERS[source](
-            api, writer, account, lambda stock_type: ledger.stocked_sizes(engine, source, account, stock_type)
-        )
+        rule = wb_sku.load(settings.wb_sku_rule, settings.wb_sku_separator, settings.wb_sku_map_file)
+        tally = FETCHERS[source](api, writer, account, ledger_view(engine, source, account, rule))
     except Exception as exc:  # recorded, not raised: the other sources' slices must still apply
         error = redact_urls(f"{type(exc).__name__}: {exc}")[:2000]
         writer.finish("failed", 0, 0, api.calls, error)
