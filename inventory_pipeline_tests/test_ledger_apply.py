@@ -77,7 +77,7 @@ def test_duplicate_keys_are_refused_never_one_wins(database_url):
     (the first sync's bulk load, the full compare, the steady-state compare) with nothing written."""
     engine = make_engine(database_url)
     twice = [[stock("A", 5), stock("A", 7), stock("B", 1)]]
-    with pytest.raises(ledger.StageError, match="1 .* keys appear more than once"):
+    with pytest.raises(ledger.StageError, match=r"1 .* keys appear more than once"):
         ledger.apply(engine, "wb", "main", T1, twice, "run-1")
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(inventory_data)).scalar_one() == 0

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine, and_, delete, func, select
 
 from inventory_pipeline.db.tables import (
+    accounts,
     inventory_history,
     metadata,
     notifications,
@@ -121,17 +122,15 @@ def prune_backups(folder: Path, keep_days: int, now: datetime) -> list[Path]:
 
 
 def apply_retention(engine: Engine, now: datetime, history_days: int, snapshot_days: int) -> dict[str, int]:
-    """Keep the history tables from growing without bound. The newest accepted snapshot of each
-    source and account is always kept, whatever its age: it is what the ledger was built from."""
+    """Keep the history tables from growing without bound. Two snapshots of each source and account
+    are always kept, whatever their age: the one each ledger slice was last made equal to (the next
+    sync compares with it) and the newest accepted one (the next ledger step applies it)."""
     old_history, old_snapshots = now - timedelta(days=history_days), now - timedelta(days=snapshot_days)
     s = stock_snapshots
     with engine.begin() as conn:
-        keep = [
-            r[0]
-            for r in conn.execute(
-                select(func.max(s.c.id)).where(s.c.status == "accepted").group_by(s.c.source, s.c.account)
-            )
-        ]
+        newest = select(func.max(s.c.id)).where(s.c.status == "accepted").group_by(s.c.source, s.c.account)
+        applied = select(accounts.c.snapshot_id).where(accounts.c.snapshot_id.is_not(None))
+        keep = sorted({r[0] for r in conn.execute(newest)} | {r[0] for r in conn.execute(applied)})
         doomed = [
             r[0]
             for r in conn.execute(

@@ -240,14 +240,17 @@ def _chunks(engine: Engine, snapshot_id: int, chunk_nos: list[int]) -> Iterator[
 
 
 def hashed(engine: Engine, snapshot_id: int) -> row_diff.Stored:
-    """The snapshot's stored rows as the hash compare reads them."""
+    """The snapshot's stored rows as the hash compare reads them. A snapshot that is no longer stored
+    cannot be compared with: read as empty, nothing would count as gone."""
     with engine.connect() as conn:
         rows = conn.execute(select(stock_snapshots.c.row_count).where(stock_snapshots.c.id == snapshot_id)).scalar()
-    return row_diff.Stored(
-        rows or 0,
-        lambda keys: _hashes(engine, snapshot_id, keys),
-        lambda chunk_nos: _chunks(engine, snapshot_id, chunk_nos),
-    )
+
+    def hashes(keys: bool) -> Iterator[row_diff.HashedChunk]:
+        if rows is None:
+            raise row_diff.NotComparable(f"snapshot {snapshot_id}, the one the slice was last made equal to, is gone")
+        return _hashes(engine, snapshot_id, keys)
+
+    return row_diff.Stored(rows or 0, hashes, lambda chunk_nos: _chunks(engine, snapshot_id, chunk_nos))
 
 
 def statuses_of_run(engine: Engine, run_id: str) -> dict[str, tuple[str, str | None]]:
