@@ -160,3 +160,52 @@ def test_filters_select_exactly_what_they_say(haier, pick):
     assert result.success
     with p.engine.connect() as conn:
         assert set(conn.execute(select(products.c.product_code)).scalars()) == expected
+
+
+def _haier_stock(p) -> dict[tuple[str, str], int]:
+    with p.engine.connect() as conn:
+        return {
+            (r.sku, r.warehouse_id): r.current_stock
+            for r in conn.execute(select(inventory_data).where(inventory_data.c.source == "haier"))
+        }
+
+
+def test_a_stock_read_of_one_county_or_product_leaves_the_others_alone(monkeypatch, sandbox, database_url, tmp_path):
+    """With run config ``county_codes: ["110101"]`` every other county's rows used to go to 0."""
+    p = make_pipeline(
+        monkeypatch, sandbox, database_url, MEDIA_DIR=str(tmp_path / "media"), HAIER_COUNTY_CODES="110101,310101"
+    )
+    assert p.run("haier_catalogue_sync").success
+    before = _haier_stock(p)
+    assert {county for _, county in before} == {"110101", "310101"} and any(before.values())
+    one_county = {"ops": {"haier_stock": {"config": {"county_codes": ["110101"]}}}}
+    assert p.run("haier_stock_sync", config=one_county).success
+    assert {k: v for k, v in _haier_stock(p).items() if k[1] == "310101"} == {
+        k: v for k, v in before.items() if k[1] == "310101"
+    }
+    code = next(k[0] for k, v in before.items() if v)
+    one_product = {"ops": {"haier_stock": {"config": {"product_codes": [code]}}}}
+    assert p.run("haier_stock_sync", config=one_product).success
+    assert {k: v for k, v in _haier_stock(p).items() if k[0] != code} == {
+        k: v for k, v in before.items() if k[0] != code
+    }
+
+
+def test_an_empty_read_is_refused_and_zeroes_nothing(haier):
+    p = haier
+    assert p.run("haier_catalogue_sync").success
+    before = _haier_stock(p)
+    p.faults("500@/haier/yilihuo/jsh-service-stock-mall")  # every stock answer fails
+    result = p.run("haier_stock_sync")
+    assert not result.success
+    message = str(result.get_step_failure_events()[0].step_failure_data.error)
+    assert "answered no readable stock" in message and "unchanged" in message
+    assert _haier_stock(p) == before
+    p.faults("")
+    with p.engine.begin() as conn:
+        conn.execute(products.delete())
+    result = p.run("haier_stock_sync")
+    assert not result.success and "the stored catalogue is empty" in str(
+        result.get_step_failure_events()[0].step_failure_data.error
+    )
+    assert _haier_stock(p) == before

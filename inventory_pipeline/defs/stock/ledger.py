@@ -15,7 +15,7 @@ import io
 import os
 import tempfile
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -314,15 +314,21 @@ def _zero_vanished(
     run_id: str,
     now: datetime,
     listed: bool = False,
+    within: dict[str, Sequence[str]] | None = None,
 ) -> int:
     """Rows of the slice the snapshot no longer reports (not in the stage ``keys``, or, ``listed``,
-    in the table of gone ``keys``, read from it rather than by a pass over the slice): recorded in
-    history, then set to zero."""
+    in the table of gone ``keys``, read from it rather than by a pass over the slice), among the rows
+    ``within`` selects: recorded in history, then set to zero."""
     d, s = inventory_data, keys
     matches = and_(*(s.c[k] == d.c[k] for k in KEY_COLUMNS))
     nonzero = or_(d.c.current_stock != 0, d.c.reserved_stock != 0, d.c.available_stock != 0)
     rows = d.join(s, matches) if listed else d
-    gone = and_(d.c.source == source, d.c.account == account, nonzero)
+    gone = and_(
+        d.c.source == source,
+        d.c.account == account,
+        nonzero,
+        *(d.c[column].in_(list(values)) for column, values in (within or {}).items()),
+    )
     if not listed:
         gone = and_(gone, ~exists().where(matches))
     zeroed = conn.execute(
@@ -373,12 +379,15 @@ def apply(
     snapshot_id: int | None = None,
     comparison: Comparison | None = None,
     max_stock: int = MAX_STOCK_VALUE,
+    zero_within: dict[str, Sequence[str]] | None = None,
 ) -> ApplyResult:
     """Make the ledger slice (source, account) equal to the snapshot ``snapshot_id``, in one transaction.
 
     History records what changed against the previous state; the first sync of a slice has no
     previous state, so it is the baseline and writes no history rows. ``zero_missing=False`` is for
-    a read known to be incomplete: rows it did not report keep their figures.
+    a read known to be incomplete: rows it did not report keep their figures. ``zero_within`` narrows
+    what a missing row can mean to what was asked for (``{"warehouse_id": counties}``): rows outside
+    it keep their figures.
 
     ``comparison`` lets a steady-state sync stage only what changed since the snapshot the slice was
     last made equal to. It is kept only if the slice provably still held that snapshot: after the
@@ -414,7 +423,9 @@ def apply(
             _refuse_duplicates(sent - loaded)
             result.staged, result.inserted = sent, loaded
         else:
-            _apply_staged(conn, stage, source, account, fetched_at, run_id, now, chunks, zero_missing, result)
+            _apply_staged(
+                conn, stage, source, account, fetched_at, run_id, now, chunks, zero_missing, result, zero_within
+            )
         figures, result.health = _scan(conn, source, account, max_stock)
         _mark_synced(conn, source, account, fetched_at, now, snapshot_id, figures)
     return result
@@ -473,8 +484,10 @@ def _apply_staged(
     chunks: Iterable[Chunk],
     zero_missing: bool,
     result: ApplyResult,
+    zero_within: dict[str, Sequence[str]] | None = None,
 ) -> None:
-    """Stage every row and compare it with the ledger; zero what the snapshot no longer reports."""
+    """Stage every row and compare it with the ledger; zero what the snapshot no longer reports
+    (within ``zero_within``, when given)."""
     d = inventory_data
     result.staged = _stage(conn, stage, chunks)
     per_key = select(func.count().label("n")).select_from(stage).group_by(*(stage.c[k] for k in KEY_COLUMNS)).subquery()
@@ -491,7 +504,7 @@ def _apply_staged(
         select(func.count()).select_from(d).where(d.c.source == source, d.c.account == account)
     ).scalar_one()
     if zero_missing and in_slice > keys:
-        result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now)
+        result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now, within=zero_within)
 
 
 def _apply_compared(

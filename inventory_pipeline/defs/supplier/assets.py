@@ -14,6 +14,7 @@ from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
     Config,
+    Failure,
     MaterializeResult,
     asset,
 )
@@ -104,6 +105,8 @@ class PricesConfig(Config):
 class StockConfig(Config):
     county_codes: list[str] = []
     """Default: HAIER_COUNTY_CODES (110101)."""
+    product_codes: list[str] = []
+    """Default: every product of the stored catalogue."""
 
 
 def _specs(name: str) -> list[AssetCheckSpec]:
@@ -179,7 +182,14 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
         counties = config.county_codes or list(settings.haier_counties)
         with logged(engine, context.run_id, "stock", tally):
             fetched_at = utcnow()
-            pairs = [(code, county) for code in store.catalogue_codes(engine, []) for county in counties]
+            codes = store.catalogue_codes(engine, config.product_codes)
+            if not codes:
+                raise Failure(
+                    "no Haier product to read stock for"
+                    + (f" among {config.product_codes}" if config.product_codes else ": the stored catalogue is empty")
+                    + " (materialize haier_products first); the ledger's Haier stock is unchanged"
+                )
+            pairs = [(code, county) for code in codes for county in counties]
             rows = []
             for answer in haier.stock(pairs):
                 try:
@@ -206,7 +216,14 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
                     tally.failed.append(f"{answer.product_code}@{answer.county_code}: {problem}")
                     continue
                 rows.append(stock_row)
-            # An incomplete read must not look like a sell-out: rows it missed keep their figures.
+            if not rows:
+                raise Failure(
+                    f"Haier answered no readable stock for any of the {len(pairs)} product and county pairs asked "
+                    f"({'; '.join(tally.failed[:3])}); the ledger's Haier stock is unchanged"
+                )
+            # An incomplete read must not look like a sell-out: rows it missed keep their figures, and
+            # what was not asked for (another county, another product) is not touched.
+            asked = {"warehouse_id": counties, **({"sku": codes} if config.product_codes else {})}
             result = ledger.apply(
                 engine,
                 "haier",
@@ -215,6 +232,7 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
                 [rows],
                 context.run_id,
                 zero_missing=not tally.failed,
+                zero_within=asked,
             )
             tally.succeeded = len(rows)
         return tally.result(
