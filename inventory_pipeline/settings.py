@@ -276,16 +276,31 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _share(name: str, default: float) -> float:
+def _share(name: str, default: float, positive: bool = False) -> float:
+    """A guard's share: below 1 (a share of 1 or more switches the guard off; 25 % is written 0.25)."""
     value = env_float(name, default)
-    if not 0 < value < 1:
-        raise SettingsError(f"{name} must be between 0 and 1, got {value}")
+    if not (0 < value < 1 if positive else 0 <= value < 1):
+        raise SettingsError(f"{name} must be a share below 1 (0.25 for 25 %), got {value:g}")
     return value
+
+
+# What a ledger row's stock type can be (defs/stock/normalize.py, the Haier sync): the Wix push counts these.
+LEDGER_STOCK_TYPES = ("fbs", "rfbs", "fbo", "fbp", "fbw", "supplier")
+
+
+def _stock_types(name: str, default: list[str]) -> tuple[str, ...]:
+    types = _names(name, default)
+    unknown = [t for t in types if t not in LEDGER_STOCK_TYPES]
+    if unknown or not types:
+        raise SettingsError(
+            f"{name}: {', '.join(unknown) or 'nothing'} is no stock type; use {', '.join(LEDGER_STOCK_TYPES)}"
+        )
+    return tuple(types)
 
 
 def load_settings() -> Settings:
     seller = _names("SELLER_ACCOUNTS", ["main"])
-    drop = _share("MAX_SNAPSHOT_DROP", 0.5)
+    drop = _share("MAX_SNAPSHOT_DROP", 0.5, positive=True)
     return Settings(
         ozon_accounts=_names("OZON_ACCOUNTS", seller),
         wb_accounts=_names("WB_ACCOUNTS", seller),
@@ -297,20 +312,20 @@ def load_settings() -> Settings:
         timezone=os.environ.get("PIPELINE_TIMEZONE", "Europe/Moscow").strip() or "Europe/Moscow",
         min_products_threshold=env_int("MIN_PRODUCTS_THRESHOLD", 10),
         max_snapshot_drop=drop,
-        max_part_drop=_share("MAX_PART_DROP", 0.25),
+        max_part_drop=_share("MAX_PART_DROP", 0.25, positive=True),
         freshness_check_seconds=env_int("FRESHNESS_CHECK_SECONDS", 900, minimum=1),
         schedule_crons=_crons(),
-        max_sync_age_hours=env_float("MAX_SYNC_AGE_HOURS", 8),
+        max_sync_age_hours=env_float("MAX_SYNC_AGE_HOURS", 8, minimum=0.1),
         max_stock_value=env_int("MAX_STOCK_VALUE", MAX_STOCK_VALUE),
         schedules_running=_flag("SCHEDULES_RUNNING", True),
         wix_site_configured=bool(os.environ.get("WIX_SITE_ID", "").strip()),
-        wix_stock_types=tuple(_names("WIX_STOCK_TYPES", ["fbs", "rfbs"])),
+        wix_stock_types=_stock_types("WIX_STOCK_TYPES", ["fbs", "rfbs"]),
         wix_warehouse_map=_pairs("WIX_WAREHOUSE_MAP", str),
         wix_buffer=env_int("WIX_SAFETY_BUFFER", 0),
         wix_sku_buffers=_pairs("WIX_SKU_BUFFERS", int),
         wix_cap=env_int("WIX_MAX_QUANTITY", -1) if os.environ.get("WIX_MAX_QUANTITY", "").strip() else None,
-        wix_max_zero_share=env_float("WIX_MAX_ZERO_SHARE", 0.25),
-        wix_max_total_change=env_float("WIX_MAX_TOTAL_CHANGE", 0.5),
+        wix_max_zero_share=_share("WIX_MAX_ZERO_SHARE", 0.25),
+        wix_max_total_change=_share("WIX_MAX_TOTAL_CHANGE", 0.5),
         haier_configured=bool(os.environ.get("HAIER_CLIENT_ID", "").strip()),
         haier_account=(_names("HAIER_ACCOUNT", ["haier"]) or ["haier"])[0],
         haier_counties=tuple(_counties()),
@@ -319,8 +334,8 @@ def load_settings() -> Settings:
         image_timeout_seconds=env_float("IMAGE_TIMEOUT", 30.0),
         sales_start_date=os.environ.get("SALES_START_DATE", "").strip()
         or (date.today() - timedelta(days=90)).isoformat(),
-        sales_window_days=env_int("SALES_WINDOW_DAYS", 14),
-        analysis_period_days=env_int("ANALYSIS_PERIOD_DAYS", 30),
+        sales_window_days=env_int("SALES_WINDOW_DAYS", 14, minimum=1),
+        analysis_period_days=env_int("ANALYSIS_PERIOD_DAYS", 30, minimum=1),
         absolute_new_days=env_int("ABSOLUTE_NEW_DAYS", 14),
         new_product_days=env_int("NEW_PRODUCT_DAYS", 30),
         low_stock_days_ordinary=env_float("LOW_STOCK_DAYS_ORDINARY", 12.2),
@@ -331,9 +346,9 @@ def load_settings() -> Settings:
         anomaly_min_units=env_int("ANOMALY_MIN_UNITS", 5),
         anomaly_error_count=env_int("ANOMALY_ERROR_COUNT", 100),
         backup_dir=_text("BACKUP_DIR", str(PROJECT_ROOT / "data" / "backups")),
-        backup_keep_days=env_int("BACKUP_KEEP_DAYS", 7),
-        history_retention_days=env_int("HISTORY_RETENTION_DAYS", 180),
-        snapshot_retention_days=env_int("SNAPSHOT_RETENTION_DAYS", 14),
+        backup_keep_days=env_int("BACKUP_KEEP_DAYS", 7, minimum=1),
+        history_retention_days=env_int("HISTORY_RETENTION_DAYS", 180, minimum=1),
+        snapshot_retention_days=env_int("SNAPSHOT_RETENTION_DAYS", 14, minimum=1),
         report_dir=_text("REPORT_DIR", str(PROJECT_ROOT / "data" / "reports")),
         connections=_connections(),
         channels=_channels(),

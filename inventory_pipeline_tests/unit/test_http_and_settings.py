@@ -104,6 +104,36 @@ def test_negative_quantities_are_refused_naming_the_variable(monkeypatch, name, 
         load_settings()
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WIX_MAX_ZERO_SHARE", "25"),  # meant as 25 %: would let a plan zero every SKU
+        ("WIX_MAX_ZERO_SHARE", "7"),
+        ("WIX_MAX_ZERO_SHARE", "1"),
+        ("WIX_MAX_TOTAL_CHANGE", "50"),
+        ("MAX_SNAPSHOT_DROP", "0"),
+        ("MAX_PART_DROP", "1.5"),
+        ("WIX_STOCK_TYPES", "fbss"),  # would make every target 0
+        ("WIX_STOCK_TYPES", "fbs,rbfs"),
+        ("SALES_WINDOW_DAYS", "0"),  # crashed the events run (a division by zero)
+        ("ANALYSIS_PERIOD_DAYS", "0"),
+        ("SNAPSHOT_RETENTION_DAYS", "0"),
+        ("MAX_SYNC_AGE_HOURS", "0"),
+    ],
+)
+def test_a_setting_that_would_switch_a_guard_off_or_crash_a_run_is_refused(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_guards_at_their_strictest_are_allowed(monkeypatch):
+    monkeypatch.setenv("WIX_MAX_ZERO_SHARE", "0")
+    monkeypatch.setenv("WIX_STOCK_TYPES", "fbs,rfbs,supplier")
+    settings = load_settings()
+    assert settings.wix_max_zero_share == 0 and settings.wix_stock_types == ("fbs", "rfbs", "supplier")
+
+
 def test_zero_buffer_and_cap_are_allowed(monkeypatch):
     monkeypatch.setenv("WIX_SAFETY_BUFFER", "0")
     monkeypatch.setenv("WIX_MAX_QUANTITY", "0")
