@@ -285,6 +285,15 @@ def _share(name: str, default: float, positive: bool = False) -> float:
 
 
 # What a ledger row's stock type can be (defs/stock/normalize.py, the Haier sync): the Wix push counts these.
+def _ratio(name: str, default: float, most: float) -> float:
+    """A guard's ratio that may pass 1 (a total may triple) but not ``most``: a percentage typed
+    where a ratio belongs (50 meant as 50 %) would switch the guard off."""
+    value = env_float(name, default)
+    if not 0 <= value <= most:
+        raise SettingsError(f"{name} must be a ratio from 0 to {most:g} (0.5 for 50 %), got {value:g}")
+    return value
+
+
 LEDGER_STOCK_TYPES = ("fbs", "rfbs", "fbo", "fbp", "fbw", "supplier")
 
 
@@ -325,7 +334,7 @@ def load_settings() -> Settings:
         wix_sku_buffers=_pairs("WIX_SKU_BUFFERS", int),
         wix_cap=env_int("WIX_MAX_QUANTITY", -1) if os.environ.get("WIX_MAX_QUANTITY", "").strip() else None,
         wix_max_zero_share=_share("WIX_MAX_ZERO_SHARE", 0.25),
-        wix_max_total_change=_share("WIX_MAX_TOTAL_CHANGE", 0.5),
+        wix_max_total_change=_ratio("WIX_MAX_TOTAL_CHANGE", 0.5, most=10.0),
         haier_configured=bool(os.environ.get("HAIER_CLIENT_ID", "").strip()),
         haier_account=(_names("HAIER_ACCOUNT", ["haier"]) or ["haier"])[0],
         haier_counties=tuple(_counties()),

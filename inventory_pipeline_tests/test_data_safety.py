@@ -3,12 +3,17 @@ still applies, nothing is left ``processing``, and a clean re-run converges. Mar
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import threading
+import time
 import uuid
 
 import pytest
 import requests
 from dagster import DagsterRun, DagsterRunStatus
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from inventory_pipeline import sync_log
 from inventory_pipeline.db.tables import stock_snapshots, sync_logs
@@ -124,3 +129,66 @@ def test_a_remains_report_that_never_arrives_fails_wb_only(monkeypatch, sandbox,
     assert ledger_view(p.engine, "wb") == {}
     assert p.run().success  # the next sync asks for a new report
     assert_ledger_matches(p.engine, p.truth("wb"), "wb")
+
+
+def test_every_kind_of_log_left_open_by_a_dead_run_or_a_killed_process_is_swept(sqlite_pipeline):
+    """Haier and sales logs stayed ``processing`` forever (only the stock snapshot step swept, and only
+    its own source); a run killed under the CLI still says it started, so its process is asked too."""
+    p = sqlite_pipeline
+    dead = p.instance.add_run(
+        DagsterRun(job_name="haier_prices_sync", run_id=str(uuid.uuid4()), status=DagsterRunStatus.STARTED)
+    )
+    p.instance.report_run_failed(dead)
+    killed = p.instance.add_run(
+        DagsterRun(job_name="sales_daily", run_id=str(uuid.uuid4()), status=DagsterRunStatus.STARTED)
+    )
+    opened = {
+        "haier prices of a failed run": sync_log.start(p.engine, "haier", "haier", dead.run_id, "prices"),
+        "sales of a killed process": sync_log.start(p.engine, "wb", "second", killed.run_id, "sales"),
+        "stock of a live run": sync_log.start(p.engine, "ozon", "main", killed.run_id),
+    }
+    # The killed run's rows belong to a process that is gone: a child that has exited.
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    gone = f"{socket.gethostname()}:{child.pid}:{sync_log._started(child.pid)}"
+    child.wait()
+    with p.engine.begin() as conn:
+        conn.execute(update(sync_logs).where(sync_logs.c.id == opened["sales of a killed process"]).values(worker=gone))
+    assert p.run("stock_sync_ozon").success
+    with p.engine.connect() as conn:
+        status = {
+            name: conn.execute(select(sync_logs.c.status).where(sync_logs.c.id == log_id)).scalar_one()
+            for name, log_id in opened.items()
+        }
+    assert status == {
+        "haier prices of a failed run": "failed",
+        "sales of a killed process": "failed",
+        "stock of a live run": "processing",  # its run says it started and its process (this one) runs
+    }
+
+
+def test_the_run_that_loses_a_slice_race_ends_as_its_log_says(sqlite_pipeline):
+    """Two runs of one slice: the later snapshot is applied first, so the other run's ledger step finds
+    it applied. That run succeeded; its log said "processing" until a sweep called it abandoned."""
+    p = sqlite_pipeline
+    p.faults("slow@/wb/content*1", slow_seconds=4)  # the first run waits on WB after its Ozon snapshot
+    first: dict = {}
+    runner = threading.Thread(target=lambda: first.update(result=p.run()))
+    runner.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with p.engine.connect() as conn:
+            if conn.execute(select(stock_snapshots.c.id).where(stock_snapshots.c.source == "ozon")).first():
+                break
+        time.sleep(0.05)
+    second = p.run("stock_sync_ozon")  # fetches, and applies, a newer Ozon snapshot meanwhile
+    runner.join()
+    assert first["result"].success and second.success
+    assert p.run("stock_sync_wb").success  # a later sync's sweep
+    with p.engine.connect() as conn:
+        logs = conn.execute(
+            select(sync_logs.c.run_id, sync_logs.c.source, sync_logs.c.status, sync_logs.c.error_message)
+        ).all()
+    mine = {(r.source, r.status) for r in logs if r.run_id == first["result"].run_id}
+    assert mine <= {("ozon", "success"), ("wb", "success"), ("wb", "partial"), ("ozon", "partial")}
+    assert all(r.status != "processing" for r in logs)
+    assert any("superseded" in (r.error_message or "") for r in logs if r.run_id == first["result"].run_id)

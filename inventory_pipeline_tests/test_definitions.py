@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from dagster import (
@@ -172,3 +173,22 @@ def test_the_ledger_kind_names_the_configured_database(monkeypatch):
     assert ledger.specs_by_key[ledger.key].kinds == {"sqlite"}
     report = build_definitions(load_settings()).resolve_assets_def("weekly_report")
     assert {d.asset_key.path[-1] for d in report.specs_by_key[report.key].deps} >= {"inventory_data", "wix_stock_push"}
+
+
+@pytest.mark.parametrize(
+    ("schedule_name", "tick", "day"),
+    [
+        # 03:20 in Novosibirsk is 23:20 Moscow: still the 23rd, whose last hour must be read.
+        ("sales_today_hourly", datetime(2026, 11, 24, 3, 20, tzinfo=ZoneInfo("Asia/Novosibirsk")), "2026-11-23"),
+        ("sales_today_hourly", datetime(2026, 11, 24, 4, 20, tzinfo=ZoneInfo("Asia/Novosibirsk")), "2026-11-24"),
+        # The daily run at 03:00 Novosibirsk (23:00 Moscow on the 23rd) finalizes the 22nd, not the 23rd.
+        ("sales_yesterday_daily", datetime(2026, 11, 24, 3, 0, tzinfo=ZoneInfo("Asia/Novosibirsk")), "2026-11-22"),
+    ],
+)
+def test_sales_schedules_read_moscow_days_whatever_the_pipeline_zone(monkeypatch, schedule_name, tick, day):
+    monkeypatch.setenv("PIPELINE_TIMEZONE", "Asia/Novosibirsk")
+    defs = build_definitions(load_settings())
+    schedule = next(s for s in defs.schedules if s.name == schedule_name)
+    with DagsterInstance.ephemeral() as instance:
+        requests = list(schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick)))
+    assert {r.partition_key.keys_by_dimension["date"] for r in requests} == {day}

@@ -230,3 +230,34 @@ def test_selling_skus_running_low_raise_low_on_stock(sqlite_pipeline):
         assert figures["days_of_cover"] == round(figures["available_units"] / figures["daily_sales"], 1) or (
             abs(figures["days_of_cover"] - figures["available_units"] / figures["daily_sales"]) < 0.1
         )
+
+
+def test_days_of_cover_divide_the_window_by_its_own_days(sqlite_url):
+    """SALES_WINDOW_DAYS whole days: today's orders so far were a fifteenth day divided by fourteen."""
+    from inventory_pipeline.clock import marketplace_today
+    from inventory_pipeline.db.engine import make_engine
+    from inventory_pipeline.defs.monitoring.store import cover_inputs
+
+    engine, today = make_engine(sqlite_url), marketplace_today()
+    with engine.begin() as conn:
+        conn.execute(
+            sales.insert(),
+            [
+                {
+                    "source": "ozon",
+                    "account": "main",
+                    "sale_date": today - timedelta(days=back),
+                    "kind": "order",
+                    "external_id": f"o-{back}",
+                    "sku": "HR-1",
+                    "scheme": "fbs",
+                    "quantity": 1,
+                    "amount": 1.0,
+                    "cancelled": False,
+                    "event_at": datetime(2026, 11, 1),
+                }
+                for back in range(15)  # today and the fourteen days before it
+            ],
+        )
+    sold, _, _ = cover_inputs(engine, "main", today - timedelta(days=14), today)
+    assert sold == {("ozon", "HR-1", "fbs"): 14}

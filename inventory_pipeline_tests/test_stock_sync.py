@@ -463,3 +463,15 @@ def test_a_wb_snapshot_from_before_the_part_was_counted_in_sizes_is_not_compared
         conn.execute(update(stock_snapshots).values(part_rows='{"wb_warehouses": 100000}'))
     p.advance(1)
     assert p.run("stock_sync_wb").success
+
+
+def test_a_cursor_handed_back_twice_stops_the_read_instead_of_paging_forever(sqlite_pipeline, monkeypatch):
+    p = sqlite_pipeline
+    monkeypatch.setenv("OZON_PAGE_SIZE", "20")
+    p.defs = build_definitions(load_settings())
+    p.faults("stuck@/ozon/v4/product/info/stocks+1")  # the second page answers the cursor it was sent
+    result = p.run("stock_sync_ozon")
+    assert not result.success
+    assert "returned the cursor" in str(result.get_step_failure_events()[0].step_failure_data.error)
+    with p.engine.connect() as conn:
+        assert conn.execute(select(stock_snapshots.c.status)).scalars().all() == ["failed"]

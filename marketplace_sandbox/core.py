@@ -129,7 +129,7 @@ def fault_response(path: str, kind: str) -> Response:
 
 
 def request_fault(request: Request) -> str | None:
-    """The fault the middleware left for the endpoint to act on (``empty`` or ``truncate``)."""
+    """The fault the middleware left for the endpoint to act on (``empty``, ``truncate``, ``stuck``)."""
     return request.scope.get("sandbox_fault")
 
 
@@ -154,7 +154,7 @@ class FaultMiddleware:
         elif kind == "slow":
             await asyncio.sleep(self.sandbox.faults.slow_seconds)
             await self.app(scope, receive, send)
-        elif kind in {"empty", "truncate"}:
+        elif kind in {"empty", "truncate", "stuck"}:
             scope["sandbox_fault"] = kind
             await self.app(scope, receive, send)
         else:

@@ -4,7 +4,8 @@ A spec is a comma-separated list of rules, ``KIND[=RATE][@PATH][+AFTER][*TIMES]`
 
 * ``KIND``: ``429``, ``500``, ``502``, ``503``, ``slow``, ``drop``, ``malformed``, ``truncate``,
   ``empty``, ``500after`` (the request is applied, then answered with a 500), ``slowafter`` (the
-  request is applied, then answered late: past a client's timeout).
+  request is applied, then answered late: past a client's timeout), ``stuck`` (a paged read answers
+  with the cursor it was sent: a server that would have a client page forever).
 * ``RATE``: probability per matching request (default 1).
 * ``PATH``: only requests whose path starts with it (default: every API path).
 * ``AFTER``: let this many matching requests through first.
@@ -21,7 +22,20 @@ import re
 import threading
 from dataclasses import asdict, dataclass
 
-KINDS = {"429", "500", "502", "503", "slow", "slowafter", "drop", "malformed", "truncate", "empty", "500after"}
+KINDS = {
+    "429",
+    "500",
+    "502",
+    "503",
+    "slow",
+    "slowafter",
+    "drop",
+    "malformed",
+    "truncate",
+    "empty",
+    "500after",
+    "stuck",
+}
 _RULE = re.compile(
     r"^(?P<kind>[a-z0-9]+)(=(?P<rate>[0-9.]+))?(@(?P<path>[^+*]+))?(\+(?P<after>\d+))?(\*(?P<times>\d+))?$"
 )

@@ -148,6 +148,8 @@ class OzonApi:
         cursor = _encode_cursor(end) if end < len(items) else ""
         if fault == "truncate":
             page, cursor = page[: len(page) // 2], ""
+        if fault == "stuck" and body.get("cursor"):
+            cursor = body["cursor"]
         return json_response(
             {
                 "items": [self._stock_item(account, it) for it in page],

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from marketplace_sandbox.core import Sandbox, drop_nulls, json_response, wix_error
+from marketplace_sandbox.core import Sandbox, drop_nulls, json_response, request_fault, wix_error
 from marketplace_sandbox.ratelimit import Limit
 from marketplace_sandbox.world import WIX_API_KEY, WIX_SITES, WixProduct, WixVariant
 
@@ -397,6 +397,9 @@ class WixApi:
             ids = _values(flt["id"]) or set()
             pairs = [(p, v) for p, v in pairs if v.inventory_item_id_v3 in ids]
         page, meta = self._cursor_page(pairs, query, has_next=False)
+        sent = (query.get("cursorPaging") or {}).get("cursor")
+        if request_fault(request) == "stuck" and sent:
+            meta["cursors"]["next"] = sent
         return json_response({"inventoryItems": [self._item_v3(p, v) for p, v in page], "pagingMetadata": meta})
 
     def _resolve_v3(self, site: str, item: dict, n: int) -> tuple[WixProduct, WixVariant, int]:

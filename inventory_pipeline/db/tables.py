@@ -98,6 +98,7 @@ sync_logs = Table(
     Column("duration_seconds", Float),
     Column("error_message", Text),
     Column("run_id", ExactText(64), nullable=False),
+    Column("worker", ExactText(128)),  # host:pid:start of the run's process (sync_log.this_worker)
     Index("idx_sync_logs_source_started", "source", "started_at"),
     Index("idx_sync_logs_run", "run_id"),
 )

@@ -7,6 +7,8 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO
 
 import orjson
@@ -48,15 +50,24 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-def retry_hint(headers: requests.structures.CaseInsensitiveDict) -> float | None:
-    """Seconds the server asked us to wait (``Retry-After``/``retry-after``, ``X-Ratelimit-Retry``)."""
+def retry_hint(headers: requests.structures.CaseInsensitiveDict, now: datetime | None = None) -> float | None:
+    """Seconds the server asked us to wait (``Retry-After``/``retry-after``, ``X-Ratelimit-Retry``):
+    a number of seconds, or, as HTTP allows for ``Retry-After``, a date."""
     for name in HINT_HEADERS:
         value = headers.get(name)
-        if value:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                continue
+        if not value:
+            continue
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
     return None
 
 

@@ -9,7 +9,7 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
 from inventory_pipeline.resources.http import JsonApi, RetryPolicy, expect
-from inventory_pipeline.resources.pages import RawPage
+from inventory_pipeline.resources.pages import RawPage, unseen
 
 STOCKS_PATH = "/v4/product/info/stocks"
 MAX_PAGE = 1000
@@ -70,7 +70,7 @@ class OzonSellerResource(ConfigurableResource):
 
     def stock_pages(self) -> Iterator[RawPage]:
         """Every page of ``/v4/product/info/stocks`` (FBO, FBS and rFBS rows per product)."""
-        cursor = ""
+        cursor, seen = "", set()
         limit = max(1, min(self.page_size, MAX_PAGE))
         while True:
             body = {"cursor": cursor, "filter": {"visibility": "ALL"}, "limit": limit}
@@ -81,11 +81,12 @@ class OzonSellerResource(ConfigurableResource):
             cursor = payload.get("cursor") or ""
             if not cursor or not payload["items"]:
                 return
+            unseen(seen, cursor, f"Ozon {STOCKS_PATH}")
 
     def postings(self, scheme: str, since: str, to: str) -> Iterator[dict]:
         """FBO (``/v3/posting/fbo/list``) or FBS (``/v4/posting/fbs/list``) postings created in [since, to]."""
         path, limit = ("/v3/posting/fbo/list", 1000) if scheme == "fbo" else ("/v4/posting/fbs/list", 100)
-        cursor = ""
+        cursor, seen = "", set()
         while True:
             body = {
                 "cursor": cursor,
@@ -99,6 +100,7 @@ class OzonSellerResource(ConfigurableResource):
             cursor = payload.get("cursor") or ""
             if not payload.get("has_next") or not cursor:
                 return
+            unseen(seen, cursor, f"Ozon {path}")
 
     def check_credentials(self) -> str:
         """One cheap authenticated call; raises ``ApiAuthError`` naming the variables to fix."""

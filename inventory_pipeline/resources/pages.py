@@ -36,6 +36,16 @@ def json_array_batches(body: bytes | BinaryIO, what: str, size: int = 1000) -> I
         raise ApiPayloadError(f"{what} is not a readable JSON array: {exc}") from None
 
 
+def unseen(seen: set, cursor: object, what: str) -> None:
+    """A paged read whose server hands back a cursor it gave before would page forever: refused,
+    naming the read (``seen``: the cursors of this read so far)."""
+    if cursor in seen:
+        raise ApiPayloadError(
+            f"{what} returned the cursor {cursor!r:.80} a second time: stopped rather than page forever"
+        )
+    seen.add(cursor)
+
+
 T = TypeVar("T")
 _END = object()
 

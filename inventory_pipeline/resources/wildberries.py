@@ -10,7 +10,7 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
 from inventory_pipeline.resources.http import ApiPayloadError, ApiUnavailableError, JsonApi, RetryPolicy, expect
-from inventory_pipeline.resources.pages import RawPage
+from inventory_pipeline.resources.pages import RawPage, unseen
 
 REPORT_PATH = "/api/analytics/v1/stocks-report/wb-warehouses"
 REMAINS_PATH = "/api/v1/warehouse_remains"
@@ -86,9 +86,7 @@ class WildberriesResource(ConfigurableResource):
             after = (page_cursor.get("updatedAt"), page_cursor.get("nmID"))
             if None in after:
                 raise ApiPayloadError(f"Wildberries: a page of {len(cards)} cards came without a cursor to go on from")
-            if after in seen:
-                raise ApiPayloadError(f"Wildberries: the cards listing returned cursor {after} twice; stopped")
-            seen.add(after)
+            unseen(seen, after, "Wildberries' card listing")
             cursor = {"limit": CARDS_LIMIT, "updatedAt": after[0], "nmID": after[1]}
 
     def warehouse_report_pages(self) -> Iterator[RawPage]:

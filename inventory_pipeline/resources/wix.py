@@ -14,6 +14,7 @@ from pydantic import PrivateAttr
 
 from inventory_pipeline.defs.wix.plan import WixItem
 from inventory_pipeline.resources.http import ApiRequestError, JsonApi, RetryPolicy, expect
+from inventory_pipeline.resources.pages import unseen
 
 PAGE = 100
 DELTA_BATCH = 300  # increment/decrement: variants per call
@@ -71,7 +72,7 @@ class WixStoresResource(ConfigurableResource):
         return self._items_v1() if version == "V1_CATALOG" else self._items_v3()
 
     def _items_v1(self) -> Iterator[WixItem]:
-        last = 0
+        last, seen = 0, set()
         while True:
             # Wix queries stop at about 10,000 items by offset, so page by numericId instead.
             query = {
@@ -88,6 +89,7 @@ class WixStoresResource(ConfigurableResource):
             if len(products) < PAGE:
                 return
             last = int(products[-1]["numericId"])
+            unseen(seen, last, "Wix's products query (numericId)")
 
     def _items_v3(self) -> Iterator[WixItem]:
         skus: dict[tuple[str, str], str] = {}
@@ -107,7 +109,7 @@ class WixStoresResource(ConfigurableResource):
                 )
 
     def _cursor(self, path: str, key: str, flt: dict) -> Iterator[dict]:
-        cursor = None
+        cursor, seen = None, set()
         while True:
             paging = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
             payload = expect(
@@ -120,6 +122,7 @@ class WixStoresResource(ConfigurableResource):
             cursor = (payload.get("pagingMetadata") or {}).get("cursors", {}).get("next")
             if not cursor:
                 return
+            unseen(seen, cursor, f"Wix {path}")
 
     def reread(self, version: str, items: list[WixItem]) -> dict[str, WixItem]:
         """Current quantity (and revision) of these items, by SKU, read right now."""

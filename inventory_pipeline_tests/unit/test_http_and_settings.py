@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -22,11 +23,14 @@ from inventory_pipeline.settings import SettingsError, credential_var, load_sett
         ({"X-Ratelimit-Retry": "20"}, 20.0),
         ({"x-ratelimit-retry": "3"}, 3.0),
         ({}, None),
-        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, None),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT"}, 30.0),  # HTTP allows a date as well
+        ({"Retry-After": "Wed, 21 Oct 2015 07:27:00 GMT"}, 0.0),  # a date gone by: at once
+        ({"Retry-After": "soon"}, None),
     ],
 )
 def test_retry_hint(headers, expected):
-    assert retry_hint(CaseInsensitiveDict(headers)) == expected
+    now = datetime(2015, 10, 21, 7, 28, tzinfo=UTC)
+    assert retry_hint(CaseInsensitiveDict(headers), now) == expected
 
 
 def state(attempt: int, error: Exception):

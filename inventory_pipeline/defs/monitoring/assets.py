@@ -44,10 +44,11 @@ def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinitio
         engine, account, now = database.engine, context.partition_key, utcnow()
         movements = store.fbo_movements(engine, account)
         found = fbo_events(account, *movements, settings.fbo_threshold) if movements else []
-        since = marketplace_today() - timedelta(days=settings.sales_window_days)
-        found += low_stock_events(
-            account, *store.cover_inputs(engine, account, since), settings.sales_window_days, cover
-        )
+        # The last SALES_WINDOW_DAYS whole days: today's orders so far would make a fifteenth day
+        # divided by fourteen.
+        today = marketplace_today()
+        window = store.cover_inputs(engine, account, today - timedelta(days=settings.sales_window_days), today)
+        found += low_stock_events(account, *window, settings.sales_window_days, cover)
         sent = [e for e in found if emit(engine, notifier, e, now, context.run_id, settings.ui_url)]
         by_type = {
             t: sum(1 for e in sent if e.event_type == t) for t in ("LowOnStock", "StockFBOOver", "StockFBOReceived")

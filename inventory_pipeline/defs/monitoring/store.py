@@ -68,9 +68,9 @@ def fbo_movements(engine: Engine, account: str) -> tuple[list, dict] | None:
     return [(source, sku, int(delta)) for source, sku, delta in moved], now_totals
 
 
-def cover_inputs(engine: Engine, account: str, since: date) -> tuple[dict, dict, list]:
-    """Units ordered per (source, SKU, stock group) since ``since``, each SKU's status, and the
-    available units per (source, SKU, stock group) of the SKUs that sold."""
+def cover_inputs(engine: Engine, account: str, since: date, until: date) -> tuple[dict, dict, list]:
+    """Units ordered per (source, SKU, stock group) on the days [``since``, ``until``), each SKU's
+    status, and the available units per (source, SKU, stock group) of the SKUs that sold."""
     d, s = inventory_data, sales
     group, sold_group = _stock_group(d.c.stock_type), _stock_group(s.c.scheme)
     with engine.connect() as conn:
@@ -78,7 +78,13 @@ def cover_inputs(engine: Engine, account: str, since: date) -> tuple[dict, dict,
             (r[0], r[1], r[2]): int(r[3] or 0)
             for r in conn.execute(
                 select(s.c.source, s.c.sku, sold_group, func.sum(s.c.quantity))
-                .where(s.c.account == account, s.c.sale_date >= since, s.c.kind == "order", s.c.cancelled.is_(False))
+                .where(
+                    s.c.account == account,
+                    s.c.sale_date >= since,
+                    s.c.sale_date < until,
+                    s.c.kind == "order",
+                    s.c.cancelled.is_(False),
+                )
                 .group_by(s.c.source, s.c.sku, sold_group)
             )
         }

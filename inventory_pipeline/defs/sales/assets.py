@@ -1,5 +1,6 @@
 """Sales per marketplace and day (group ``sales``), their analysis, and each product's status."""
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pandas as pd
@@ -13,9 +14,10 @@ from dagster import (
     asset,
 )
 
+from inventory_pipeline import sync_log
 from inventory_pipeline.assets.metadata import table
 from inventory_pipeline.assets.partitions import account_partitions
-from inventory_pipeline.clock import day_bounds, marketplace_today, utcnow
+from inventory_pipeline.clock import MARKETPLACE_ZONE, day_bounds, marketplace_today, utcnow
 from inventory_pipeline.defs.sales import store
 from inventory_pipeline.defs.sales.rules import (
     StatusRules,
@@ -34,9 +36,10 @@ from inventory_pipeline.settings import Settings
 def sales_partitions(settings: Settings) -> MultiPartitionsDefinition:
     return MultiPartitionsDefinition(
         {
+            # Marketplace days (Moscow), whatever zone the schedules run in; today's partial day too.
             "date": DailyPartitionsDefinition(
-                start_date=settings.sales_start_date, timezone=settings.timezone, end_offset=1
-            ),  # today's partial day too
+                start_date=settings.sales_start_date, timezone=MARKETPLACE_ZONE.key, end_offset=1
+            ),
             "account": account_partitions(settings),
         }
     )
@@ -53,6 +56,14 @@ def _summary(rows: list[dict]) -> dict:
         "returns": int((frame.kind == "return").sum()),
         "revenue": round(float(frame.loc[(frame.kind == "order") & ~frame.cancelled, "amount"].sum()), 2),
     }
+
+
+@dataclass
+class SalesCounts:
+    """What a sales day's sync stored, for its sync_logs row."""
+
+    succeeded: int = 0
+    failed: list[str] = field(default_factory=list)
 
 
 class AnalysisConfig(Config):
@@ -81,24 +92,28 @@ def build_sales_assets(settings: Settings) -> list[AssetsDefinition]:
             if account not in accounts:
                 return MaterializeResult(metadata={"configured": False})
             api = getattr(context.resources, client_key(source, account))
-            if source == "ozon":
-                start, end = day_bounds(day)
-                since, to = start.isoformat().replace("+00:00", "Z"), end.isoformat().replace("+00:00", "Z")
-                rows = [
-                    r
-                    for scheme in ("fbo", "fbs")
-                    for r in ozon_rows(list(api.postings(scheme, since, to)), scheme, account, day)
-                ]
-            else:
-                rows = wb_rows(
-                    api.statistics_day("orders", day.isoformat()),
-                    api.statistics_day("sales", day.isoformat()),
-                    account,
-                    day,
-                    wb_sku.load(settings.wb_sku_rule, settings.wb_sku_separator, settings.wb_sku_map_file),
-                )
-            stored = store.replace_day(context.resources.database.engine, source, account, day, rows)
-            return MaterializeResult(metadata={**_summary(rows), "stored": stored, "dagster/row_count": stored})
+            engine, counts = context.resources.database.engine, SalesCounts()
+            with sync_log.logged(engine, context.instance, source, account, context.run_id, "sales", counts):
+                if source == "ozon":
+                    start, end = day_bounds(day)
+                    since, to = start.isoformat().replace("+00:00", "Z"), end.isoformat().replace("+00:00", "Z")
+                    rows = [
+                        r
+                        for scheme in ("fbo", "fbs")
+                        for r in ozon_rows(list(api.postings(scheme, since, to)), scheme, account, day)
+                    ]
+                else:
+                    rows = wb_rows(
+                        api.statistics_day("orders", day.isoformat()),
+                        api.statistics_day("sales", day.isoformat()),
+                        account,
+                        day,
+                        wb_sku.load(settings.wb_sku_rule, settings.wb_sku_separator, settings.wb_sku_map_file),
+                    )
+                counts.succeeded = store.replace_day(engine, source, account, day, rows)
+            return MaterializeResult(
+                metadata={**_summary(rows), "stored": counts.succeeded, "dagster/row_count": counts.succeeded}
+            )
 
         return _sales
 

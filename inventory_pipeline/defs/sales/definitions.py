@@ -16,6 +16,7 @@ from dagster import (
 )
 
 from inventory_pipeline import scheduling
+from inventory_pipeline.clock import MARKETPLACE_ZONE
 from inventory_pipeline.defs.sales.assets import build_sales_assets, sales_partitions
 from inventory_pipeline.settings import Settings
 
@@ -24,6 +25,12 @@ DAYS = {
     "sales_yesterday_daily": ("0 3 * * *", 1, "Yesterday's sales, final, every account."),
     "sales_today_hourly": ("20 * * * *", 0, "Today's sales so far, every account."),
 }
+
+
+def tick_day(tick: datetime, days_back: int) -> str:
+    """The marketplace day a tick reads: its Moscow day, whatever zone the schedules run in (with
+    Asia/Novosibirsk, "today" turned at 20:00 Moscow and 23:00–24:00 Moscow was never read)."""
+    return (tick.astimezone(MARKETPLACE_ZONE) - timedelta(days=days_back)).date().isoformat()
 
 
 def day_schedule(settings: Settings, name: str) -> ScheduleDefinition:
@@ -40,7 +47,7 @@ def day_schedule(settings: Settings, name: str) -> ScheduleDefinition:
     )
     def _sales(context: ScheduleEvaluationContext):
         tick = context.scheduled_execution_time or datetime.now(zone)
-        day = (tick.astimezone(zone) - timedelta(days=days_back)).date().isoformat()
+        day = tick_day(tick, days_back)
         for account in settings.accounts:
             yield RunRequest(
                 run_key=f"{name}:{tick.isoformat()}:{account}",

@@ -17,6 +17,7 @@ from inventory_pipeline.defs.stock import ledger, snapshots
 from inventory_pipeline.defs.stock.ledger_sync import (
     applied_figures,
     apply_snapshot,
+    close_superseded,
     held_back,
     skip_reason,
     slice_figures,
@@ -74,6 +75,7 @@ def build_inventory_asset(
             note = skip_reason(snapshot, full_resync)
             if note:
                 metadata[f"{source}_note"] = note
+                close_superseded(engine, source, account, context.run_id, note)
                 continue
             result = apply_snapshot(engine, snapshot, context.run_id, full_resync, settings.max_stock_value)
             applied_health[source] = result.health

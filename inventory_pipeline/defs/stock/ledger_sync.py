@@ -69,6 +69,15 @@ def apply_snapshot(
     return result
 
 
+def close_superseded(engine: Engine, source: str, account: str, run_id: str, note: str) -> None:
+    """This run's snapshot was accepted but a newer one of the slice was applied instead (two runs of
+    one slice, the other first): the ledger holds the newer truth, so this run's sync ends as a
+    success saying so, instead of waiting ``processing`` to be swept as abandoned."""
+    log_id = sync_log.open_log(engine, source, account, run_id)
+    if log_id is not None:
+        sync_log.finish(engine, log_id, "success", error=f"superseded: {note}")
+
+
 def applied_figures(snapshot: snapshots.Snapshot, result: ledger.ApplyResult) -> dict:
     source = snapshot.source
     return {

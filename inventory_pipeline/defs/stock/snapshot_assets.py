@@ -38,12 +38,6 @@ class SnapshotConfig(Config):
     """Accept a snapshot far smaller than the last one (the catalogue really shrank)."""
 
 
-def run_finished(context: AssetExecutionContext, run_id: str) -> bool:
-    """True when ``run_id`` is over (or unknown to this instance): its open sync rows are abandoned."""
-    run = context.instance.get_run_by_id(run_id)
-    return run is None or run.is_finished
-
-
 TITLES = {"ozon": "Ozon", "wb": "Wildberries"}
 
 
@@ -65,7 +59,7 @@ def capture(
 
     engine = context.resources.database.engine
     api = getattr(context.resources, client_key(source, account))
-    sync_log.sweep_abandoned(engine, source, account, lambda run_id: run_finished(context, run_id))
+    sync_log.sweep_abandoned(engine, sync_log.finished_runs(context.instance))
     log_id = sync_log.start(engine, source, account, context.run_id)
     writer = snapshots.SnapshotWriter(engine, source, account, context.run_id)
     started = time.monotonic()

@@ -4,7 +4,6 @@ import hashlib
 import json
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from dagster import (
     MaterializeResult,
     asset,
 )
-from sqlalchemy import Engine
 
 from inventory_pipeline import checks, sync_log
 from inventory_pipeline.clock import utcnow
@@ -78,20 +76,6 @@ class Tally:
         )
 
 
-@contextmanager
-def logged(engine: Engine, run_id: str, sync_type: str, tally: Tally):
-    """sync_logs row for a supplier sync: pending → processing → success / partial / failed."""
-    log_id = sync_log.start(engine, "haier", "haier", run_id, sync_type, status="pending")
-    sync_log.mark(engine, log_id, "processing")
-    try:
-        yield
-    except Exception as exc:
-        sync_log.finish(engine, log_id, "failed", tally.succeeded, len(tally.failed), str(exc))
-        raise
-    status = "partial" if tally.failed else "success"
-    sync_log.finish(engine, log_id, status, tally.succeeded, len(tally.failed), "; ".join(tally.failed[:20]) or None)
-
-
 class ProductsConfig(Config):
     product_codes: list[str] = []
     category: str | None = None
@@ -128,7 +112,9 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
     ) -> MaterializeResult:
         engine, tally = database.engine, Tally()
         rows: list[dict] = []
-        with logged(engine, context.run_id, "products", tally):
+        with sync_log.logged(
+            engine, context.instance, "haier", settings.haier_account, context.run_id, "products", tally
+        ):
             for page in haier.products(config.product_codes or None):
                 for raw in page:
                     try:
@@ -153,7 +139,9 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
         context: AssetExecutionContext, config: PricesConfig, database: InventoryDatabase, haier: HaierResource
     ) -> MaterializeResult:
         engine, tally = database.engine, Tally()
-        with logged(engine, context.run_id, "prices", tally):
+        with sync_log.logged(
+            engine, context.instance, "haier", settings.haier_account, context.run_id, "prices", tally
+        ):
             rows = []
             for page in haier.prices(store.catalogue_codes(engine, config.product_codes)):
                 for raw in page:
@@ -180,7 +168,7 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
     ) -> MaterializeResult:
         engine, tally = database.engine, Tally()
         counties = config.county_codes or list(settings.haier_counties)
-        with logged(engine, context.run_id, "stock", tally):
+        with sync_log.logged(engine, context.instance, "haier", settings.haier_account, context.run_id, "stock", tally):
             fetched_at = utcnow()
             codes = store.catalogue_codes(engine, config.product_codes)
             if not codes:
@@ -260,7 +248,9 @@ def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
         engine, tally = database.engine, Tally()
         media = Path(settings.media_dir)
         stored = skipped = 0
-        with logged(engine, context.run_id, "images", tally):
+        with sync_log.logged(
+            engine, context.instance, "haier", settings.haier_account, context.run_id, "images", tally
+        ):
             catalogue, have, by_hash = store.image_inputs(engine)
             session = requests.Session()
             for code, urls in catalogue:
