@@ -12,7 +12,9 @@ import requests
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 from sqlalchemy import delete, func, insert, select, update
 
+from inventory_pipeline.db.engine import migrate
 from inventory_pipeline.db.tables import (
+    accounts,
     inventory_data,
     notifications,
     stock_snapshot_pages,
@@ -62,23 +64,34 @@ def test_ledger_equals_ground_truth_and_follows_time(pipeline):
     assert {applied[f"{s}_compared_with"].value for s in ("ozon", "wb")} == {"snapshots"}
 
 
-def test_a_snapshot_stored_without_row_hashes_is_compared_with_the_ledger_once(pipeline):
-    """A snapshot stored before its rows' hashes were kept (migration 0010) cannot be compared by
-    them: the next sync compares every row with the ledger, says why, and is right."""
-    assert pipeline.run().success
-    with pipeline.engine.begin() as conn:
-        conn.execute(update(stock_snapshot_rows).values(line_hashes=None, key_hashes=None))
-    pipeline.advance(6)
-    later = pipeline.run()
+def test_snapshots_stored_in_older_formats_are_migrated_once_to_the_one_format(pipeline):
+    """Chunks stored before 0010 had no hashes, snapshots before 0008 no rows, and WB's warehouse part
+    was counted in rows before 0006: migration 0013 brings them to today's format, so the ledger keeps
+    one reading path. A slice made equal to a rowless snapshot compares with the ledger once."""
+    p = pipeline
+    assert p.run().success
+    r = stock_snapshot_rows
+    with p.engine.begin() as conn:
+        original = conn.execute(select(r.c.snapshot_id, r.c.line_hashes, r.c.key_hashes)).all()
+        conn.execute(update(r).values(line_hashes=None, key_hashes=None))  # as before 0010
+        wb = conn.execute(select(accounts.c.snapshot_id).where(accounts.c.marketplace == "wb")).scalar_one()
+        conn.execute(delete(r).where(r.c.snapshot_id == wb))  # as before 0008
+        conn.execute(update(stock_snapshots).where(stock_snapshots.c.id == wb).values(part_rows='{"wb_warehouses": 9}'))
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0012'")
+    migrate(p.engine)
+    with p.engine.connect() as conn:
+        migrated = conn.execute(select(r.c.snapshot_id, r.c.line_hashes, r.c.key_hashes)).all()
+        slice_of_wb = conn.execute(select(accounts.c.snapshot_id).where(accounts.c.marketplace == "wb")).scalar_one()
+        parts = conn.execute(select(stock_snapshots.c.part_rows).where(stock_snapshots.c.id == wb)).scalar_one()
+    assert sorted(migrated) == sorted(row for row in original if row[0] != wb)  # what 0010 would have stored
+    assert slice_of_wb is None and "wb_warehouses" not in parts
+    p.advance(6)
+    later = p.run()
     assert later.success
     applied = later.asset_materializations_for_node("inventory_data")[0].metadata
+    assert applied["ozon_compared_with"].value == "snapshots" and applied["wb_compared_with"].value == "ledger"
     for source in ("ozon", "wb"):
-        assert applied[f"{source}_compared_with"].value == "ledger"
-        assert "was stored without the hashes of its rows" in applied[f"{source}_not_compared"].value
-        assert_ledger_matches(pipeline.engine, pipeline.truth(source), source)
-    pipeline.advance(6)
-    applied = pipeline.run().asset_materializations_for_node("inventory_data")[0].metadata
-    assert {applied[f"{s}_compared_with"].value for s in ("ozon", "wb")} == {"snapshots"}
+        assert_ledger_matches(p.engine, p.truth(source), source)
 
 
 def test_rerun_changes_nothing(pipeline):
@@ -433,36 +446,15 @@ def test_wb_fbw_per_warehouse_from_the_remains_report_or_one_aggregate(monkeypat
     assert fbo_events == 0
 
 
-def test_the_ledger_loads_the_rows_normalized_at_fetch_and_reads_pages_only_for_older_snapshots(sqlite_pipeline):
+def test_the_ledger_loads_the_rows_normalized_at_fetch_never_the_pages(sqlite_pipeline):
     p = sqlite_pipeline
     assert p.run().success
-    expected = ledger_state(p.engine)
     resync = p.defs.resolve_job_def("stock_full_resync")
     with p.engine.begin() as conn:  # the pages are unreadable; the rows stored beside them are not
         conn.execute(update(stock_snapshot_pages).values(body_gzip=b"not gzip"))
     assert resync.execute_in_process(partition_key="main", instance=p.instance).success
-    assert_ledger_matches(p.engine, p.truth("ozon"), "ozon")
-    p.advance(3)
-    sync = p.defs.resolve_job_def("stock_sync_all_sources")
-    fetch = [AssetKey("ozon_stock_snapshot"), AssetKey("wb_stock_snapshot")]
-    assert sync.execute_in_process(partition_key="main", instance=p.instance, asset_selection=fetch).success
-    with p.engine.begin() as conn:  # as a snapshot stored before rows were kept: its pages are read again
-        conn.execute(delete(stock_snapshot_rows))
-    apply = [AssetKey("inventory_data")]
-    assert sync.execute_in_process(partition_key="main", instance=p.instance, asset_selection=apply).success
-    assert ledger_state(p.engine) != expected
     for source in ("ozon", "wb"):
         assert_ledger_matches(p.engine, p.truth(source), source)
-
-
-def test_a_wb_snapshot_from_before_the_part_was_counted_in_sizes_is_not_compared_with_it(sqlite_pipeline):
-    """Snapshots taken before this version counted WB's warehouses in rows (often two or more a size)."""
-    p = sqlite_pipeline
-    assert p.run("stock_sync_wb").success
-    with p.engine.begin() as conn:
-        conn.execute(update(stock_snapshots).values(part_rows='{"wb_warehouses": 100000}'))
-    p.advance(1)
-    assert p.run("stock_sync_wb").success
 
 
 def test_a_cursor_handed_back_twice_stops_the_read_instead_of_paging_forever(sqlite_pipeline, monkeypatch):

@@ -108,9 +108,10 @@ def test_judge_uses_the_previous_snapshot_and_the_source_rules(monkeypatch):
     assert [v.check for v in judge("ozon", short, None, settings, False) if not v.passed] == ["complete"]
     wb = Tally(skus=DistinctSkus("abc"), rows=3, problems=["warehouse 7 answered sizes it was not asked for"])
     assert [v.check for v in judge("wb", wb, None, settings, False) if not v.passed] == ["complete"]
-    # A part counted in other units by an older version is not compared.
-    old = snapshot(sku_count=3, row_count=3, parts={"wb_warehouses": 5000})
-    assert all(v.passed for v in judge("wb", Tally(skus=DistinctSkus("abc"), rows=3), old, settings, False))
+    # A part that lost its sizes is an incomplete answer, judged alone: the total may look fine.
+    old = snapshot(sku_count=3, row_count=3, parts={"card_sizes": 40})
+    lost = judge("wb", Tally(skus=DistinctSkus("abc"), rows=3), old, settings, False)
+    assert [v.check for v in lost if not v.passed] == ["complete"]
 
 
 def test_distinct_skus_count_each_sku_once_across_pages():

@@ -6,9 +6,6 @@ from inventory_pipeline.defs.stock.fetch import Tally
 from inventory_pipeline.defs.stock.snapshots import Snapshot
 from inventory_pipeline.settings import Settings
 
-# Parts older snapshots counted in other units: "wb_warehouses" in rows, now "wb_warehouse_sizes".
-RECOUNTED_PARTS = {"wb_warehouses"}
-
 
 def judge(
     source: str, tally: Tally, previous: Snapshot | None, settings: Settings, accept_collapse: bool
@@ -31,7 +28,7 @@ def judge(
         verdicts.append(
             checks.parts_complete(
                 dict(tally.parts),
-                {k: v for k, v in previous.part_rows.items() if k not in RECOUNTED_PARTS} if previous else {},
+                previous.part_rows if previous else {},
                 settings.max_part_drop,
                 tally.problems,
                 accept_collapse,

@@ -2,14 +2,12 @@
 snapshot to apply (a rule), applying it with its sync log (the write), and what the result says
 (figures and check verdicts, rules)."""
 
-from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import Engine
 
 from inventory_pipeline import checks, sync_log
 from inventory_pipeline.defs.stock import ledger, snapshots
-from inventory_pipeline.defs.stock.normalize import rows_from_pages
 
 
 def skip_reason(snapshot: snapshots.Snapshot | None, full_resync: bool) -> str | None:
@@ -29,15 +27,6 @@ def _comparison(engine: Engine, snapshot: snapshots.Snapshot) -> ledger.Comparis
     return ledger.Comparison(previous_id, snapshots.hashed(engine, previous_id), snapshots.hashed(engine, snapshot.id))
 
 
-def _rows(engine: Engine, source: str, account: str, snapshot_id: int) -> Iterator[ledger.Chunk]:
-    """The snapshot's rows as normalized when fetched, or, for an older snapshot, from its pages;
-    nothing is read until the ledger asks (a steady-state sync compares hashes instead)."""
-    if snapshots.has_stored_rows(engine, snapshot_id):
-        yield from snapshots.stored_rows(engine, snapshot_id)
-    else:
-        yield from rows_from_pages(source, account, lambda parts: snapshots.pages(engine, snapshot_id, parts))
-
-
 def apply_snapshot(
     engine: Engine, snapshot: snapshots.Snapshot, run_id: str, full_resync: bool, max_stock: int
 ) -> ledger.ApplyResult:
@@ -52,7 +41,8 @@ def apply_snapshot(
             source,
             account,
             snapshot.fetched_at,
-            _rows(engine, source, account, snapshot.id),
+            # Read only when the ledger asks: a steady-state sync compares hashes instead.
+            snapshots.stored_rows(engine, snapshot.id),
             run_id,
             full_resync=full_resync,
             snapshot_id=snapshot.id,

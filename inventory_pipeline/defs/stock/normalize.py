@@ -27,7 +27,7 @@ no card or request accounts for is listed in ``problems`` (the snapshot is incom
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -339,33 +339,3 @@ def wb_seller_rows(
         seller = _wb_row(account, size, chrt, str(warehouse_id), "fbs", warehouse_name, present=amount, reserved=0)
         _add(out, seller, f"wb seller stock chrtId={chrt}")
     return out
-
-
-# pages(parts) yields (part, payload) of a snapshot; ``parts`` (prefixes) may narrow what is read.
-Pages = Callable[[tuple[str, ...] | None], Iterable[tuple[str, object]]]
-
-
-def rows_from_pages(source: str, account: str, pages: Pages) -> Iterator[list[dict]]:
-    """Ledger rows of a snapshot, a page at a time. Wildberries reads twice: its cards first (they
-    map sizes to articles), then its stock pages."""
-    if source == "ozon":
-        for _, payload in pages(("stocks",)):
-            yield ozon_rows(payload["items"], account).rows
-        return
-    cards = WbCards()
-    warehouse_names: dict[int, str] = {}
-    for part, payload in pages(("cards", "seller_warehouses")):
-        if part == "cards":
-            cards.add(payload["cards"])
-        elif part == "seller_warehouses":
-            warehouse_names = {int(w["id"]): str(w.get("name", "")) for w in payload}
-    for part, payload in pages(("wb_warehouses", "wb_remains", "seller_stocks:")):
-        if part == "wb_warehouses":
-            yield wb_warehouse_rows(payload["data"]["items"], cards, account).rows
-        elif part == "wb_remains":
-            yield wb_remains_rows(payload, cards, account).rows
-        elif part.startswith("seller_stocks:"):
-            warehouse_id = int(part.split(":", 1)[1])
-            yield wb_seller_rows(
-                payload["stocks"], warehouse_id, warehouse_names.get(warehouse_id, ""), cards, account
-            ).rows

@@ -195,13 +195,6 @@ def pages(engine: Engine, snapshot_id: int, parts: tuple[str, ...] | None = None
             yield part, orjson.loads(gzip.decompress(body))
 
 
-def has_stored_rows(engine: Engine, snapshot_id: int) -> bool:
-    """False for a snapshot stored before rows were kept: its pages are then normalized again."""
-    r = stock_snapshot_rows
-    with engine.connect() as conn:
-        return conn.execute(select(r.c.chunk_no).where(r.c.snapshot_id == snapshot_id).limit(1)).first() is not None
-
-
 def stored_rows(engine: Engine, snapshot_id: int) -> Iterator[bytes]:
     """The snapshot's ledger rows as stored when it was fetched: TSV chunks, streamed."""
     r = stock_snapshot_rows
@@ -217,8 +210,8 @@ def _hashes(engine: Engine, snapshot_id: int, keys: bool) -> Iterator[row_diff.H
     query = select(*columns).where(r.c.snapshot_id == snapshot_id).order_by(r.c.chunk_no)
     with engine.connect() as conn:
         for chunk_no, lines, key_hashes in conn.execution_options(stream_results=True, yield_per=64).execute(query):
-            if lines is None or (keys and key_hashes is None):
-                raise row_diff.NotComparable(f"snapshot {snapshot_id} was stored without the hashes of its rows")
+            if lines is None or (keys and key_hashes is None):  # every chunk has them since migration 0013
+                raise row_diff.NotComparable(f"chunk {chunk_no} of snapshot {snapshot_id} has lost its hashes")
             yield (
                 chunk_no,
                 np.frombuffer(lines, dtype=np.uint64),
