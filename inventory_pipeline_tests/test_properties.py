@@ -46,7 +46,7 @@ FAULTS = {
     "wb_empty_report": "empty@/wb/analytics/api/v1/warehouse_remains/tasks/",
 }
 JOBS = ("stock_sync_all_sources", "stock_sync_ozon", "stock_sync_wb")
-EXAMPLES = int(os.environ.get("INVENTORY_PROPERTY_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("INVENTORY_PROPERTY_EXAMPLES", "12"))
 
 
 def _key_figures(engine) -> list[tuple]:
