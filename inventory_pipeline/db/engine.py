@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
+from inventory_pipeline.db import preflight
 from inventory_pipeline.settings import database_url
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
@@ -44,7 +45,12 @@ def _alembic_config() -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+    """Bring the schema to the newest revision (idempotent). On MySQL the user's privileges are tried
+    first: a migration that fails half-way cannot be rolled back there (its DDL commits as it goes)."""
+    current, head = schema_revision(engine)
+    if current == head:
+        return
+    preflight.check(engine)
     config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -63,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     """``inventory-db``: migrate, report on, back up or restore the inventory database named by
     INVENTORY_DB_URL."""
     import argparse
+    import sys
     from datetime import UTC, datetime
     from pathlib import Path
 
@@ -90,12 +97,20 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.dir or Path(load_settings().backup_dir)
         print(f"backup of {target}: {backup(engine, folder, datetime.now(UTC))}")
     elif args.command == "restore":
-        from inventory_pipeline.defs.operations.backup import restore
+        from inventory_pipeline.defs.operations.backup import RestoreError, restore
 
-        restore(engine, args.file)
+        try:
+            restore(engine, args.file)
+        except (RestoreError, preflight.PrivilegeError) as exc:
+            print(f"inventory-db restore: {exc}", file=sys.stderr)
+            return 1
         print(f"{target} restored from {args.file}")
     elif args.command == "upgrade":
-        migrate(engine)
+        try:
+            migrate(engine)
+        except preflight.PrivilegeError as exc:
+            print(f"inventory-db upgrade: {exc}", file=sys.stderr)
+            return 1
         print(f"inventory database at {target} is migrated to {schema_revision(engine)[1]}")
     else:
         current, head = schema_revision(engine)

@@ -35,9 +35,10 @@ def _find(*names: str) -> str | None:
 class MariaDBServer:
     """``mariadbd`` on a free loopback port with its own data folder; gone when stopped."""
 
-    def __init__(self, root: Path, buffer_pool: str = "512M") -> None:
+    def __init__(self, root: Path, buffer_pool: str = "512M", grants: bool = False) -> None:
         self.root = root
         self.buffer_pool = buffer_pool  # InnoDB's page cache: the benchmarks size it to their data
+        self.grants = grants  # privileges enforced, as on a production server (the suite's own skips them)
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -74,7 +75,7 @@ class MariaDBServer:
                 f"--socket={self.root / 'mysqld.sock'}",
                 f"--port={self.port}",
                 "--bind-address=127.0.0.1",
-                "--skip-grant-tables",
+                *([] if self.grants else ["--skip-grant-tables"]),
                 "--skip-name-resolve",
                 "--local-infile=1",
                 f"--innodb-buffer-pool-size={self.buffer_pool}",
@@ -96,11 +97,30 @@ class MariaDBServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"mariadbd exited: {(self.root / 'mariadb.log').read_text()[-2000:]}")
             try:
+                if self.grants:
+                    self._admit_root_over_tcp()
                 pymysql.connect(host="127.0.0.1", port=self.port, user="root").close()
                 return self
             except pymysql.err.OperationalError:
                 time.sleep(0.2)
         raise RuntimeError("mariadbd did not accept connections within 60 s")
+
+    def _admit_root_over_tcp(self) -> None:
+        """With privileges enforced, root may only come in through the socket: let it in over TCP too."""
+        admin = pymysql.connect(unix_socket=str(self.root / "mysqld.sock"), user="root")
+        with admin.cursor() as cursor:
+            cursor.execute("CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'")
+            cursor.execute("GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION")
+        admin.close()
+
+    def create_user(self, name: str, password: str, database: str, privileges: tuple[str, ...]) -> str:
+        """A user with exactly ``privileges`` on ``database``; its INVENTORY_DB_URL."""
+        connection = pymysql.connect(host="127.0.0.1", port=self.port, user="root")
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE USER '{name}'@'127.0.0.1' IDENTIFIED BY %s", (password,))  # test-chosen names
+            cursor.execute(f"GRANT {', '.join(privileges)} ON `{database}`.* TO '{name}'@'127.0.0.1'")
+        connection.close()
+        return f"mysql+pymysql://{name}:{password}@127.0.0.1:{self.port}/{database}?charset=utf8mb4&local_infile=1"
 
     def dagster_storage_env(self, name: str) -> dict[str, str]:
         """A new database for Dagster's own storage, and the variables deploy/dagster.yaml reads."""
