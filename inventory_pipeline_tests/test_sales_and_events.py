@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
 from dagster import MultiPartitionKey
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from inventory_pipeline.db.tables import notifications, product_status, sales
 from inventory_pipeline_tests.support.pipeline import make_pipeline
@@ -261,3 +263,102 @@ def test_days_of_cover_divide_the_window_by_its_own_days(sqlite_url):
         )
     sold, _, _ = cover_inputs(engine, "main", today - timedelta(days=14), today)
     assert sold == {("ozon", "HR-1", "fbs"): 14}
+
+
+DELETE_DAY = "DELETE FROM sales WHERE source = 'wb' AND account = 'main' AND sale_date = :day"
+INSERT_ROW = (
+    "INSERT INTO sales (source, account, sale_date, kind, external_id, sku, scheme, quantity, amount, "
+    "cancelled, event_at) VALUES ('wb', 'main', :day, 'order', :id, 'HR-1', 'fbs', 1, 10, 0, '2026-11-25')"
+)
+
+
+def _sales_engine(mariadb, name: str):
+    from inventory_pipeline.db.engine import make_engine, migrate
+
+    engine = make_engine(mariadb.create_database(name))
+    migrate(engine)
+    return engine
+
+
+def test_neighbouring_days_replaced_at_once_do_not_deadlock(mariadb):
+    """The README's backfill runs two days of one account side by side; each deletes its day and
+    inserts it again. On MariaDB one of them died with (1213) Deadlock found: each DELETE locked the
+    gap both (still empty) days fall in, and each INSERT then waited on the other's lock. Replayed
+    step by step: under the server's default isolation it deadlocks, in the transactions replace_day
+    runs (only rows locked) both days go in."""
+    from inventory_pipeline.db.dialect import is_deadlock, rows_only_locks
+
+    engine = _sales_engine(mariadb, "sales_deadlock")
+
+    def interleaved(chosen, ids: tuple[str, str]) -> list[str]:
+        first, second = chosen.connect(), chosen.connect()
+        outcome: list[str] = []
+
+        def insert(conn, day: str, key: str) -> None:
+            try:
+                conn.execute(text(INSERT_ROW), {"day": day, "id": key})
+                outcome.append("inserted")
+            except DBAPIError as exc:
+                outcome.append("deadlock" if is_deadlock(exc) else str(exc))
+
+        try:
+            with first.begin():
+                with second.begin():
+                    first.execute(text(DELETE_DAY), {"day": "2026-11-25"})
+                    second.execute(text(DELETE_DAY), {"day": "2026-11-26"})
+                    waiting = threading.Thread(target=insert, args=(first, "2026-11-25", ids[0]))
+                    waiting.start()
+                    time.sleep(0.3)  # the first insert is on the wire when the second comes
+                    insert(second, "2026-11-26", ids[1])
+                waiting.join(30)
+        finally:
+            first.close()
+            second.close()
+        return outcome
+
+    assert "deadlock" in interleaved(engine, ("a", "b"))  # the hazard, under REPEATABLE READ
+    assert interleaved(rows_only_locks(engine), ("c", "d")) == ["inserted", "inserted"]
+
+
+def test_a_day_chosen_as_a_deadlock_victim_is_replaced_again(mariadb, caplog):
+    """Should the server still pick replace_day's transaction as a deadlock's victim (it rolled back
+    whole), the day is replaced again instead of the run failing."""
+    from inventory_pipeline.defs.sales.store import replace_day
+
+    engine = _sales_engine(mariadb, "sales_victim")
+    day, other = date(2026, 11, 25), "2026-11-26"
+    with engine.begin() as conn:
+        conn.execute(text(INSERT_ROW), {"day": day.isoformat(), "id": "old"})
+    row = {
+        "source": "wb",
+        "account": "main",
+        "sale_date": day,
+        "kind": "order",
+        "external_id": "new",
+        "sku": "HR-1",
+        "scheme": "fbs",
+        "quantity": 1,
+        "amount": 10.0,
+        "cancelled": False,
+        "event_at": datetime(2026, 11, 25),
+    }
+    big = engine.connect()  # another writer, with much more to lose: the server makes replace_day the victim
+    big.begin()
+    big.execute(text(DELETE_DAY), {"day": other})  # its gap lock stops replace_day's insert
+    for n in range(300):
+        big.execute(text(INSERT_ROW), {"day": "2026-01-01", "id": f"big-{n}"})
+    done: dict = {}
+    replacing = threading.Thread(target=lambda: done.update(n=replace_day(engine, "wb", "main", day, [row])))
+    with caplog.at_level("WARNING"):
+        replacing.start()
+        time.sleep(0.5)  # replace_day now waits on the big writer
+        big.execute(text("UPDATE sales SET quantity = 2 WHERE external_id = 'old'"))  # and it on replace_day
+        time.sleep(0.5)
+        big.commit()
+        big.close()
+        replacing.join(60)
+    assert done == {"n": 1}
+    assert any("deadlock" in r.message for r in caplog.records)
+    with engine.connect() as conn:
+        ids = set(conn.execute(select(sales.c.external_id).where(sales.c.sale_date == day)).scalars())
+    assert ids == {"new"}

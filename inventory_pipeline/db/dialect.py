@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Dialect, Select, String, Table, text, true
+from sqlalchemy import Connection, Dialect, Engine, Select, String, Table, text, true
 from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -84,6 +85,22 @@ def drop_temporary(connection: Connection, table: Table) -> None:
         connection.execute(text(f"DROP TEMPORARY TABLE IF EXISTS {table.name}"))
     else:
         table.drop(connection, checkfirst=True)
+
+
+DEADLOCK = 1213  # MySQL/MariaDB: the transaction was chosen as a deadlock's victim and rolled back
+
+
+def rows_only_locks(engine: Engine) -> Engine:
+    """An engine whose transactions lock the rows they touch, not the gaps between index entries
+    (READ COMMITTED on MySQL). Under REPEATABLE READ replacing one day (delete it, insert it again)
+    locked the gap up to the next day's rows, and two neighbouring days deadlocked."""
+    if engine.dialect.name in {"mysql", "mariadb"}:
+        return engine.execution_options(isolation_level="READ COMMITTED")
+    return engine
+
+
+def is_deadlock(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and bool(getattr(error.orig, "args", ())) and error.orig.args[0] == DEADLOCK
 
 
 class SliceBusyError(RuntimeError):

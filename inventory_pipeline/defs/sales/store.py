@@ -1,10 +1,14 @@
 """The sales domain's SQL: days of sales, what the analysis reads and writes, product statuses."""
 
+import logging
+import time
 from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy.exc import DBAPIError
 
+from inventory_pipeline.db.dialect import is_deadlock, rows_only_locks
 from inventory_pipeline.db.tables import (
     inventory_data,
     inventory_history,
@@ -14,20 +18,34 @@ from inventory_pipeline.db.tables import (
     sales_analysis,
 )
 
+log = logging.getLogger(__name__)
 SOLD_COLUMNS = ["source", "account", "sku", "sale_date", "kind", "quantity", "amount", "cancelled"]
 LEDGER_KEY = ["source", "account", "sku", "warehouse_id", "stock_type"]
 
 
+DEADLOCK_ATTEMPTS = 3
+
+
 def replace_day(engine: Engine, source: str, account: str, day: date, rows: list[dict]) -> int:
-    """The day's rows exactly as the API reports them now: delete, then insert, in one transaction."""
+    """The day's rows exactly as the API reports them now: delete, then insert, in one transaction
+    that locks only the day's own rows, so neighbouring days replaced at once never wait on each
+    other; should the server still pick it as a deadlock's victim, it is run again (it rolled back)."""
     unique = list({(r["kind"], r["external_id"]): r for r in rows}.values())
-    with engine.begin() as conn:
-        conn.execute(
-            delete(sales).where(sales.c.source == source, sales.c.account == account, sales.c.sale_date == day)
-        )
-        if unique:
-            conn.execute(insert(sales), unique)
-    return len(unique)
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            with rows_only_locks(engine).begin() as conn:
+                conn.execute(
+                    delete(sales).where(sales.c.source == source, sales.c.account == account, sales.c.sale_date == day)
+                )
+                if unique:
+                    conn.execute(insert(sales), unique)
+            return len(unique)
+        except DBAPIError as exc:
+            if not is_deadlock(exc) or attempt == DEADLOCK_ATTEMPTS:
+                raise
+            log.warning(f"{source}/{account} {day}: deadlock while replacing the day; trying again ({attempt + 1})")
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _frame(conn, query, columns: list[str]) -> pd.DataFrame:
