@@ -77,6 +77,7 @@ class HaierResource(ConfigurableResource):
                 RetryPolicy(self.retries, self.retry_delay_seconds),
                 "HAIER_CLIENT_ID / HAIER_CLIENT_SECRET (token) or the account codes and "
                 "HAIER_PASSWORD / HAIER_SELLER_PASSWORD",
+                url_hint="HAIER_API_URL",
             )
         return self._api
 
@@ -92,7 +93,7 @@ class HaierResource(ConfigurableResource):
     def token_calls(self) -> int:
         return self._token_calls
 
-    def _fresh_token(self, force: bool = False) -> str:
+    def _fresh_token(self, force: bool = False, retry: bool = True) -> str:
         with self._lock:
             if force or not self._token or time.monotonic() >= self._expires:
                 body = {
@@ -101,7 +102,7 @@ class HaierResource(ConfigurableResource):
                     "grant_type": "client_credentials",
                 }
                 self._token_calls += 1
-                payload = _data(self.api.call("POST", self.token_path, body=body))
+                payload = _data(self.api.call("POST", self.token_path, body=body, retry=retry))
                 token = payload.get("access_token") or payload.get("token") if isinstance(payload, dict) else None
                 if not token:
                     raise ApiPayloadError("Haier token answer has neither access_token nor token")
@@ -171,7 +172,7 @@ class HaierResource(ConfigurableResource):
             return list(pool.map(one, pairs))
 
     def check_credentials(self) -> str:
-        self._fresh_token(force=True)
+        self._fresh_token(force=True, retry=False)
         return "Haier: token issued"
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -45,9 +46,10 @@ class ApiPayloadError(ApiError):
 
 
 class _Transient(Exception):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, unreachable: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.unreachable = unreachable  # no answer at all: the address may be what is wrong
 
 
 def retry_hint(headers: requests.structures.CaseInsensitiveDict, now: datetime | None = None) -> float | None:
@@ -85,7 +87,8 @@ class RetryPolicy:
 
 
 class JsonApi:
-    """A ``requests`` session bound to one API host. ``auth_hint`` names what to fix on 401/403."""
+    """A ``requests`` session bound to one API host. ``auth_hint`` names what to fix on 401/403,
+    ``url_hint`` the setting that holds ``base_url`` (named when the host does not answer)."""
 
     def __init__(
         self,
@@ -96,8 +99,10 @@ class JsonApi:
         policy: RetryPolicy,
         auth_hint: str,
         auth_failure: Callable[[int, bytes], bool] | None = None,
+        url_hint: str = "",
     ) -> None:
         self.api = api
+        self.url_hint = url_hint
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.policy = policy
@@ -149,8 +154,13 @@ class JsonApi:
                     content = self._once(method, path, body, params, headers, into)
                     return None if into is not None else _parsed(content, with_body)
         except _Transient as exc:
-            tries = f"after {attempts} attempts" if attempts > 1 else "(writes are not retried)"
-            raise ApiUnavailableError(f"{self.api} {method} {path} failed {tries}: {exc}") from None
+            tries = f"after {attempts} attempts" if attempts > 1 else "(not retried)"
+            where = ""
+            if exc.unreachable:
+                host = urlsplit(self.base_url).netloc or self.base_url
+                setting = f"{self.url_hint}={self.base_url}" if self.url_hint else self.base_url
+                where = f"; {host} did not answer: check {setting} and the network"
+            raise ApiUnavailableError(f"{self.api} {method} {path} failed {tries}: {exc}{where}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(
@@ -185,9 +195,9 @@ class JsonApi:
                 content = response.content  # a connection dropped mid-body raises here
         except requests.Timeout:
             self.seconds += time.monotonic() - started
-            raise _Transient(f"no answer within {self.timeout:g} s") from None
+            raise _Transient(f"no answer within {self.timeout:g} s", unreachable=True) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise _Transient(f"connection failed: {type(exc).__name__}") from None
+            raise _Transient(f"connection failed: {type(exc).__name__}", unreachable=True) from None
         self.seconds += time.monotonic() - started
         status = response.status_code
         if self.auth_failure(status, content):

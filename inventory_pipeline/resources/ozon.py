@@ -61,6 +61,7 @@ class OzonSellerResource(ConfigurableResource):
                 RetryPolicy(self.retries, self.retry_delay_seconds),
                 f"{self.api_key_var} / {self.client_id_var} (Ozon account '{self.account}')",
                 _is_auth_failure,
+                url_hint="OZON_API_URL",
             )
         return self._api
 
@@ -103,7 +104,8 @@ class OzonSellerResource(ConfigurableResource):
             unseen(seen, cursor, f"Ozon {path}")
 
     def check_credentials(self) -> str:
-        """One cheap authenticated call; raises ``ApiAuthError`` naming the variables to fix."""
-        payload = self.api.call("POST", "/v2/warehouse/list", body={"limit": 1, "cursor": ""})
+        """One cheap authenticated call, once (a health check answers now, not after the retries);
+        raises ``ApiAuthError`` naming the variables to fix."""
+        payload = self.api.call("POST", "/v2/warehouse/list", body={"limit": 1, "cursor": ""}, retry=False)
         warehouses = expect(payload, dict, "the warehouse list", "Ozon").get("warehouses", [])
         return f"Ozon account '{self.account}': credentials accepted, {len(warehouses)} seller warehouse(s)"

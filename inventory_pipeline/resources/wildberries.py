@@ -59,6 +59,7 @@ class WildberriesResource(ConfigurableResource):
                 self.timeout_seconds,
                 RetryPolicy(self.retries, self.retry_delay_seconds),
                 f"{self.api_key_var} (Wildberries account '{self.account}')",
+                url_hint=f"WB_{name.upper()}_API_URL",
             )
         return self._apis[name]
 
@@ -163,5 +164,5 @@ class WildberriesResource(ConfigurableResource):
         return expect(rows if rows is not None else [], list, f"the {kind} answer", "Wildberries")
 
     def check_credentials(self) -> str:
-        self._host("content").call("GET", "/ping")
+        self._host("content").call("GET", "/ping", retry=False)
         return f"Wildberries account '{self.account}': token accepted"

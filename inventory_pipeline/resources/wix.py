@@ -52,6 +52,7 @@ class WixStoresResource(ConfigurableResource):
                 self.timeout_seconds,
                 RetryPolicy(self.retries, self.retry_delay_seconds),
                 "WIX_API_KEY / WIX_SITE_ID",
+                url_hint="WIX_API_URL",
             )
         return self._api
 
@@ -59,8 +60,8 @@ class WixStoresResource(ConfigurableResource):
     def calls(self) -> int:
         return self._api.calls if self._api else 0
 
-    def catalog_version(self) -> str:
-        payload = expect(self.api.call("GET", "/stores/v3/provision/version"), dict, "the version", "Wix")
+    def catalog_version(self, retry: bool = True) -> str:
+        payload = expect(self.api.call("GET", "/stores/v3/provision/version", retry=retry), dict, "the version", "Wix")
         version = payload.get("catalogVersion")
         if version not in {"V1_CATALOG", "V3_CATALOG"}:
             raise ApiRequestError(f"Wix site {self.site_id!r} has no usable store (catalog version {version!r})")
@@ -198,7 +199,7 @@ class WixStoresResource(ConfigurableResource):
                 raise
 
     def check_credentials(self) -> str:
-        return f"Wix site: credentials accepted, {self.catalog_version()}"
+        return f"Wix site: credentials accepted, {self.catalog_version(retry=False)}"
 
 
 def _v1_variants(product: dict) -> Iterator[WixItem]:

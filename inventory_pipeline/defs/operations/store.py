@@ -8,15 +8,18 @@ from inventory_pipeline.db.tables import inventory_data, inventory_synced, sync_
 
 
 def recent_syncs(engine: Engine, since: datetime) -> tuple[dict, int]:
-    """The last successful (or partial) sync's start per source, and how many SKUs synced since ``since``."""
+    """The last successful (or partial) stock sync's start per (source, account), and how many SKUs
+    synced since ``since``."""
+    s = sync_logs
     with engine.connect() as conn:
-        last = dict(
-            conn.execute(
-                select(sync_logs.c.source, func.max(sync_logs.c.started_at))
-                .where(sync_logs.c.status.in_(("success", "partial")))
-                .group_by(sync_logs.c.source)
-            ).all()
-        )
+        last = {
+            (source, account): started
+            for source, account, started in conn.execute(
+                select(s.c.source, s.c.account, func.max(s.c.started_at))
+                .where(s.c.status.in_(("success", "partial")), s.c.sync_type.in_(("stock", "full_resync")))
+                .group_by(s.c.source, s.c.account)
+            )
+        }
         recent = conn.execute(
             select(func.count(func.distinct(inventory_data.c.sku)))
             .select_from(inventory_synced)
