@@ -80,6 +80,7 @@ class OzonApi:
             "/ozon/v2/products/stocks": self.update_stocks,
             "/ozon/v3/posting/fbo/list": self.fbo_postings,
             "/ozon/v4/posting/fbs/list": self.fbs_postings,
+            "/ozon/v1/returns/list": self.returns_list,
             "/ozon/v3/product/info/stocks": self.retired,
             "/ozon/v2/posting/fbo/list": self.retired,
             "/ozon/v3/posting/fbs/list": self.retired,
@@ -434,6 +435,65 @@ class OzonApi:
         for line in posting["financial_data"]["products"]:
             del line["quantity"]  # not in either API: the quantity is on products[]
         return posting
+
+    # -- returns ------------------------------------------------------------------------
+    RETURN_DAYS = 3  # a returned sale comes back three days after it was ordered (as on WB)
+
+    def returns_list(self, request: Request, account: str, body: dict) -> Response:
+        """``/v1/returns/list``: FBO and FBS returns in one list, paged by ``last_id`` (ids ascending),
+        filtered by the day the buyer returned the goods (``filter.logistic_return_date``)."""
+        limit = _limit(body, 1, 500, "GetReturnsListRequest")
+        flt = body.get("filter") or {}
+        window = flt.get("logistic_return_date") or {}
+        since = _parse_time(window["time_from"], "filter.logistic_return_date.time_from") if window else None
+        to = _parse_time(window["time_to"], "filter.logistic_return_date.time_to") if window else None
+        last_id = body.get("last_id") or 0
+        if not isinstance(last_id, int):
+            raise _bad_request("invalid GetReturnsListRequest.LastId: value must be an integer")
+        now = self.world.now
+        found = []
+        for sale in self.world.sales:
+            back = sale.at + timedelta(days=self.RETURN_DAYS)
+            if sale.channel != "ozon" or sale.account != account or not sale.returned or sale.cancelled:
+                continue
+            if back > now or (since and back < since) or (to and back > to) or int(sale.order_id) <= last_id:
+                continue
+            found.append((sale, back))
+        found.sort(key=lambda pair: int(pair[0].order_id))
+        page = found[:limit]
+        item_by_offer = self.world.ozon_by_offer[account]
+        return json_response(
+            {
+                "returns": [self._return(sale, back, item_by_offer.get(sale.sku)) for sale, back in page],
+                "has_next": len(found) > limit,
+            }
+        )
+
+    @staticmethod
+    def _return(sale: Sale, back: datetime, item: OzonItem | None) -> dict:
+        stamp = back.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        return {
+            "id": int(sale.order_id),
+            "company_id": 1001,
+            "return_reason_name": "Не подошёл",
+            "type": "ClientReturn",
+            "schema": sale.scheme.upper(),
+            "order_id": int(sale.order_id),
+            "order_number": f"{sale.order_id}-0001",
+            "posting_number": f"{sale.order_id}-0001-1",
+            "product": {
+                "sku": item.sku if item else 0,
+                "offer_id": sale.sku,
+                "name": f"Haier {sale.sku}",
+                "price": {"currency_code": "RUB", "price": float(sale.price)},
+                "quantity": sale.quantity,
+            },
+            "logistic": {"return_date": stamp, "final_moment": stamp},
+            "visual": {
+                "status": {"id": 4, "display_name": "На складе Ozon", "sys_name": "ReturnedToOzon"},
+                "change_moment": stamp,
+            },
+        }
 
     def fbo_postings(self, request: Request, account: str, body: dict) -> Response:
         return self._postings(account, body, "fbo", 1000)

@@ -103,6 +103,23 @@ class OzonSellerResource(ConfigurableResource):
                 return
             unseen(seen, cursor, f"Ozon {path}")
 
+    def returns(self, since: str, to: str) -> Iterator[dict]:
+        """FBO and FBS returns the buyer brought back in [since, to] (``/v1/returns/list``)."""
+        last_id, seen = 0, set()
+        while True:
+            body = {
+                "filter": {"logistic_return_date": {"time_from": since, "time_to": to}},
+                "limit": 500,
+                "last_id": last_id,
+            }
+            payload = expect(self.api.call("POST", "/v1/returns/list", body=body), dict, "the returns answer", "Ozon")
+            returns = expect(payload.get("returns"), list, "returns", "Ozon")
+            yield from returns
+            if not payload.get("has_next") or not returns:
+                return
+            last_id = expect(returns[-1].get("id"), int, "returns[].id", "Ozon")
+            unseen(seen, last_id, "Ozon /v1/returns/list")
+
     def check_credentials(self) -> str:
         """One cheap authenticated call, once (a health check answers now, not after the retries);
         raises ``ApiAuthError`` naming the variables to fix."""

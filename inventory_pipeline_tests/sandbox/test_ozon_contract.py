@@ -184,3 +184,32 @@ def test_same_seed_same_world():
         assert all_stock_items(a, 20)[0] == all_stock_items(b, 20)[0]
     with SandboxServer(skus=50, seed=12) as c, SandboxServer(skus=50, seed=11) as d:
         assert all_stock_items(c, 20)[0] != all_stock_items(d, 20)[0]
+
+
+def test_returns_list_pages_by_last_id_and_filters_by_return_date(ozon):
+    window = {"time_from": "2000-01-01T00:00:00Z", "time_to": "2100-01-01T00:00:00Z"}
+    got, last_id = [], 0
+    while True:
+        page = post(
+            ozon, "/v1/returns/list", {"filter": {"logistic_return_date": window}, "limit": 2, "last_id": last_id}
+        )
+        assert page.status_code == 200
+        body = page.json()
+        got += body["returns"]
+        if not body["has_next"]:
+            break
+        last_id = body["returns"][-1]["id"]
+    truth = requests.get(f"{ozon.url}/_sandbox/sales/ozon", timeout=10).json()
+    now = datetime.fromisoformat(requests.get(f"{ozon.url}/_sandbox/health", timeout=10).json()["now"])
+    back = [r for r in truth if r["returned"] and not r["cancelled"]]
+    assert len(got) == sum(1 for r in back if datetime.fromisoformat(r["at"]) + timedelta(days=3) <= now) > 2
+    first = got[0]
+    assert {"id", "type", "schema", "posting_number", "product", "logistic", "visual"} <= set(first)
+    assert {"sku", "offer_id", "quantity", "price"} <= set(first["product"]) and first["type"] == "ClientReturn"
+    assert [r["id"] for r in got] == sorted(r["id"] for r in got)
+    assert post(ozon, "/v1/returns/list", {"limit": 501}).status_code == 400
+    nothing = {"time_from": "2000-01-01T00:00:00Z", "time_to": "2000-01-02T00:00:00Z"}
+    assert post(ozon, "/v1/returns/list", {"filter": {"logistic_return_date": nothing}, "limit": 10}).json() == {
+        "returns": [],
+        "has_next": False,
+    }

@@ -23,6 +23,7 @@ from inventory_pipeline.defs.sales.rules import (
     StatusRules,
     analyse,
     in_stock_days,
+    ozon_return_rows,
     ozon_rows,
     status_changes,
     wb_rows,
@@ -71,6 +72,9 @@ class AnalysisConfig(Config):
     """Days up to yesterday; 0 uses ANALYSIS_PERIOD_DAYS (30)."""
 
 
+WHAT_IS_SOLD = {"ozon": "Ozon postings (FBO and FBS) and returns", "wb": "Wildberries orders, sales and returns"}
+
+
 def build_sales_assets(settings: Settings) -> list[AssetsDefinition]:
     partitions = sales_partitions(settings)
 
@@ -82,8 +86,8 @@ def build_sales_assets(settings: Settings) -> list[AssetsDefinition]:
             pool=f"{source}_api",
             required_resource_keys={"database", *(client_key(source, a) for a in accounts)},
             kinds={"api"},
-            description=f"{'Ozon postings (FBO and FBS)' if source == 'ozon' else 'Wildberries orders and sales'} "
-            "of one Moscow day and seller account; re-running a day replaces that day exactly.",
+            description=f"{WHAT_IS_SOLD[source]} of one Moscow day and seller account; re-running a day "
+            "replaces that day exactly.",
         )
         def _sales(context: AssetExecutionContext) -> MaterializeResult:
             # A run launched from the CLI carries the key as plain text ("main|2026-11-20").
@@ -102,6 +106,7 @@ def build_sales_assets(settings: Settings) -> list[AssetsDefinition]:
                         for scheme in ("fbo", "fbs")
                         for r in ozon_rows(list(api.postings(scheme, since, to)), scheme, account, day)
                     ]
+                    rows += ozon_return_rows(list(api.returns(since, to)), account, day)
                 else:
                     rows = wb_rows(
                         api.statistics_day("orders", day.isoformat()),

@@ -111,6 +111,44 @@ def ozon_rows(postings: list[dict], scheme: str, account: str, day: date) -> lis
     return out
 
 
+# Returns that take back a sale: refused at delivery, whole or in part, or brought back after it. A
+# cancellation before delivery is not one: its posting is already cancelled, and so not counted.
+OZON_RETURN_TYPES = {"ClientReturn", "FullReturn", "PartialReturn"}
+
+
+def ozon_return_rows(returns: list[dict], account: str, day: date) -> list[dict]:
+    """Ozon returns (``/v1/returns/list``) the buyer brought back on one Moscow day → return rows
+    (quantity −units), counted as WB's are."""
+    start, end = day_bounds(day)
+    out = []
+    for r in returns:
+        product, logistic = r.get("product") or {}, r.get("logistic") or {}
+        when = logistic.get("return_date")
+        if r.get("type") not in OZON_RETURN_TYPES or not when or r.get("id") is None:
+            continue
+        back = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+        if not start <= back < end:
+            continue
+        quantity = int(product.get("quantity") or 1)
+        price = float((product.get("price") or {}).get("price") or 0)
+        out.append(
+            {
+                "source": "ozon",
+                "account": account,
+                "sale_date": day,
+                "kind": "return",
+                "external_id": f"return:{r['id']}"[:96],
+                "sku": str(product.get("offer_id", "")),
+                "scheme": str(r.get("schema", "")).lower() or "fbo",
+                "quantity": -quantity,
+                "amount": -round(price * quantity, 2),
+                "cancelled": False,
+                "event_at": back.astimezone(UTC).replace(tzinfo=None),
+            }
+        )
+    return out
+
+
 def units(sales: pd.DataFrame) -> pd.Series:
     """Units sold per row: orders not cancelled count, returns take one back, the rest count nothing."""
     counted = (sales["kind"] == "order") & ~sales["cancelled"].astype(bool)
