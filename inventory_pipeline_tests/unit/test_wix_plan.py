@@ -34,6 +34,52 @@ def test_a_shared_physical_warehouse_is_counted_once():
     assert targets(LEDGER, same)["A"] == 5  # the larger of the two reports of one shelf
 
 
+CITY = {"ozon:22142605386000": "moscow", "ozon:": "moscow", "wb:1": "moscow", "wb:2": "moscow"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "rules", "expected"),
+    [
+        # One source in one place adds up: Ozon's FBS and rFBS rows without a warehouse id are one place.
+        ([("ozon", "main", "", "fbs", 7), ("ozon", "main", "", "rfbs", 5)], TargetRules(), 12),
+        # Two WB warehouses the map puts in one city: one reporter, so they add up (not max(4, 6)).
+        ([("wb", "main", "1", "fbs", 4), ("wb", "main", "2", "fbs", 6)], TargetRules(warehouse_map=CITY), 10),
+        # Two warehouses nobody maps: two places.
+        ([("wb", "main", "1", "fbs", 4), ("wb", "main", "2", "fbs", 6)], TargetRules(), 10),
+        # Ozon and WB report one shelf the map names: the larger report, not both.
+        (
+            [("ozon", "main", "22142605386000", "fbs", 5), ("wb", "main", "1", "fbs", 7)],
+            TargetRules(warehouse_map=CITY),
+            7,
+        ),
+        # Each reporter adds up its rows in the city first, then the larger reporter counts: max(3 + 4, 2 + 2).
+        (
+            [
+                ("ozon", "main", "22142605386000", "fbs", 3),
+                ("ozon", "main", "", "rfbs", 4),
+                ("wb", "main", "1", "fbs", 2),
+                ("wb", "main", "2", "fbs", 2),
+            ],
+            TargetRules(warehouse_map=CITY),
+            7,
+        ),
+        # The same shelf unmapped is two places: Ozon's and WB's figures add up.
+        ([("ozon", "main", "22142605386000", "fbs", 5), ("wb", "main", "1", "fbs", 7)], TargetRules(), 12),
+        # Two accounts in unmapped warehouses: each its own stock.
+        ([("wb", "main", "1", "fbs", 3), ("wb", "second", "1", "fbs", 4)], TargetRules(), 7),
+        # An oversold row counts as nothing; it does not take from its neighbours.
+        ([("ozon", "main", "", "fbs", -3), ("ozon", "main", "", "rfbs", 5)], TargetRules(), 5),
+        # A mapped place and an unmapped one add up.
+        ([("wb", "main", "1", "fbs", 4), ("wb", "main", "9", "fbs", 1)], TargetRules(warehouse_map=CITY), 5),
+    ],
+)
+def test_a_source_adds_up_within_a_place_and_one_shelf_is_counted_once(rows, rules, expected):
+    frame = ledger(
+        *((source, account, "A", warehouse, kind, units) for source, account, warehouse, kind, units in rows)
+    )
+    assert targets(frame, rules) == {"A": expected}
+
+
 def test_wb_warehouses_per_name_or_one_aggregate_give_one_target():
     fbw = TargetRules(stock_types=("fbw",))
     aggregate = ledger(("wb", "main", "A", "-999999", "fbw", 45))
@@ -43,9 +89,11 @@ def test_wb_warehouses_per_name_or_one_aggregate_give_one_target():
         ("wb", "main", "A", "in_way_to_client", "fbw", 0),  # sold, on its way: nothing to offer
     )
     assert targets(aggregate, fbw) == targets(per_warehouse, fbw) == {"A": 45}
-    shared = TargetRules(stock_types=("fbs", "fbw"), warehouse_map={"wb:Коледино": "moscow", "wb:1": "moscow"})
-    with_fbs = pd.concat([per_warehouse, ledger(("wb", "main", "A", "1", "fbs", 38))])
-    assert targets(with_fbs, shared) == {"A": 45}  # Коледино and seller warehouse 1 are one shelf: 40, not 78
+    shared = TargetRules(
+        stock_types=("fbs", "fbw"), warehouse_map={"wb:Коледино": "moscow", "ozon:22142605386000": "moscow"}
+    )
+    with_ozon = pd.concat([per_warehouse, ledger(("ozon", "main", "A", "22142605386000", "fbs", 38))])
+    assert targets(with_ozon, shared) == {"A": 45}  # WB's Коледино and Ozon's report are one shelf: 40, not 78
 
 
 def test_buffers_cap_and_configured_types():

@@ -1,11 +1,12 @@
 """What Wix should show, and what must change to get there. Pure functions over the ledger.
 
 Wix buyers are served from the seller's own warehouses, so the target counts available stock
-(present − reserved) of the configured stock types (FBS and rFBS by default, never a marketplace's
-own FBO/FBW warehouse unless configured). A physical warehouse that Ozon and Wildberries both report
-is counted once: ``WIX_WAREHOUSE_MAP`` names which reports are the same place, and the larger of
-their figures is taken, since both describe the same shelf. Then a safety buffer is taken off
-(``max(0, qty − buffer)``) and an optional cap applied. A SKU with nothing left is pushed as 0.
+(present − reserved, an oversold row as nothing) of the configured stock types (FBS and rFBS by
+default, never a marketplace's own FBO/FBW warehouse unless configured). A reporter (one source's
+seller account) adds up all its rows in a place: Ozon's FBS and rFBS rows of one warehouse, two WB
+warehouses ``WIX_WAREHOUSE_MAP`` puts in one city. Reporters that the map puts in one place describe
+the same shelf: of those, the largest figure is taken. Places add up. Then a safety buffer is taken
+off (``max(0, qty − buffer)``) and an optional cap applied. A SKU with nothing left is pushed as 0.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ def targets(ledger: pd.DataFrame, rules: TargetRules) -> dict[str, int]:
         return {}
     own = ledger[ledger["stock_type"].isin(rules.stock_types)].copy()
     own["where"] = own["source"] + ":" + own["warehouse_id"].astype(str)
-    own["physical"] = own["where"].map(rules.warehouse_map).fillna(own["where"] + ":" + own["account"])
+    own["place"] = own["where"].map(rules.warehouse_map).fillna(own["where"] + ":" + own["account"])
     own["units"] = own["available_stock"].clip(lower=0)
-    per_place = own.groupby(["sku", "physical"], sort=False)["units"].max()
+    per_reporter = own.groupby(["sku", "place", "source", "account"], sort=False)["units"].sum()
+    per_place = per_reporter.groupby(level=["sku", "place"], sort=False).max()
     total = per_place.groupby(level="sku").sum().reindex(ledger["sku"].unique(), fill_value=0)
     buffers = total.index.map(lambda sku: rules.sku_buffers.get(sku, rules.buffer))
     result = (total - buffers).clip(lower=0)
