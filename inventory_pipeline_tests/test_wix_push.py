@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import pytest
 import requests
+from dagster import AssetKey
 from sqlalchemy import select, update
 
 from inventory_pipeline.db.tables import inventory_data, wix_push_log
@@ -64,9 +65,12 @@ def fired(p) -> int:
     return sum(rule["fired"] for rule in requests.get(f"{p.sandbox.url}/_sandbox/faults", timeout=5).json()["rules"])
 
 
+def wix_rows(p, site) -> list[dict]:
+    return requests.get(f"{p.sandbox.url}/_sandbox/truth/wix", params={"site": site}, timeout=10).json()
+
+
 def wix_truth(p, site) -> dict[str, int]:
-    rows = requests.get(f"{p.sandbox.url}/_sandbox/truth/wix", params={"site": site}, timeout=10).json()
-    return {r["sku"]: r["quantity"] for r in rows}
+    return {r["sku"]: r["quantity"] for r in wix_rows(p, site)}
 
 
 def write_calls(p) -> int:
@@ -312,3 +316,55 @@ def test_the_push_finds_its_plan_in_the_database_not_in_an_io_manager(wix_pipeli
     with p.engine.connect() as conn:
         assert conn.execute(select(wix_push_log.c.run_id).distinct()).scalars().all() == [pushed.run_id]
     assert pushed.asset_materializations_for_node("wix_stock_push")[0].metadata["plan_id"].value == plan_id
+
+
+def test_v3_reads_every_items_result_inside_the_200(monkeypatch, sandbox, sqlite_url):
+    """Wix answers a bulk update item by item inside a 200. An item it refused was logged 'applied'
+    (and a rollback then overwrote it); now a refused item is written again, and one Wix keeps
+    refusing is counted, named, and never logged applied."""
+    p = make_pipeline(
+        monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v3", WIX_MAX_ZERO_SHARE="0.9", WIX_MAX_TOTAL_CHANGE="5"
+    )
+    fill_ledger(p)
+    expected = expected_quantities(p)
+    to_change = [r["sku"] for r in wix_rows(p, "site-v3") if expected.get(r["sku"], r["quantity"]) != r["quantity"]]
+    refusing = sorted(to_change)[:2]
+    p.configure(wix_refusing=refusing, wix_transient_refusals=0.1)  # two always; one in ten once in a while
+    result = p.run("wix_stock_push_job")
+    assert not result.success
+    failure = str(result.get_step_failure_events()[0].step_failure_data.error)
+    with p.engine.connect() as conn:
+        logged = {r.sku: (r.status, r.error) for r in conn.execute(select(wix_push_log))}
+    failed = {sku for sku, (status, _) in logged.items() if status == "failed"}
+    assert set(refusing) <= failed and len(failed) < len(to_change) // 10  # the once-refused were written again
+    assert f"{len(failed)} SKUs not at target" in failure and all(sku in failure for sku in refusing)
+    assert all("Wix did not write it" in logged[sku][1] for sku in failed)
+    after = wix_truth(p, "site-v3")
+    assert all(after[s] == expected[s] for s in after if s in expected and s not in failed)  # the rest landed
+    assert all(after[s] != expected[s] for s in failed)  # and what was logged failed is indeed not written
+
+
+def test_a_stale_revision_answered_428_replans_the_batch(monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(
+        monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v3", WIX_MAX_ZERO_SHARE="0.9", WIX_MAX_TOTAL_CHANGE="5"
+    )
+    p.configure(wix_transient_refusals=0)
+    fill_ledger(p)
+    assert p.run("wix_stock_plan_only").success
+    # Someone edits one item in Wix between the plan and the push: its revision moves on.
+    item = next(r for r in wix_rows(p, "site-v3") if r["sku"] in expected_quantities(p))
+    edited = requests.patch(
+        f"{p.sandbox.url}/wix/stores/v3/inventory-items/{item['v3_inventory_item_id']}",
+        json={"inventoryItem": {"revision": str(item["revision"]), "quantity": item["quantity"] + 3}},
+        headers={"Authorization": "sandbox-wix-api-key", "wix-site-id": "site-v3"},
+        timeout=10,
+    )
+    assert edited.status_code == 200
+    pushed = p.defs.resolve_job_def("wix_stock_push_job").execute_in_process(
+        instance=p.instance, asset_selection=[AssetKey("wix_stock_push")], raise_on_error=False
+    )
+    assert pushed.success
+    metadata = pushed.asset_materializations_for_node("wix_stock_push")[0].metadata
+    assert metadata["replans_after_stale_revision"].value >= 1
+    expected, after = expected_quantities(p), wix_truth(p, "site-v3")
+    assert all(after[s] == expected[s] for s in after if s in expected)

@@ -26,7 +26,7 @@ def create_app(
     world = World(skus=skus, seed=seed, wix_in_sync=wix_in_sync)
     sandbox = Sandbox(world, FaultInjector(seed, parse_spec(faults)), profile)
     ozon, wb, wix, haier = OzonApi(sandbox), WildberriesApi(sandbox), WixApi(sandbox), HaierApi(sandbox)
-    control = Control(sandbox, wb, haier)
+    control = Control(sandbox, wb, haier, wix)
     app = Starlette(
         routes=ozon.routes() + wb.routes() + wix.routes() + haier.routes() + control.routes(),
         middleware=[Middleware(FaultMiddleware, sandbox=sandbox)],
@@ -38,10 +38,11 @@ def create_app(
 class Control:
     """``/_sandbox``: ground truth, time, faults, configuration and call counts."""
 
-    def __init__(self, sandbox: Sandbox, wb: WildberriesApi, haier: HaierApi) -> None:
+    def __init__(self, sandbox: Sandbox, wb: WildberriesApi, haier: HaierApi, wix: WixApi) -> None:
         self.sandbox = sandbox
         self.wb = wb
         self.haier = haier
+        self.wix = wix
 
     def routes(self) -> list[Route]:
         return [
@@ -160,6 +161,12 @@ class Control:
                     sandbox.world.malformed_wb_amounts = {int(c) for c in body["wb_bad_amounts"]}
                 if "wb_hidden_cards" in body:
                     self.wb.hidden_cards = {int(n) for n in body["wb_hidden_cards"]}
+                if "wix_refusing" in body:  # SKUs whose every V3 write fails inside the 200
+                    refusing = set(body["wix_refusing"])
+                    for variant in (v for p in sandbox.world.wix["site-v3"] for v in p.variants):
+                        variant.refuses_writes = variant.sku in refusing
+                if "wix_transient_refusals" in body:
+                    self.wix.transient_refusals = float(body["wix_transient_refusals"])
                 if "unreadable" in body:
                     sandbox.world.unreadable = bool(body["unreadable"])
                     sandbox.world.pick_unreadable()
@@ -183,6 +190,7 @@ class Control:
                 "wb_bad_amounts": sorted(sandbox.world.malformed_wb_amounts),
                 "wb_hidden_cards": sorted(self.wb.hidden_cards),
                 "unreadable": sandbox.world.unreadable,
+                "wix_transient_refusals": self.wix.transient_refusals,
                 "haier_bad_images": self.haier.bad_images,
             }
         )

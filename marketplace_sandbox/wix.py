@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +18,7 @@ SITE_LIMIT = Limit(per_seconds=60 / 200, burst=200)  # 200 requests/minute per s
 MAX_PAGE = 100
 MAX_DELTA_ITEMS = 300
 MAX_BULK_ITEMS = 1000
+TRANSIENT_REFUSALS = 0.02  # share of V3 bulk items whose write fails this once, inside the 200
 LOCATION_ID = "00000000-0000-4000-8000-00000000000a"
 
 
@@ -92,6 +94,8 @@ class WixApi:
         self.by_product: dict[str, dict[str, WixProduct]] = {}
         self.by_inventory: dict[str, dict[str, WixProduct]] = {}
         self.by_v3_item: dict[str, dict[str, tuple[WixProduct, WixVariant]]] = {}
+        self.refusals = random.Random(f"{sandbox.world.seed}-wix-refusals")
+        self.transient_refusals = TRANSIENT_REFUSALS
         for site, products in self.world.wix.items():
             self.by_product[site] = {p.id: p for p in products}
             self.by_inventory[site] = {p.inventory_item_id: p for p in products}
@@ -402,7 +406,7 @@ class WixApi:
             meta["cursors"]["next"] = sent
         return json_response({"inventoryItems": [self._item_v3(p, v) for p, v in page], "pagingMetadata": meta})
 
-    def _resolve_v3(self, site: str, item: dict, n: int) -> tuple[WixProduct, WixVariant, int]:
+    def _resolve_v3(self, site: str, item: dict, n: int, stale_status: int = 409) -> tuple[WixProduct, WixVariant, int]:
         found = self.by_v3_item[site].get(str(item.get("id")))
         if found is None:
             raise WixError(wix_error(404, "NOT_FOUND", f"NOT_FOUND: inventoryItems[{n}] not found"))
@@ -424,28 +428,46 @@ class WixApi:
                             }
                         },
                     },
-                    409,
+                    stale_status,
                 )
             )
         return product, variant, quantity
 
     def bulk_update_v3(self, request: Request, site: str, body: dict) -> Response:
+        """Every item's own result inside a 200: an item that refuses its write fails alone. A stale
+        revision refuses the whole batch with 428 (Wix documents 409 as well; the single PATCH says 409)."""
         rows = body.get("inventoryItems")
         if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_BULK_ITEMS:
             raise _validation("inventoryItems", f"must contain between 1 and {MAX_BULK_ITEMS} items", "OUT_OF_RANGE")
-        resolved = [self._resolve_v3(site, (row or {}).get("inventoryItem") or {}, n) for n, row in enumerate(rows)]
+        resolved = [
+            self._resolve_v3(site, (row or {}).get("inventoryItem") or {}, n, stale_status=428)
+            for n, row in enumerate(rows)
+        ]
         results = []
         for n, (product, variant, quantity) in enumerate(resolved):
-            variant.quantity = quantity
-            variant.revision += 1
-            result = {"itemMetadata": {"id": variant.inventory_item_id_v3, "originalIndex": n, "success": True}}
-            if body.get("returnEntity"):
+            refused = variant.refuses_writes or self.refusals.random() < self.transient_refusals
+            meta = {"id": variant.inventory_item_id_v3, "originalIndex": n, "success": not refused}
+            if refused:
+                meta["error"] = {
+                    "code": "INVENTORY_ITEM_UPDATE_FAILED",
+                    "description": f"inventory item {variant.inventory_item_id_v3} cannot be updated now",
+                }
+            else:
+                variant.quantity = quantity
+                variant.revision += 1
+            result = {"itemMetadata": meta}
+            if body.get("returnEntity") and not refused:
                 result["item"] = self._item_v3(product, variant)
             results.append(result)
+        failures = sum(1 for r in results if not r["itemMetadata"]["success"])
         return json_response(
             {
                 "results": results,
-                "bulkActionMetadata": {"totalSuccesses": len(results), "totalFailures": 0, "undetailedFailures": 0},
+                "bulkActionMetadata": {
+                    "totalSuccesses": len(results) - failures,
+                    "totalFailures": failures,
+                    "undetailedFailures": 0,
+                },
             }
         )
 

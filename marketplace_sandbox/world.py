@@ -170,6 +170,7 @@ class WixVariant:
     quantity: int
     inventory_item_id_v3: str
     revision: int = 1
+    refuses_writes: bool = False  # a V3 item whose every write fails inside a 200 (PUT /_sandbox/config)
 
 
 @dataclass
@@ -599,6 +600,7 @@ class World:
                         "inventory_item_id": p.inventory_item_id,
                         "v3_inventory_item_id": v.inventory_item_id_v3,
                         "revision": v.revision,
+                        "refuses_writes": v.refuses_writes,
                     }
                     for p in self.wix[site or "site-v1"]
                     for v in p.variants

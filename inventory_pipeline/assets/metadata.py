@@ -4,7 +4,16 @@ import pandas as pd
 from dagster import MetadataValue
 
 
-def table(rows: pd.DataFrame | list[dict], columns: list[str] | None = None, empty: str = "_none_") -> MetadataValue:
-    """A markdown table of ``rows`` (a frame, or dicts limited to ``columns``); ``empty`` when there are none."""
+def table(
+    rows: pd.DataFrame | list[dict],
+    columns: list[str] | None = None,
+    empty: str = "_none_",
+    total: int | None = None,
+) -> MetadataValue:
+    """A markdown table of ``rows`` (a frame, or dicts limited to ``columns``); ``empty`` when there are
+    none. With ``total`` (how many rows there are in all), it says how many of them it shows."""
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=columns)
-    return MetadataValue.md(frame.to_markdown(index=False) if not frame.empty else empty)
+    if frame.empty:
+        return MetadataValue.md(empty)
+    shown = f"{len(frame)} of {total} shown\n\n" if total is not None else ""
+    return MetadataValue.md(shown + frame.to_markdown(index=False))

@@ -22,7 +22,11 @@ BULK_BATCH = 1000  # V3 bulk update: items per call
 
 
 class StaleRevisionError(Exception):
-    """A V3 write carried a revision Wix no longer has (409): re-read and plan again."""
+    """A V3 write carried a revision Wix no longer has (409, or 428 as Wix also documents): re-read
+    and plan again."""
+
+
+STALE_REVISION = ("HTTP 409", "HTTP 428")
 
 
 class WixStoresResource(ConfigurableResource):
@@ -180,8 +184,11 @@ class WixStoresResource(ConfigurableResource):
                     retry=False,
                 )
 
-    def set_v3(self, targets: list[tuple[WixItem, int]]) -> None:
-        """V3 bulk update to absolute quantities, carrying each item's revision."""
+    def set_v3(self, targets: list[tuple[WixItem, int]]) -> dict[str, str]:
+        """V3 bulk update to absolute quantities, carrying each item's revision. Wix answers every item
+        inside a 200: returns the SKUs it did not write, with why (an item it cannot name, or the
+        answer cannot be read for, counts as not written)."""
+        failed: dict[str, str] = {}
         for start in range(0, len(targets), BULK_BATCH):
             batch = targets[start : start + BULK_BATCH]
             body = {
@@ -192,14 +199,39 @@ class WixStoresResource(ConfigurableResource):
                 "returnEntity": False,
             }
             try:
-                self.api.call("POST", "/stores/v3/bulk/inventory-items/update", body=body, retry=False)
+                answer = self.api.call("POST", "/stores/v3/bulk/inventory-items/update", body=body, retry=False)
             except ApiRequestError as exc:
-                if "HTTP 409" in str(exc):
+                if any(status in str(exc) for status in STALE_REVISION):
                     raise StaleRevisionError(str(exc)) from None
                 raise
+            failed.update(_unwritten(batch, answer))
+        return failed
 
     def check_credentials(self) -> str:
         return f"Wix site: credentials accepted, {self.catalog_version(retry=False)}"
+
+
+def _unwritten(batch: list[tuple[WixItem, int]], answer: object) -> dict[str, str]:
+    """The items of a bulk answer that were not written: ``success`` false, or no result for them."""
+    results = answer.get("results") if isinstance(answer, dict) else None
+    if not isinstance(results, list):
+        return {item.sku: "Wix answered no per-item results" for item, _ in batch}
+    written: set[int] = set()
+    failed: dict[str, str] = {}
+    for result in results:
+        meta = result.get("itemMetadata") if isinstance(result, dict) else None
+        index = meta.get("originalIndex") if isinstance(meta, dict) else None
+        if not isinstance(index, int) or not 0 <= index < len(batch):
+            continue
+        if meta.get("success") is True:
+            written.add(index)
+        else:
+            error = meta.get("error") or {}
+            failed[batch[index][0].sku] = f"{error.get('code', 'failed')}: {error.get('description', '')}".strip(": ")
+    for index, (item, _) in enumerate(batch):
+        if index not in written and item.sku not in failed:
+            failed[item.sku] = "Wix's answer has no result for this item"
+    return failed
 
 
 def _v1_variants(product: dict) -> Iterator[WixItem]:

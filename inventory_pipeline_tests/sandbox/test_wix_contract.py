@@ -110,6 +110,7 @@ def test_v3_revision_and_catalog_version(wix):
     assert post(wix, "/stores/v3/provision/version", None, V3, "GET").json() == {"catalogVersion": "V3_CATALOG"}
     assert post(wix, "/stores/v3/inventory-items/query", {"query": {}}).status_code == 428
     assert post(wix, "/stores/v1/products/query", {"query": {}}, V3).status_code == 428
+    requests.put(f"{wix.url}/_sandbox/config", json={"wix_transient_refusals": 0}, timeout=5)
     sku, row = next(iter(truth(wix, "site-v3").items()))
     item = {"id": row["v3_inventory_item_id"], "revision": str(row["revision"]), "quantity": 4}
     ok = post(
@@ -120,9 +121,29 @@ def test_v3_revision_and_catalog_version(wix):
     )
     assert ok.status_code == 200 and ok.json()["bulkActionMetadata"]["totalSuccesses"] == 1
     assert ok.json()["results"][0]["item"]["revision"] == str(row["revision"] + 1)
+    # A stale revision: the bulk update refuses the batch with 428, the single update with 409.
     stale = post(wix, "/stores/v3/bulk/inventory-items/update", {"inventoryItems": [{"inventoryItem": item}]}, V3)
-    assert stale.status_code == 409 and stale.json()["details"]["applicationError"]["code"] == "INVALID_REVISION"
+    assert stale.status_code == 428 and stale.json()["details"]["applicationError"]["code"] == "INVALID_REVISION"
+    single = requests.patch(
+        f"{wix.url}/wix/stores/v3/inventory-items/{item['id']}", json={"inventoryItem": item}, headers=V3, timeout=10
+    )
+    assert single.status_code == 409
     assert truth(wix, "site-v3")[sku]["quantity"] == 4
+    # One item inside a 200 can fail on its own: its result says so and the others are written.
+    rows = list(truth(wix, "site-v3").items())[1:3]
+    requests.put(f"{wix.url}/_sandbox/config", json={"wix_refusing": [rows[0][0]]}, timeout=5)
+    both = [
+        {"inventoryItem": {"id": r["v3_inventory_item_id"], "revision": str(r["revision"]), "quantity": 7}}
+        for _, r in rows
+    ]
+    mixed = post(wix, "/stores/v3/bulk/inventory-items/update", {"inventoryItems": both}, V3)
+    assert mixed.status_code == 200 and mixed.json()["bulkActionMetadata"]["totalFailures"] == 1
+    first, second = mixed.json()["results"]
+    assert first["itemMetadata"]["success"] is False and first["itemMetadata"]["error"]["description"]
+    assert second["itemMetadata"]["success"] is True
+    after = truth(wix, "site-v3")
+    assert after[rows[0][0]]["quantity"] == rows[0][1]["quantity"] and after[rows[1][0]]["quantity"] == 7
+    requests.put(f"{wix.url}/_sandbox/config", json={"wix_refusing": [], "wix_transient_refusals": 0.02}, timeout=5)
     page = post(wix, "/stores/v3/inventory-items/query", {"query": {"cursorPaging": {"limit": 10}}}, V3).json()
     assert len(page["inventoryItems"]) == 10 and page["pagingMetadata"]["cursors"]["next"]
     assert "hasNext" not in page["pagingMetadata"]  # count and cursors only, as Wix documents it

@@ -146,6 +146,16 @@ def build_wix_assets(settings: Settings) -> list[AssetsDefinition]:
             "plan_id": plan_id,
         }
         if outcome.failed or mismatched:
+            not_at_target = [
+                {"sku": w.item.sku, "wix_before": w.item.quantity, "target": w.target, "why": w.error or ""}
+                for w in outcome.failed
+            ] + [
+                {"sku": sku, "wix_before": None, "target": None, "why": "read back not at target"} for sku in mismatched
+            ]
+            metadata["not_written"] = table(
+                not_at_target[:50], ["sku", "wix_before", "target", "why"], total=len(not_at_target)
+            )
+        if outcome.failed or mismatched:
             failed = [w.item.sku for w in outcome.failed] + mismatched
             raise Failure(
                 description=f"Wix push incomplete: {len(failed)} SKUs not at target "

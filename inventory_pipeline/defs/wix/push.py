@@ -3,7 +3,8 @@
 V1 sites take deltas (increment/decrement, 300 variants a call): each batch re-reads the current
 quantities right before it writes, and after a failed write the next attempt re-reads again, so a
 write that Wix applied before failing shows up as already done. V3 sites take absolute quantities
-with the item's ``revision``: a stale revision (409) means re-read and plan the batch again.
+with the item's ``revision``: a stale revision (409 or 428) means re-read and plan the batch again,
+and an item Wix answers as not written (inside its 200) is failed, never logged applied.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def _push_batch(
     current = {p.item.sku: p.item for p in batch}
     must_read = version == "V1_CATALOG"  # V3 writes carry the plan's revision: Wix itself refuses stale ones
     error: str | None = None
+    refused: dict[str, str] = {}  # V3 items Wix answered as not written, inside its 200
     intended = False
     for _ in range(ATTEMPTS):
         if must_read:
@@ -80,7 +82,7 @@ def _push_batch(
             first_seen.setdefault(sku, item)
         todo = [(item, targets[sku]) for sku, item in current.items() if item.quantity != targets[sku]]
         if not todo:
-            error = None
+            error, refused = None, {}
             break
         if not intended:
             journal.intend(todo)
@@ -89,9 +91,11 @@ def _push_batch(
             if version == "V1_CATALOG":
                 wix.change_by([(item, target - item.quantity) for item, target in todo])
             else:
-                wix.set_v3(todo)
+                refused = wix.set_v3(todo)
             error = None
-            break
+            if not refused:
+                break
+            # Wix wrote the rest: read again, and write only what it refused (with its unchanged revision).
         except StaleRevisionError as exc:
             outcome.replans += 1
             error = str(exc)
@@ -111,7 +115,9 @@ def _push_batch(
         before = first_seen.get(sku)
         if before is None:
             continue
-        if sku not in current:
+        if sku in refused:
+            outcome.written.append(Written(before, target, "failed", f"Wix did not write it: {refused[sku]}"))
+        elif sku not in current:
             outcome.written.append(Written(before, target, "failed", error or "the variant is no longer in Wix"))
         elif error and current[sku].quantity != target:
             outcome.written.append(Written(before, target, "failed", error))
