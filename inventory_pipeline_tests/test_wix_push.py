@@ -61,6 +61,19 @@ def fill_ledger(p) -> None:
     assert p.run("stock_sync_ozon").success and p.run("stock_sync_wb").success
 
 
+def push_key(p, run_id: str) -> str:
+    from inventory_pipeline.defs.wix.store import push_key as key
+
+    return key(p.engine, run_id)
+
+
+def roll_back(p, run_id: str):
+    """The rollback as an operator starts it: the push picked from the job's list of pushes."""
+    return p.defs.resolve_job_def("wix_rollback").execute_in_process(
+        partition_key=push_key(p, run_id), instance=p.instance, raise_on_error=False
+    )
+
+
 def fired(p) -> int:
     return sum(rule["fired"] for rule in requests.get(f"{p.sandbox.url}/_sandbox/faults", timeout=5).json()["rules"])
 
@@ -220,8 +233,8 @@ def test_rollback_restores_what_a_run_changed(wix_pipeline):
     before = wix_truth(p, p.site)
     pushed = p.run()
     assert pushed.success and wix_truth(p, p.site) != before
-    rollback = p.run("wix_rollback", config={"ops": {"rollback_wix_push": {"config": {"run_id": pushed.run_id}}}})
-    assert rollback.success
+    assert push_key(p, pushed.run_id) in p.instance.get_dynamic_partitions("wix_pushes")  # listed to pick
+    assert roll_back(p, pushed.run_id).success
     assert wix_truth(p, p.site) == before
 
 
@@ -290,8 +303,8 @@ def test_process_killed_mid_push_then_rerun_is_exact(monkeypatch, sandbox, sqlit
     assert logged and {r.status for r in logged} >= {"pending"} and len({r.run_id for r in logged}) == 1
     killed_run = logged[0].run_id
     assert wix_truth(p, "site-v1") != before
-    rollback = p.run("wix_rollback", config={"ops": {"rollback_wix_push": {"config": {"run_id": killed_run}}}})
-    assert rollback.success
+    p.instance.add_dynamic_partitions("wix_pushes", [push_key(p, killed_run)])  # it was listed in its own instance
+    assert roll_back(p, killed_run).success
     assert wix_truth(p, "site-v1") == before
     assert p.run("wix_stock_push_job").success
     expected, after = expected_quantities(p), wix_truth(p, "site-v1")
@@ -368,3 +381,80 @@ def test_a_stale_revision_answered_428_replans_the_batch(monkeypatch, sandbox, s
     assert metadata["replans_after_stale_revision"].value >= 1
     expected, after = expected_quantities(p), wix_truth(p, "site-v3")
     assert all(after[s] == expected[s] for s in after if s in expected)
+
+
+def _sell(p, site: str, sku: str, units: int) -> None:
+    """A buyer orders ``units`` of ``sku`` in the Wix store: Wix takes them off its quantity."""
+    row = next(r for r in wix_rows(p, site) if r["sku"] == sku)
+    headers = {"Authorization": "sandbox-wix-api-key", "wix-site-id": site}
+    if site == "site-v1":
+        body = {
+            "decrementData": [{"productId": row["product_id"], "variantId": row["variant_id"], "decrementBy": units}]
+        }
+        answer = requests.post(f"{p.sandbox.url}/wix/stores/v2/inventoryItems/decrement", json=body, headers=headers)
+    else:
+        item = {"revision": str(row["revision"]), "quantity": row["quantity"] - units}
+        answer = requests.patch(
+            f"{p.sandbox.url}/wix/stores/v3/inventory-items/{row['v3_inventory_item_id']}",
+            json={"inventoryItem": item},
+            headers=headers,
+        )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_rollback_after_sales_keeps_the_sales(wix_pipeline):
+    """Undoing a push wrote every SKU back to its old figure, erasing what buyers bought since (the
+    store could then sell stock it no longer had). The push's own change is taken back instead."""
+    p = wix_pipeline
+    p.configure(wix_transient_refusals=0)
+    before = wix_truth(p, p.site)
+    pushed = p.run()
+    assert pushed.success
+    after_push = wix_truth(p, p.site)
+    raised = sorted(s for s in after_push if after_push[s] > before[s] >= 0 and after_push[s] >= 3)[:3]
+    lowered = sorted(s for s in after_push if before[s] > after_push[s] >= 2)[:3]
+    assert raised and lowered
+    for sku in raised + lowered:
+        _sell(p, p.site, sku, 2)
+    result = roll_back(p, pushed.run_id)
+    assert result.success
+    now = wix_truth(p, p.site)
+    for sku in raised + lowered:
+        assert now[sku] == max(0, before[sku] - 2), sku  # what it was, less what sold since
+    untouched = [s for s in before if s not in raised + lowered and before[s] != after_push[s]]
+    assert untouched and all(now[s] == before[s] for s in untouched)
+
+
+def test_a_rollback_leaves_alone_what_a_later_push_wrote_and_what_never_landed(monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(
+        monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v1", WIX_MAX_ZERO_SHARE="0.9", WIX_MAX_TOTAL_CHANGE="5"
+    )
+    fill_ledger(p)
+    first = p.run("wix_stock_push_job")
+    assert first.success
+    p.advance(6)
+    fill_ledger(p)
+    second = p.run("wix_stock_push_job")  # writes some of the same SKUs again
+    assert second.success
+    with p.engine.connect() as conn:
+        again = set(conn.execute(select(wix_push_log.c.sku).where(wix_push_log.c.run_id == second.run_id)).scalars())
+        mine = set(conn.execute(select(wix_push_log.c.sku).where(wix_push_log.c.run_id == first.run_id)).scalars())
+    assert mine & again
+    shown = wix_truth(p, "site-v1")
+    # A write of the first push that was still pending when it died, and never landed.
+    with p.engine.begin() as conn:
+        lost = next(iter(sorted(mine - again)))
+        conn.execute(
+            update(wix_push_log)
+            .where(wix_push_log.c.run_id == first.run_id, wix_push_log.c.sku == lost)
+            .values(status="pending", before_quantity=shown[lost], target_quantity=shown[lost] + 50)
+        )
+    result = roll_back(p, first.run_id)
+    assert result.success
+    now = wix_truth(p, "site-v1")
+    assert all(now[s] == shown[s] for s in mine & again)  # the later push's writes stand
+    assert now[lost] == shown[lost]  # the write that never landed is not "undone"
+    assert result.output_for_node("rollback_wix_push")["left_alone"] >= len(mine & again) + 1
+    output = next(e for e in result.events_for_node("rollback_wix_push") if e.event_type_value == "STEP_OUTPUT")
+    listed = output.event_specific_data.metadata["left_alone_skus"].value  # every SKU left alone, with why
+    assert "written again by a later push" in listed and "the write never landed" in listed and lost in listed

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from inventory_pipeline.defs.wix.plan import Plan, PlanItem, TargetRules, WixItem, guard, plan, targets
+from inventory_pipeline.defs.wix.undo import Pushed, undo_plan
 
 COLUMNS = ["source", "account", "sku", "warehouse_id", "stock_type", "available_stock"]
 
@@ -137,3 +138,31 @@ def test_guard(before, after, passed):
     assert verdict.passed is passed
     if not passed:
         assert "confirm_large_change" in verdict.description
+
+
+def _wix(sku: str, quantity: int) -> WixItem:
+    return WixItem(sku, "p", "v", "i", quantity)
+
+
+@pytest.mark.parametrize(
+    ("pushed", "now", "rewritten", "written", "why"),
+    [
+        (Pushed("A", 10, 5, "applied"), 5, set(), 10, None),  # nothing sold since: back to 10
+        (Pushed("A", 10, 5, "applied"), 3, set(), 8, None),  # 2 sold since the push: 10 less those 2
+        (Pushed("A", 5, 10, "applied"), 7, set(), 2, None),  # the push added 5, 3 sold since: 2
+        (Pushed("A", 5, 10, "applied"), 2, set(), 0, "sold 3 more than the push added"),
+        (Pushed("A", 5, 10, "pending"), 10, set(), 5, None),  # it landed before the run died
+        (Pushed("A", 5, 10, "pending"), 5, set(), None, "the write never landed"),
+        (Pushed("A", 5, 10, "pending"), 7, set(), None, "may not have landed and Wix has changed since"),
+        (Pushed("A", 5, 10, "applied"), 10, {"A"}, None, "written again by a later push"),
+        (Pushed("A", 5, 10, "applied"), None, set(), None, "no longer in Wix"),
+    ],
+)
+def test_undoing_a_push_takes_back_its_own_change_from_what_wix_holds_now(pushed, now, rewritten, written, why):
+    current = {} if now is None else {"A": _wix("A", now)}
+    undo, alone = undo_plan([pushed], current, rewritten)
+    assert [p.target for p in undo] == ([] if written is None else [written])
+    if why is None:
+        assert alone == []
+    else:
+        assert len(alone) == 1 and why in alone[0].why

@@ -18,6 +18,7 @@ from inventory_pipeline.clock import utcnow
 from inventory_pipeline.defs.wix import store
 from inventory_pipeline.defs.wix.plan import Plan, TargetRules, guard, plan, targets
 from inventory_pipeline.defs.wix.push import push, verify
+from inventory_pipeline.defs.wix.rollback import list_push
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.resources.wix import WixStoresResource
@@ -130,7 +131,10 @@ def build_wix_assets(settings: Settings) -> list[AssetsDefinition]:
                 metadata={**verdict.metadata, "alerted": ", ".join(delivery.delivered) or "log only"},
             )
         version = header["catalog_version"]
-        outcome = push(wix, version, planned.changes, store.PushJournal(engine, context.run_id))
+        try:
+            outcome = push(wix, version, planned.changes, store.PushJournal(engine, context.run_id))
+        finally:
+            list_push(context.instance, engine, context.run_id)  # whatever it wrote, even half-way, can be undone
         mismatched = verify(wix, version, outcome.applied)
         metadata = {
             "updated_in_wix": len(outcome.applied) - len(mismatched),

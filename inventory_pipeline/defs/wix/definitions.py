@@ -5,11 +5,15 @@ from dagster import AssetSelection, Definitions, define_asset_job, job
 
 from inventory_pipeline import scheduling
 from inventory_pipeline.defs.wix.assets import build_wix_assets
-from inventory_pipeline.defs.wix.rollback import rollback_wix_push
+from inventory_pipeline.defs.wix.rollback import WIX_PUSHES, rollback_wix_push
 from inventory_pipeline.settings import Settings
 
 
-@job(description="Undo the Wix quantities one run changed (config: run_id).")
+@job(
+    partitions_def=WIX_PUSHES,
+    description="Undo one push's Wix writes: pick the push from the list (each push that wrote is listed); "
+    "its change is taken back from what Wix holds now, so sales made since stay counted.",
+)
 def wix_rollback() -> None:
     rollback_wix_push()
 

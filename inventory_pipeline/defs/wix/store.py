@@ -1,7 +1,7 @@
 """The Wix domain's SQL: the ledger as the plan reads it, stored plans, and the push journal."""
 
 import pandas as pd
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.tables import inventory_data, wix_plan_items, wix_plans, wix_push_log
@@ -155,3 +155,39 @@ def pushed_changes(engine: Engine, run_id: str) -> list:
     log = wix_push_log
     with engine.connect() as conn:
         return conn.execute(select(log).where(log.c.run_id == run_id, log.c.status.in_(("applied", "pending")))).all()
+
+
+def rewritten_since(engine: Engine, run_id: str, skus: list[str]) -> set[str]:
+    """Of ``skus``, those another run wrote (or may have written) after ``run_id`` did."""
+    log = wix_push_log
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(log.c.id)).where(log.c.run_id == run_id)).scalar()
+        if last is None:
+            return set()
+        found: set[str] = set()
+        for start in range(0, len(skus), 500):
+            found |= set(
+                conn.execute(
+                    select(log.c.sku).where(
+                        log.c.id > last,  # logged after this run's last write
+                        log.c.run_id != run_id,
+                        log.c.status.in_(("applied", "pending")),
+                        log.c.sku.in_(skus[start : start + 500]),
+                    )
+                ).scalars()
+            )
+    return found
+
+
+def push_key(engine: Engine, run_id: str) -> str | None:
+    """How a push is listed for the rollback to pick: its first write's time and its run; None when
+    it wrote nothing."""
+    log = wix_push_log
+    with engine.connect() as conn:
+        first = conn.execute(select(func.min(log.c.pushed_at)).where(log.c.run_id == run_id)).scalar()
+    return f"{first:%Y-%m-%d %H:%M} UTC · run {run_id}" if first else None
+
+
+def run_of(key: str) -> str:
+    """The run a push's listed key names."""
+    return key.rsplit(" ", 1)[-1]
