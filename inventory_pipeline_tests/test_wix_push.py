@@ -458,3 +458,56 @@ def test_a_rollback_leaves_alone_what_a_later_push_wrote_and_what_never_landed(m
     output = next(e for e in result.events_for_node("rollback_wix_push") if e.event_type_value == "STEP_OUTPUT")
     listed = output.event_specific_data.metadata["left_alone_skus"].value  # every SKU left alone, with why
     assert "written again by a later push" in listed and "the write never landed" in listed and lost in listed
+
+
+def test_every_size_variant_gets_its_sizes_quantity(wix_pipeline):
+    """A product sold in sizes is one Wix product with a variant per size: each variant's quantity is
+    its size's own stock (the WB card's size, the Ozon offer of that size), a variant for a size no
+    marketplace sells is reported and left alone, and each product's total is the truth's."""
+    p = wix_pipeline
+    p.configure(wix_transient_refusals=0)
+    before = {r["sku"]: r for r in wix_rows(p, p.site)}
+    result = p.run()
+    assert result.success
+    expected, rows = expected_quantities(p), wix_rows(p, p.site)
+    by_product: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_product[r["product_id"]].append(r)
+    sized = {pid: vs for pid, vs in by_product.items() if any(v["sku"].endswith(("-S", "-M", "-44")) for v in vs)}
+    assert sized
+    extra = [v for vs in sized.values() for v in vs if v["sku"].endswith("-XXL")]
+    assert extra and all(v["quantity"] == before[v["sku"]]["quantity"] for v in extra)  # reported, never touched
+    plan = result.asset_materializations_for_node("wix_stock_plan")[0].metadata
+    assert all(v["sku"] in plan["unknown_in_wix_preview"].value for v in extra[:3])
+    for variants in sized.values():
+        sold = [v for v in variants if v["sku"] in expected]
+        assert sum(v["quantity"] for v in sold) == sum(expected[v["sku"]] for v in sold)
+        assert all(v["quantity"] == expected[v["sku"]] for v in sold)
+
+
+def test_a_mapping_file_names_a_size_as_the_store_does(monkeypatch, sandbox, sqlite_url, tmp_path):
+    """A seller whose Wix variant is called something else than WB's article-size: the mapping file
+    gives the size that name, and its WB stock reaches that variant."""
+    p = make_pipeline(
+        monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v1", WIX_MAX_ZERO_SHARE="0.9", WIX_MAX_TOTAL_CHANGE="5"
+    )
+    world = p.sandbox.sandbox.world
+    unreadable = {chrt for _, chrt in world.unreadable_wb}
+    in_wix = {v.sku: v for prod in world.wix["site-v1"] for v in prod.variants}
+    size = next(
+        it
+        for it in world.wb["main"]
+        if it.tech_size in {"S", "M", "L", "46"}
+        and it.seller_amount > 0
+        and it.chrt_id not in unreadable
+        and it.sku in in_wix
+    )
+    variant = in_wix[size.sku]
+    variant.sku = "STORE-NAME-M"  # as the seller named it in the store
+    mapping = tmp_path / "wb_skus.csv"
+    # Only this account's barcodes are mapped: the variant shows this size's stock in main's own warehouse.
+    mapping.write_text("barcode,sku\n" + "".join(f"{b},STORE-NAME-M\n" for b in size.barcodes))
+    monkeypatch.setenv("WB_SKU_MAP_FILE", str(mapping))
+    p.defs = build_definitions(load_settings())
+    assert p.run().success
+    assert wix_truth(p, "site-v1")["STORE-NAME-M"] == size.seller_amount

@@ -369,6 +369,9 @@ class World:
             sizes = self.sizes[listed[k]]
             if sizes != ONE_SIZE:
                 i = listed[k]
+                # A third of them offer on Wix one size more than the marketplaces sell: a variant whose
+                # SKU matches nothing in the ledger, to be reported and left alone.
+                sizes = (*sizes, "XXL") if rng.random() < 0.34 else sizes
                 variants = [
                     WixVariant(
                         str(uuid.UUID(int=rng.getrandbits(128), version=4)),
