@@ -511,3 +511,12 @@ def test_a_mapping_file_names_a_size_as_the_store_does(monkeypatch, sandbox, sql
     p.defs = build_definitions(load_settings())
     assert p.run().success
     assert wix_truth(p, "site-v1")["STORE-NAME-M"] == size.seller_amount
+
+
+def test_a_wix_cursor_handed_back_twice_stops_the_plan(monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(monkeypatch, sandbox, sqlite_url, WIX_SITE_ID="site-v3")
+    fill_ledger(p)
+    p.faults("stuck@/wix/stores/v3/inventory-items/query+1")  # the second page answers the cursor it was sent
+    result = p.run("wix_stock_plan_only")
+    assert not result.success
+    assert "returned the cursor" in str(result.get_step_failure_events()[0].step_failure_data.error)
