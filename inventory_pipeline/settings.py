@@ -229,6 +229,7 @@ class Settings:
     anomaly_threshold: float
     anomaly_min_units: int
     anomaly_error_count: int
+    anomaly_collapse_share: float
     backup_dir: str
     backup_keep_days: int
     history_retention_days: int
@@ -353,7 +354,8 @@ def load_settings() -> Settings:
         ui_url=_text("DAGSTER_UI_URL", "http://127.0.0.1:3000"),
         anomaly_threshold=env_float("ANOMALY_THRESHOLD", 0.1),
         anomaly_min_units=env_int("ANOMALY_MIN_UNITS", 5),
-        anomaly_error_count=env_int("ANOMALY_ERROR_COUNT", 100),
+        anomaly_error_count=env_int("ANOMALY_ERROR_COUNT", 100, minimum=1),
+        anomaly_collapse_share=_share("ANOMALY_COLLAPSE_SHARE", 0.3, positive=True),
         backup_dir=_text("BACKUP_DIR", str(PROJECT_ROOT / "data" / "backups")),
         backup_keep_days=env_int("BACKUP_KEEP_DAYS", 7, minimum=1),
         history_retention_days=env_int("HISTORY_RETENTION_DAYS", 180, minimum=1),

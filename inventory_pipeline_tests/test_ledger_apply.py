@@ -181,6 +181,41 @@ def test_an_existing_ledger_keeps_its_sync_times_across_the_slice_freshness_migr
     assert totals == {"A": (4, T2), "B": (4, T2)}  # a row's slice time, whenever the row last changed
 
 
+def test_anomalies_stored_before_severities_get_theirs_by_rule(database_url):
+    """0014: the weekly report counts what meant trouble; rows stored before it get a severity from
+    their rule, and the old "jump" rows (rises and falls alike) are listed findings."""
+    from alembic import command
+    from sqlalchemy import column, table
+
+    from inventory_pipeline.db.engine import _alembic_config
+    from inventory_pipeline.db.tables import stock_anomalies
+
+    engine = make_engine(database_url)
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013")
+    key = {
+        "run_id": "r",
+        "detected_at": T1,
+        "source": "wb",
+        "account": "main",
+        "warehouse_id": "1",
+        "stock_type": "fbs",
+    }
+    # The table as 0013 left it: no severity column.
+    before = table("stock_anomalies", *(column(c) for c in [*key, "sku", "rule", "value", "detail"]))
+    with engine.begin() as conn:
+        for sku, rule in (("a", "negative"), ("b", "reserved_over_present"), ("c", "jump"), ("d", "vanished")):
+            conn.execute(before.insert().values(**key, sku=sku, rule=rule, value=1, detail=""))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with engine.connect() as conn:
+        found = dict(conn.execute(select(stock_anomalies.c.sku, stock_anomalies.c.severity)).all())
+    assert found == {"a": "error", "b": "warn", "c": "info", "d": "info"}
+
+
 def compare(previous_id: int, previous: list[list[dict]], new: list[list[dict]]) -> ledger.Comparison:
     return ledger.Comparison(previous_id, stored(*previous), stored(*new))
 

@@ -77,6 +77,7 @@ def test_snapshots_stored_in_older_formats_are_migrated_once_to_the_one_format(p
         wb = conn.execute(select(accounts.c.snapshot_id).where(accounts.c.marketplace == "wb")).scalar_one()
         conn.execute(delete(r).where(r.c.snapshot_id == wb))  # as before 0008
         conn.execute(update(stock_snapshots).where(stock_snapshots.c.id == wb).values(part_rows='{"wb_warehouses": 9}'))
+        conn.exec_driver_sql("ALTER TABLE stock_anomalies DROP COLUMN severity")  # as before 0014
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0012'")
     migrate(p.engine)
     with p.engine.connect() as conn:

@@ -375,6 +375,7 @@ stock_anomalies = Table(
     Column("warehouse_id", ExactText(32), nullable=False),
     Column("stock_type", ExactText(8), nullable=False),
     Column("rule", ExactText(32), nullable=False),
+    Column("severity", ExactText(8), nullable=False, server_default="info"),  # error, warn, info
     Column("value", Float, nullable=False),
     Column("detail", ExactText(255), nullable=False),
     Index("idx_anomalies_run", "run_id"),

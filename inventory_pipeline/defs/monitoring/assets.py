@@ -4,8 +4,6 @@ StockFBOReceived per SKU, account and stock type, stored and sent at most once p
 from datetime import timedelta
 
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
@@ -17,7 +15,7 @@ from dagster import (
 from inventory_pipeline.assets.metadata import table
 from inventory_pipeline.clock import marketplace_today, utcnow
 from inventory_pipeline.defs.monitoring import store
-from inventory_pipeline.defs.monitoring.anomalies import AnomalyRules, detect
+from inventory_pipeline.defs.monitoring.anomalies import AnomalyRules, detect, units_lost, verdict
 from inventory_pipeline.defs.monitoring.events import emit
 from inventory_pipeline.defs.monitoring.stock_alerts import fbo_events, low_stock_events
 from inventory_pipeline.defs.sales.rules import CoverRules
@@ -66,9 +64,17 @@ def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinitio
     return stock_events
 
 
+ANOMALY_COLUMNS = ["severity", "rule", "source", "sku", "warehouse_id", "stock_type", "detail"]
+
+
 def build_anomalies_asset(settings: Settings, partitions: StaticPartitionsDefinition) -> AssetsDefinition:
     rules = AnomalyRules(
-        settings.max_stock_value, settings.anomaly_threshold, settings.anomaly_min_units, settings.max_sync_age_hours
+        settings.max_stock_value,
+        settings.anomaly_threshold,
+        settings.anomaly_min_units,
+        settings.max_sync_age_hours,
+        settings.anomaly_error_count,
+        settings.anomaly_collapse_share,
     )
 
     @asset(
@@ -80,39 +86,32 @@ def build_anomalies_asset(settings: Settings, partitions: StaticPartitionsDefini
             AssetCheckSpec(
                 "anomalies_within_limits",
                 asset="stock_anomalies",
-                description="WARN for a few anomalies, ERROR from ANOMALY_ERROR_COUNT on.",
+                partitions_def=partitions,
+                description="Passes on an ordinary sync (sales, delistings, restocks). WARN for oversold or "
+                "stale rows; ERROR for negative or absurd stock, ANOMALY_ERROR_COUNT rows vanishing at once, "
+                "or a source losing more than ANOMALY_COLLAPSE_SHARE of its units in one sync.",
             )
         ],
         description="What looks wrong in one account's ledger after a sync "
-        "(the cron stock-sync service's anomaly queries): "
-        "negative or too large stock, jumps since the last snapshot, stale rows, vanished SKUs, "
-        "reserved above present. Kept per run in stock_anomalies.",
+        "(the cron stock-sync service's anomaly queries), each finding with its severity: negative or absurd "
+        "stock (error), oversold or stale rows (warn), large falls and vanished SKUs (listed). Restocks are "
+        "not anomalies. Kept per run in stock_anomalies.",
     )
     def stock_anomalies(context: AssetExecutionContext, database: InventoryDatabase) -> MaterializeResult:
         engine, account, now = database.engine, context.partition_key, utcnow()
         current, changes = store.anomaly_inputs(engine, account, now, rules)
         found = detect(current, changes, now, rules)
         store.save_anomalies(engine, found, context.run_id, now)
-        counts = found["rule"].value_counts().to_dict() if not found.empty else {}
-        total = len(found)
-        severity = AssetCheckSeverity.ERROR if total >= settings.anomaly_error_count else AssetCheckSeverity.WARN
-        check = AssetCheckResult(
-            check_name="anomalies_within_limits",
-            passed=total == 0,
-            severity=severity,
-            description=f"{total} anomalies ({', '.join(f'{k} {v}' for k, v in counts.items())})"
-            if total
-            else "no anomalies",
-            metadata={"anomalies": total, **counts},
-        )
+        result, severity = verdict(found, units_lost(changes), store.slice_units(engine, account), rules)
+        by_rule = found["rule"].value_counts().to_dict() if not found.empty else {}
         return MaterializeResult(
             metadata={
-                "anomalies": total,
-                **{f"rule_{k}": int(v) for k, v in counts.items()},
-                "preview": table(found.head(30)),
-                "dagster/row_count": total,
+                **result.metadata,
+                **{f"rule_{k}": int(v) for k, v in by_rule.items()},
+                "findings": table(found[ANOMALY_COLUMNS].head(30), total=len(found), empty="_nothing found_"),
+                "dagster/row_count": len(found),
             },
-            check_results=[check],
+            check_results=[result.result(severity)],
         )
 
     return stock_anomalies

@@ -151,6 +151,17 @@ def anomaly_inputs(engine: Engine, account: str, now: datetime, rules: AnomalyRu
     return current, changes
 
 
+def slice_units(engine: Engine, account: str) -> dict[str, int]:
+    """Units present per source in the account's ledger now."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(inventory_data.c.source, func.coalesce(func.sum(inventory_data.c.current_stock), 0))
+            .where(inventory_data.c.account == account)
+            .group_by(inventory_data.c.source)
+        ).all()
+    return {source: int(units) for source, units in rows}
+
+
 def save_anomalies(engine: Engine, found: pd.DataFrame, run_id: str, now: datetime) -> None:
     if found.empty:
         return
@@ -189,7 +200,7 @@ def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.D
         anomalies = dict(
             conn.execute(
                 select(stock_anomalies.c.source, func.count())
-                .where(stock_anomalies.c.detected_at >= since)
+                .where(stock_anomalies.c.detected_at >= since, stock_anomalies.c.severity != "info")
                 .group_by(stock_anomalies.c.source)
             ).all()
         )
