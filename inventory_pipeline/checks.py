@@ -30,7 +30,7 @@ def enough_products(sku_count: int, minimum: int) -> Verdict:
         "enough_products",
         sku_count >= minimum,
         f"{sku_count} SKUs in the snapshot, at least {minimum} required (MIN_PRODUCTS_THRESHOLD)",
-        {"sku_count": sku_count, "minimum": minimum},
+        {"sku_count": sku_count},
     )
 
 
@@ -48,7 +48,6 @@ def no_collapse(
         "row_count": row_count,
         "previous_sku_count": previous_skus or 0,
         "previous_row_count": previous_rows or 0,
-        "max_drop": max_drop,
     }
     if not previous_skus:
         return Verdict(
@@ -92,7 +91,7 @@ def parts_complete(
         for part, before in sorted(previous.items())
         if before - parts.get(part, 0) >= PART_MIN_LOSS and 1 - parts.get(part, 0) / before > max_drop
     ]
-    meta = {"parts": len(parts), "parts_dropped": len(dropped), "problems": len(problems), "max_drop": max_drop}
+    meta = {"parts": len(parts), "parts_dropped": len(dropped), "problems": len(problems)}
     findings = [*problems, *dropped]
     if not findings:
         return Verdict("complete", True, f"all {len(parts)} parts answered in full", meta)
@@ -128,8 +127,8 @@ def fresh(last_sync: dict[str, datetime | None], now: datetime, max_age_hours: f
     limit = timedelta(hours=max_age_hours)
     ages = {source: (now - at).total_seconds() / 3600 if at else None for source, at in last_sync.items()}
     stale = sorted(s for s, age in ages.items() if age is None or age > max_age_hours)
-    meta = {f"{s}_age_hours": round(a, 2) if a is not None else -1 for s, a in ages.items()}
-    meta["max_age_hours"] = max_age_hours
+    # A source never synced has no age to chart: the description says so.
+    meta = {f"{s}_age_hours": round(a, 2) for s, a in ages.items() if a is not None}
     if stale:
         details = ", ".join(f"{s} ({'never synced' if ages[s] is None else f'{ages[s]:.1f} h'})" for s in stale)
         return Verdict("fresh_per_source", False, f"stale beyond {limit.total_seconds() / 3600:g} h: {details}", meta)
@@ -149,8 +148,8 @@ def stock_within_limit(above_rows: int, limit: int) -> Verdict:
     return Verdict(
         "stock_within_limit",
         above_rows == 0,
-        f"{above_rows} rows above {limit} units (MAX_STOCK_VALUE)",
-        {"rows_above": above_rows, "limit": limit},
+        f"{above_rows} rows above {limit:,} units (MAX_STOCK_VALUE)",
+        {"rows_above": above_rows},
     )
 
 
@@ -178,7 +177,7 @@ def at_least(name: str, value: float, minimum: float) -> Verdict:
         name,
         value >= minimum,
         f"{name.replace('_', ' ')} {value:.1%}, at least {minimum:.0%} required",
-        {name: round(value, 4), "minimum": minimum},
+        {name: round(value, 4)},
     )
 
 
@@ -187,5 +186,5 @@ def below(name: str, value: float, limit: float) -> Verdict:
         name,
         value < limit,
         f"{name.replace('_', ' ')} {value:.1%}, must stay under {limit:.0%}",
-        {name: round(value, 4), "limit": limit},
+        {name: round(value, 4)},
     )

@@ -3,7 +3,9 @@ resources they share. It assembles; the logic lives in ``defs/<domain>/``."""
 
 from __future__ import annotations
 
-from dagster import Definitions
+import warnings
+
+from dagster import Definitions, PreviewWarning
 
 from inventory_pipeline import scheduling
 from inventory_pipeline.assets.partitions import account_partitions
@@ -29,7 +31,11 @@ def build_definitions(settings: Settings) -> Definitions:
         Definitions(resources=build_resources(settings)),
     )
     scheduling.check_overrides(settings, list(merged.schedules or []))
-    return merged
+    # Who answers for the assets (ASSET_OWNERS), shown on every asset's page; set once here. The
+    # mapping is a Dagster preview, whose warning at every code load would tell the operator nothing.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PreviewWarning)
+        return merged.map_asset_specs(func=lambda spec: spec.replace_attributes(owners=settings.asset_owners))
 
 
 defs = build_definitions(load_settings())

@@ -226,6 +226,7 @@ class Settings:
     low_stock_days_new: float
     fbo_threshold: int
     ui_url: str
+    asset_owners: list[str]
     anomaly_threshold: float
     anomaly_min_units: int
     anomaly_error_count: int
@@ -275,6 +276,15 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
+
+
+def _owners(name: str, default: str) -> list[str]:
+    """Who answers for the assets, as Dagster shows owners: e-mail addresses or ``team:<name>``."""
+    owners = [o.strip() for o in (os.environ.get(name) or default).split(",") if o.strip()]
+    wrong = [o for o in owners if not (o.startswith("team:") and len(o) > 5) and "@" not in o]
+    if wrong:
+        raise SettingsError(f"{name} lists e-mail addresses or team:<name> entries, got {', '.join(wrong)}")
+    return owners
 
 
 def _share(name: str, default: float, positive: bool = False) -> float:
@@ -351,7 +361,9 @@ def load_settings() -> Settings:
         low_stock_days_ordinary=env_float("LOW_STOCK_DAYS_ORDINARY", 12.2),
         low_stock_days_new=env_float("LOW_STOCK_DAYS_NEW", 6.2),
         fbo_threshold=env_int("FBO_THRESHOLD", 10),
-        ui_url=_text("DAGSTER_UI_URL", "http://127.0.0.1:3000"),
+        # Links in alerts point where `make ui` serves the UI unless production names its own address.
+        ui_url=_text("DAGSTER_UI_URL", f"http://127.0.0.1:{env_int('DAGSTER_PORT', 3000, minimum=1)}"),
+        asset_owners=_owners("ASSET_OWNERS", "team:stock-operations"),
         anomaly_threshold=env_float("ANOMALY_THRESHOLD", 0.1),
         anomaly_min_units=env_int("ANOMALY_MIN_UNITS", 5),
         anomaly_error_count=env_int("ANOMALY_ERROR_COUNT", 100, minimum=1),

@@ -119,8 +119,8 @@ def test_a_missing_previous_snapshot_means_comparing_with_the_ledger(sqlite_pipe
     requests.post(f"{p.sandbox.url}/_sandbox/collapse", json={"channel": "ozon", "keep_share": 0.9}, timeout=5)
     result = p.run("stock_sync_ozon")
     assert result.success
-    metadata = result.asset_materializations_for_node("inventory_data")[0].metadata
-    assert metadata["ozon_compared_with"].value == "ledger" and "is gone" in metadata["ozon_not_compared"].value
+    metadata = result.asset_materializations_for_node("ozon_ledger_slice")[0].metadata
+    assert metadata["compared_with"].value == "ledger" and "is gone" in metadata["not_compared"].value
     assert_ledger_matches(p.engine, p.truth("ozon"), "ozon")
 
 

@@ -3,6 +3,7 @@ still applies, nothing is left ``processing``, and a clean re-run converges. Mar
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import uuid
 
 import pytest
 import requests
-from dagster import DagsterRun, DagsterRunStatus
+from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
 from sqlalchemy import select, update
 
 from inventory_pipeline import sync_log
@@ -51,9 +52,19 @@ def test_a_bad_answer_changes_nothing_and_the_other_source_still_applies(pipelin
     p.faults(fault)
     result = p.run()
     assert not result.success
+    # A refused snapshot is no materialization: its failed checks and the step's failure say why, and
+    # nothing after it runs (its slice, the ledger, the push); the other source's slice still applies.
     failure = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert [e.step_key for e in failure] == ["inventory_data"]
-    assert f"{source} snapshot {status}" in failure[0].event_specific_data.error.message
+    assert [e.step_key for e in failure] == [f"{source}_stock_snapshot"]
+    assert re.search(rf"snapshot \d+ for 'main' {status}: ", failure[0].event_specific_data.error.message)
+    verdicts = {
+        e.check_name: e for e in result.get_asset_check_evaluations() if e.asset_key.path[-1] == failure[0].step_key
+    }
+    assert all(e.partition == "main" for e in verdicts.values())
+    assert any(not e.passed for e in verdicts.values())
+    assert f"{source}_stock_snapshot" not in {m.asset_key.path[-1] for m in result.get_asset_materialization_events()}
+    done = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    assert f"{other}_ledger_slice" in done and not {f"{source}_ledger_slice", "inventory_data"} & done
     after = ledger_state(p.engine)
     assert _rows(after, source) == _rows(before, source)  # nothing zeroed, nothing half-written
     assert_ledger_matches(p.engine, p.truth(other), other)  # applied regardless
@@ -166,10 +177,13 @@ def test_every_kind_of_log_left_open_by_a_dead_run_or_a_killed_process_is_swept(
     }
 
 
-def test_the_run_that_loses_a_slice_race_ends_as_its_log_says(sqlite_pipeline):
+def test_the_run_that_loses_a_slice_race_ends_as_its_log_says(sqlite_pipeline, tmp_path):
     """Two runs of one slice: the later snapshot is applied first, so the other run's ledger step finds
     it applied. That run succeeded; its log said "processing" until a sweep called it abandoned."""
     p = sqlite_pipeline
+    # Two runs at once from two threads: an instance on files, as a deployment has (the in-memory one
+    # is one connection, and one thread's read can find the other's write holding its table).
+    p.instance = DagsterInstance.local_temp(str(tmp_path))
     p.faults("slow@/wb/content*1", slow_seconds=4)  # the first run waits on WB after its Ozon snapshot
     first: dict = {}
     runner = threading.Thread(target=lambda: first.update(result=p.run()))

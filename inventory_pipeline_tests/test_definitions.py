@@ -123,7 +123,7 @@ def test_freshness_sensor_reports_stale_sources(sqlite_pipeline, sqlite_url):
         return event
 
     fresh = evaluate()
-    assert fresh.check_name == "fresh_per_source" and fresh.partition is None
+    assert fresh.check_name == "every_account_fresh" and fresh.partition is None
     assert fresh.metadata["main_fresh"].value is True and fresh.metadata["second_fresh"].value is False
     assert not fresh.passed and "second: " in fresh.description and "never synced" in fresh.description
     old = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=9)
@@ -173,6 +173,32 @@ def test_the_ledger_kind_names_the_configured_database(monkeypatch):
     assert ledger.specs_by_key[ledger.key].kinds == {"sqlite"}
     report = build_definitions(load_settings()).resolve_assets_def("weekly_report")
     assert {d.asset_key.path[-1] for d in report.specs_by_key[report.key].deps} >= {"inventory_data", "wix_stock_push"}
+
+
+def test_the_ledger_shows_every_writer_as_its_upstream(monkeypatch):
+    """Each source's slice feeds inventory_data, and so does haier_stock once a Haier account writes its
+    slice (without one, the UI would warn on every launch that haier_stock was never materialized)."""
+    monkeypatch.delenv("HAIER_CLIENT_ID", raising=False)
+
+    def upstream() -> set[str]:
+        ledger = build_definitions(load_settings()).resolve_assets_def("inventory_data")
+        return {d.asset_key.path[-1] for d in ledger.specs_by_key[ledger.key].deps}
+
+    assert upstream() == {"ozon_ledger_slice", "wb_ledger_slice"}
+    monkeypatch.setenv("HAIER_CLIENT_ID", "client")
+    monkeypatch.setenv("HAIER_CLIENT_SECRET", "secret")
+    assert upstream() == {"ozon_ledger_slice", "wb_ledger_slice", "haier_stock"}
+
+
+def test_every_asset_has_an_owner_and_every_check_on_an_account_is_per_account():
+    defs = build_definitions(load_settings())
+    for spec in defs.resolve_all_asset_specs():
+        assert spec.owners, spec.key
+    partitioned = {"ozon_stock_snapshot", "wb_stock_snapshot", "inventory_data", "stock_anomalies"}
+    for key in partitioned:
+        for check in defs.resolve_assets_def(key).check_specs:
+            if check.name != "every_account_fresh":
+                assert check.partitions_def is not None, (key, check.name)
 
 
 @pytest.mark.parametrize(

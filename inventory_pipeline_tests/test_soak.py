@@ -22,7 +22,7 @@ from inventory_pipeline_tests.support.pipeline import make_pipeline
 from inventory_pipeline_tests.support.servers import dagster_process, stop_group
 from marketplace_sandbox import SandboxServer
 
-FRESHNESS = AssetCheckKey(AssetKey("inventory_data"), "fresh_per_source")
+FRESHNESS = AssetCheckKey(AssetKey("inventory_data"), "every_account_fresh")
 
 
 def _storage(kind: str, home: Path, request, monkeypatch) -> None:

@@ -69,13 +69,15 @@ def test_launch_the_sync_from_the_ui_and_see_the_ledger(dagster_ui, sandbox, sql
         page.set_default_timeout(60_000)
         page.goto(f"{dagster_ui}/asset-groups", wait_until="networkidle")
         clear_overlays(page, "1-overlay-on-arrival.png")
-        for group in ("raw", "inventory", "monitoring", "sales", "supplier", "wix"):
+        for group in ("marketplace_snapshots", "inventory", "monitoring", "sales", "supplier", "wix"):
             expect(page.get_by_text(group, exact=True).first).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "1-asset-groups.png"))
 
         page.goto(f"{dagster_ui}/locations/inventory_pipeline/jobs/stock_sync_all_sources", wait_until="networkidle")
         clear_overlays(page, "2-overlay-before-launch.png")
         page.get_by_role("button", name="Materialize all…").click()
+        page.wait_for_timeout(3000)
+        page.screenshot(path=str(ARTIFACTS / "2-dialog-opened.png"))
         dialog = page.locator("[role=dialog]")
         dialog.get_by_text("All", exact=True).click()
         expect(dialog.get_by_text("2 partitions")).to_be_visible()

@@ -17,3 +17,8 @@ def table(
         return MetadataValue.md(empty)
     shown = f"{len(frame)} of {total} shown\n\n" if total is not None else ""
     return MetadataValue.md(shown + frame.to_markdown(index=False))
+
+
+def ident(value: int | str) -> MetadataValue:
+    """An id (a snapshot's, a plan's) as text: it is a name, not a figure to chart."""
+    return MetadataValue.text(str(value))

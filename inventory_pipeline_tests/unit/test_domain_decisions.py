@@ -1,6 +1,6 @@
 """The decisions the assets take between reading and writing: which snapshot to apply, which
-sources were held back, which products changed status, which stock events a change raises, whether
-a snapshot is trusted. Pure functions, table-driven."""
+products changed status, which stock events a change raises, whether a snapshot is trusted. Pure
+functions, table-driven."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from inventory_pipeline.checks import fresh
 from inventory_pipeline.defs.monitoring.stock_alerts import fbo_events, low_stock_events
 from inventory_pipeline.defs.sales.rules import CoverRules, StatusRules, status_changes
 from inventory_pipeline.defs.stock.fetch import DistinctSkus, Tally
 from inventory_pipeline.defs.stock.judge import judge
 from inventory_pipeline.defs.stock.ledger import SliceHealth
-from inventory_pipeline.defs.stock.ledger_sync import held_back, skip_reason, slice_figures, verdicts
+from inventory_pipeline.defs.stock.ledger_sync import skip_reason, slice_figures, verdicts
 from inventory_pipeline.defs.stock.snapshots import Snapshot
 from inventory_pipeline.settings import load_settings
 
@@ -40,12 +41,6 @@ def test_skip_reason(snap, full_resync, reason):
     assert skip_reason(snap, full_resync) == reason
 
 
-def test_held_back_names_only_rejected_and_failed_sources():
-    statuses = {"ozon": ("accepted", None), "wb": ("rejected", "WB collapsed"), "x": ("failed", "HTTP 500")}
-    assert held_back(statuses) == {"wb": "rejected: WB collapsed", "x": "failed: HTTP 500"}
-    assert held_back({"ozon": ("accepted", None)}) == {}
-
-
 def test_ledger_verdicts_and_figures_sum_the_account_slices():
     health = [SliceHealth(10, 0, 1, 2, 50), SliceHealth(5, 1, 0, 0, 20)]
     assert slice_figures(health) == {
@@ -54,10 +49,15 @@ def test_ledger_verdicts_and_figures_sum_the_account_slices():
         "reserved_over_present_rows": 2,
         "dagster/row_count": 15,
     }
-    found = {v.check: v.passed for v in verdicts(health, {"ozon": NOW}, NOW, 10_000, 8)}
-    assert found == {"no_negative_stock": False, "stock_within_limit": False, "fresh_per_source": True}
-    stale = {v.check: v.passed for v in verdicts(health[:0], {"ozon": NOW - timedelta(hours=9)}, NOW, 10, 8)}
-    assert stale == {"no_negative_stock": True, "stock_within_limit": True, "fresh_per_source": False}
+    assert {v.check: v.passed for v in verdicts(health, 10_000)} == {
+        "no_negative_stock": False,
+        "stock_within_limit": False,
+    }
+    assert all(v.passed for v in verdicts(health[:0], 10))
+    assert fresh({"ozon": NOW}, NOW, 8).passed
+    stale = fresh({"ozon": NOW - timedelta(hours=9), "wb": None}, NOW, 8)
+    assert not stale.passed and stale.description == "stale beyond 8 h: ozon (9.0 h), wb (never synced)"
+    assert stale.metadata == {"ozon_age_hours": 9.0}  # no limit, no "-1" for never: nothing false to chart
 
 
 def test_status_changes_report_only_products_whose_status_moved():

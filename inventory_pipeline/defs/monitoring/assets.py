@@ -4,7 +4,6 @@ StockFBOReceived per SKU, account and stock type, stored and sent at most once p
 from datetime import timedelta
 
 from dagster import (
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
     MaterializeResult,
@@ -13,6 +12,7 @@ from dagster import (
 )
 
 from inventory_pipeline.assets.metadata import table
+from inventory_pipeline.assets.partitions import account_check
 from inventory_pipeline.clock import marketplace_today, utcnow
 from inventory_pipeline.defs.monitoring import store
 from inventory_pipeline.defs.monitoring.anomalies import AnomalyRules, detect, units_lost, verdict
@@ -83,11 +83,11 @@ def build_anomalies_asset(settings: Settings, partitions: StaticPartitionsDefini
         partitions_def=partitions,
         deps=["inventory_data"],
         check_specs=[
-            AssetCheckSpec(
+            account_check(
                 "anomalies_within_limits",
-                asset="stock_anomalies",
-                partitions_def=partitions,
-                description="Passes on an ordinary sync (sales, delistings, restocks). WARN for oversold or "
+                "stock_anomalies",
+                partitions,
+                "Passes on an ordinary sync (sales, delistings, restocks). WARN for oversold or "
                 "stale rows; ERROR for negative or absurd stock, ANOMALY_ERROR_COUNT rows vanishing at once, "
                 "or a source losing more than ANOMALY_COLLAPSE_SHARE of its units in one sync.",
             )

@@ -16,48 +16,34 @@ from dagster import (
     sensor,
 )
 
-from inventory_pipeline import checks
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.defs.monitoring.alerts import operational_alert
-from inventory_pipeline.defs.stock import ledger
+from inventory_pipeline.defs.stock.ledger_sync import every_account_fresh
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.settings import Settings
 
 
 def build_freshness_sensor(settings: Settings) -> SensorDefinition:
-    sources = {"ozon": settings.ozon_accounts, "wb": settings.wb_accounts}
-
     @sensor(
         name="ledger_freshness",
         minimum_interval_seconds=settings.freshness_check_seconds,
         default_status=DefaultSensorStatus.RUNNING,
         description="Every FRESHNESS_CHECK_SECONDS (15 minutes): is each source of each account within "
-        "MAX_SYNC_AGE_HOURS? Re-evaluates inventory_data's fresh_per_source without launching a run.",
+        "MAX_SYNC_AGE_HOURS? Judges inventory_data's every_account_fresh without launching a run.",
     )
     def ledger_freshness(context: SensorEvaluationContext, database: InventoryDatabase) -> SensorResult:
-        synced = ledger.freshness(database.engine)
-        verdicts = {
-            account: checks.fresh(
-                {s: synced.get((s, account)) for s, accounts in sources.items() if account in accounts},
-                utcnow(),
-                settings.max_sync_age_hours,
-            )
-            for account in settings.accounts
-        }
-        for account, verdict in verdicts.items():
-            if not verdict.passed:
-                context.log.warning(f"{account}: {verdict.description}")
-        # One evaluation for every account together: Dagster keeps a single run-less evaluation per
-        # check and partition, so a per-partition one could be stored only once, never re-evaluated.
+        verdict = every_account_fresh(database.engine, settings, utcnow())
+        if not verdict.passed:
+            context.log.warning(verdict.description)
         return SensorResult(
             asset_events=[
                 AssetCheckEvaluation(
                     asset_key=AssetKey("inventory_data"),
-                    check_name="fresh_per_source",
-                    passed=all(v.passed for v in verdicts.values()),
-                    description="; ".join(f"{a}: {v.description}" for a, v in verdicts.items()),
-                    metadata={f"{a}_fresh": v.passed for a, v in verdicts.items()},
+                    check_name=verdict.check,
+                    passed=verdict.passed,
+                    description=verdict.description,
+                    metadata=verdict.metadata,
                     severity=AssetCheckSeverity.ERROR,
                 )
             ]

@@ -84,6 +84,7 @@ def build_sales_assets(settings: Settings) -> list[AssetsDefinition]:
             group_name="sales",
             partitions_def=partitions,
             pool=f"{source}_api",
+            tags={"source": source},
             required_resource_keys={"database", *(client_key(source, a) for a in accounts)},
             kinds={"api"},
             description=f"{WHAT_IS_SOLD[source]} of one Moscow day and seller account; re-running a day "

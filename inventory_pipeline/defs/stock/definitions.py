@@ -2,6 +2,8 @@
 commands and cron table)."""
 
 from dagster import (
+    AssetCheckKey,
+    AssetKey,
     AssetSelection,
     Definitions,
     RunRequest,
@@ -15,11 +17,26 @@ from dagster import (
 
 from inventory_pipeline import scheduling
 from inventory_pipeline.defs.stock.dry_run import build_dry_run_op
-from inventory_pipeline.defs.stock.inventory_asset import FULL_RESYNC_TAG, build_inventory_asset
+from inventory_pipeline.defs.stock.inventory_asset import (
+    EVERY_ACCOUNT_FRESH,
+    build_every_account_fresh,
+    build_inventory_asset,
+)
+from inventory_pipeline.defs.stock.slice_assets import FULL_RESYNC_TAG, build_slice_asset
 from inventory_pipeline.defs.stock.snapshot_assets import build_snapshot_asset
 from inventory_pipeline.settings import Settings
 
-LEDGER = AssetSelection.assets("inventory_data")
+# The all-accounts freshness is the sensor's to judge between runs, not one account's run's.
+LEDGER = AssetSelection.assets("inventory_data") - AssetSelection.checks(
+    AssetCheckKey(AssetKey("inventory_data"), EVERY_ACCOUNT_FRESH)
+)
+
+
+def synced(*sources: str) -> AssetSelection:
+    """Each source's snapshot and ledger slice, then the ledger."""
+    return AssetSelection.assets(*(f"{s}_stock_snapshot" for s in sources), *(f"{s}_ledger_slice" for s in sources))
+
+
 # The ledger's monitoring runs with every sync, so its events and anomalies follow each change.
 MONITORED = LEDGER | AssetSelection.assets("stock_events", "stock_anomalies")
 
@@ -74,26 +91,26 @@ def build_jobs(settings: Settings, partitions: StaticPartitionsDefinition) -> li
     return [
         define_asset_job(
             "stock_sync_all_sources",
-            selection=AssetSelection.assets("ozon_stock_snapshot", "wb_stock_snapshot") | MONITORED | pushed,
+            selection=synced("ozon", "wb") | MONITORED | pushed,
             partitions_def=partitions,
             description="Ozon and Wildberries snapshots into the ledger, then the Wix push when a site is "
             "configured (the old service's --source=all).",
         ),
         define_asset_job(
             "stock_sync_ozon",
-            selection=AssetSelection.assets("ozon_stock_snapshot") | MONITORED,
+            selection=synced("ozon") | MONITORED,
             partitions_def=partitions,
             description="Ozon snapshot into the ledger (the old service's --source=ozon).",
         ),
         define_asset_job(
             "stock_sync_wb",
-            selection=AssetSelection.assets("wb_stock_snapshot") | MONITORED,
+            selection=synced("wb") | MONITORED,
             partitions_def=partitions,
             description="Wildberries snapshot into the ledger (the old service's --source=wb).",
         ),
         define_asset_job(
             "stock_full_resync",
-            selection=AssetSelection.assets("ozon_stock_snapshot", "wb_stock_snapshot") | LEDGER,
+            selection=synced("ozon", "wb") | LEDGER,
             partitions_def=partitions,
             tags={FULL_RESYNC_TAG: "true"},
             description="Reload everything and remove corrupt rows, one transaction per source "
@@ -104,10 +121,11 @@ def build_jobs(settings: Settings, partitions: StaticPartitionsDefinition) -> li
 
 
 def build_defs(settings: Settings, partitions: StaticPartitionsDefinition) -> Definitions:
-    ozon = build_snapshot_asset("ozon", partitions, settings)
-    wb = build_snapshot_asset("wb", partitions, settings)
+    snapshot_assets = {s: build_snapshot_asset(s, partitions, settings) for s in ("ozon", "wb")}
+    slices = [build_slice_asset(s, partitions, settings, a) for s, a in snapshot_assets.items()]
     return Definitions(
-        assets=[ozon, wb, build_inventory_asset(partitions, settings, [ozon, wb])],
+        assets=[*snapshot_assets.values(), *slices, build_inventory_asset(partitions, settings, slices)],
+        asset_checks=[build_every_account_fresh(settings)],
         jobs=build_jobs(settings, partitions),
         schedules=[per_account_schedule(settings, name) for name in PER_ACCOUNT],
     )

@@ -1,29 +1,28 @@
-"""The normalized stock ledger ``inventory_data`` (group ``inventory``)."""
+"""The normalized stock ledger ``inventory_data`` (group ``inventory``): every source's slice of one
+seller account, and the checks over it."""
 
 from dagster import (
+    AssetCheckResult,
+    AssetChecksDefinition,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
-    Config,
-    Failure,
     MaterializeResult,
     StaticPartitionsDefinition,
+    TableColumn,
+    TableSchema,
     asset,
+    asset_check,
 )
 
+from inventory_pipeline.assets.metadata import table
+from inventory_pipeline.assets.partitions import account_check
 from inventory_pipeline.clock import utcnow
-from inventory_pipeline.defs.stock import ledger, snapshots
-from inventory_pipeline.defs.stock.ledger_sync import (
-    applied_figures,
-    apply_snapshot,
-    close_superseded,
-    held_back,
-    skip_reason,
-    slice_figures,
-    verdicts,
-)
+from inventory_pipeline.defs.stock import ledger
+from inventory_pipeline.defs.stock.ledger_sync import every_account_fresh, fresh_for, slice_figures, verdicts
 from inventory_pipeline.settings import Settings
+
+EVERY_ACCOUNT_FRESH = "every_account_fresh"
 
 LEDGER_CHECKS = {
     "no_negative_stock": ("No row with negative stock or reserve.", AssetCheckSeverity.ERROR),
@@ -34,80 +33,84 @@ LEDGER_CHECKS = {
     "fresh_per_source": ("Each source of this account synced within MAX_SYNC_AGE_HOURS.", AssetCheckSeverity.ERROR),
 }
 
-
-# Set by the stock_full_resync job on every run it makes, however launched (UI, schedule, CLI,
-# backfill): run config given at launch would replace a job's default config, a job tag cannot be lost.
-FULL_RESYNC_TAG = "inventory/full_resync"
-
-
-class LedgerConfig(Config):
-    full_resync: bool = False
-    """Re-apply the newest accepted snapshots even if applied, after deleting corrupt rows (as the cron
-    stock-sync service did)."""
+COLUMNS = TableSchema(
+    columns=[
+        TableColumn("source", "string", "ozon, wb or haier"),
+        TableColumn("account", "string", "the seller account (the partition)"),
+        TableColumn("sku", "string", "the seller's SKU, exactly as the source spells it"),
+        TableColumn("warehouse_id", "string", "the source's warehouse (a Haier county code)"),
+        TableColumn("stock_type", "string", "fbo, fbs, rfbs or supplier"),
+        TableColumn("product_id", "string", "the source's product id"),
+        TableColumn("marketplace_sku", "string", "the source's own SKU or barcode"),
+        TableColumn("warehouse_name", "string", "the warehouse's name"),
+        TableColumn("current_stock", "int", "units present"),
+        TableColumn("reserved_stock", "int", "units reserved for orders"),
+        TableColumn("available_stock", "int", "units that can be sold"),
+        TableColumn("last_sync_at", "datetime", "when the row's source last answered (UTC)"),
+        TableColumn("updated_at", "datetime", "when the row's figures last changed (UTC)"),
+        TableColumn("first_seen_at", "datetime", "when the row first appeared (UTC)"),
+    ]
+)
 
 
 def build_inventory_asset(
-    partitions: StaticPartitionsDefinition, settings: Settings, upstream: list[AssetsDefinition]
+    partitions: StaticPartitionsDefinition, settings: Settings, slices: list[AssetsDefinition]
 ) -> AssetsDefinition:
-    sources = {"ozon": settings.ozon_accounts, "wb": settings.wb_accounts}
+    specs = [account_check(n, "inventory_data", partitions, d) for n, (d, _) in LEDGER_CHECKS.items()]
 
     @asset(
         name="inventory_data",
         group_name="inventory",
         partitions_def=partitions,
-        deps=upstream,
+        # haier_stock writes the supplier's slice of the same ledger, when a Haier account is configured.
+        deps=[*slices, *(["haier_stock"] if settings.haier_configured else [])],
         required_resource_keys={"database"},
         kinds={settings.database_kind},
-        check_specs=[AssetCheckSpec(n, asset="inventory_data", description=d) for n, (d, _) in LEDGER_CHECKS.items()],
-        description="The stock ledger: one row per source, seller account, SKU, warehouse and stock type with "
-        "present, reserved and available units, kept equal to the newest accepted snapshots.",
+        check_specs=specs,
+        metadata={"dagster/column_schema": COLUMNS, "dagster/table_name": "inventory_data"},
+        description="The stock ledger of one seller account: one row per source, SKU, warehouse and stock type "
+        "with present, reserved and available units. Each source's slice is kept equal to its newest accepted "
+        "snapshot; what Wix, the events and the anomaly report read.",
     )
-    def inventory_data(context: AssetExecutionContext, config: LedgerConfig) -> MaterializeResult:
+    def inventory_data(context: AssetExecutionContext) -> MaterializeResult:
         account = context.partition_key
         engine = context.resources.database.engine
-        full_resync = config.full_resync or context.run.tags.get(FULL_RESYNC_TAG) == "true"
-        mine = [s for s, accounts in sources.items() if account in accounts]
-        metadata: dict = {"full_resync": full_resync}
-        applied: list[str] = []
-        applied_health: dict[str, ledger.SliceHealth | None] = {}
-        for source in mine:
-            snapshot = snapshots.latest(engine, source, account)
-            note = skip_reason(snapshot, full_resync)
-            if note:
-                metadata[f"{source}_note"] = note
-                close_superseded(engine, source, account, context.run_id, note)
-                continue
-            result = apply_snapshot(engine, snapshot, context.run_id, full_resync, settings.max_stock_value)
-            applied_health[source] = result.health
-            applied.append(source)
-            metadata.update(applied_figures(snapshot, result))
-            context.log.info(
-                f"{source}/{account}: {result.staged} rows from snapshot {snapshot.id}: "
-                f"{result.inserted} new, {result.changed} changed, {result.zeroed} set to zero"
-                + (f"; every row compared with the ledger: {result.not_compared}" if result.not_compared else "")
-            )
-        held = held_back(snapshots.statuses_of_run(engine, context.run_id))
-        if held:
-            raise Failure(
-                description="; ".join(f"{s} snapshot {why}" for s, why in held.items())
-                + f" — its ledger slice is unchanged{'; the other sources were applied' if applied else ''}.",
-                metadata={**metadata, **{f"{s}_held_back": why[:500] for s, why in held.items()}},
-            )
-        # The applied slices' health came with their apply (one scan each); the others are read here.
-        health = [
-            applied_health.get(s) or ledger.slice_health(engine, s, account, settings.max_stock_value) for s in mine
+        health = ledger.account_health(engine, account, settings.max_stock_value)
+        found = [
+            *verdicts(list(health.values()), settings.max_stock_value),
+            fresh_for(engine, settings, account, utcnow()),
         ]
-        synced = ledger.freshness(engine)
-        found = verdicts(
-            health,
-            {s: synced.get((s, account)) for s in mine},
-            utcnow(),
-            settings.max_stock_value,
-            settings.max_sync_age_hours,
-        )
         return MaterializeResult(
-            metadata={**metadata, **slice_figures(health)},
+            metadata={
+                **slice_figures(list(health.values())),
+                "slices": table(
+                    [
+                        {"source": s, "rows": h.rows, "units_present": f"{h.total_present:,}"}
+                        for s, h in sorted(health.items())
+                    ],
+                    ["source", "rows", "units_present"],
+                    empty="_the ledger holds nothing for this account yet_",
+                ),
+            },
             check_results=[v.result(LEDGER_CHECKS[v.check][1]) for v in found],
         )
 
     return inventory_data
+
+
+def build_every_account_fresh(settings: Settings) -> AssetChecksDefinition:
+    """Every account's freshness as one result, judged between runs by the ``ledger_freshness``
+    sensor (Dagster keeps one run-less result per check and partition, so a partitioned check could
+    be judged between runs only once)."""
+
+    @asset_check(
+        asset="inventory_data",
+        name=EVERY_ACCOUNT_FRESH,
+        required_resource_keys={"database"},
+        description="Each source of each seller account synced within MAX_SYNC_AGE_HOURS; judged every "
+        "FRESHNESS_CHECK_SECONDS by the ledger_freshness sensor, without a run.",
+    )
+    def every_account_fresh_check(context) -> AssetCheckResult:
+        return every_account_fresh(context.resources.database.engine, settings, utcnow()).result()
+
+    return every_account_fresh_check

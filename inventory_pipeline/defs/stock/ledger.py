@@ -606,10 +606,24 @@ class SliceHealth:
     total_present: int
 
 
-def slice_health(engine: Engine, source: str, account: str, max_stock: int) -> SliceHealth:
-    """The figures the cron stock-sync service's anomaly query looks at, for one source and account."""
+def account_health(engine: Engine, account: str, max_stock: int) -> dict[str, SliceHealth]:
+    """The figures the cron stock-sync service's anomaly query looks at, per source of one account, in
+    one scan."""
+    d = inventory_data
     with engine.connect() as conn:
-        return _scan(conn, source, account, max_stock)[1]
+        rows = conn.execute(
+            select(
+                d.c.source,
+                func.count(),
+                _count_where(or_(d.c.current_stock < 0, d.c.reserved_stock < 0)),
+                _count_where(d.c.current_stock > max_stock),
+                _count_where(d.c.reserved_stock > d.c.current_stock),
+                func.coalesce(func.sum(d.c.current_stock), 0),
+            )
+            .where(d.c.account == account)
+            .group_by(d.c.source)
+        ).all()
+    return {r[0]: SliceHealth(*(int(v) for v in r[1:])) for r in rows}
 
 
 def stocked_sizes(engine: Engine, source: str, account: str, stock_type: str) -> dict[str, np.ndarray]:

@@ -1,6 +1,6 @@
-"""One account's ledger sync, in the pieces the ``inventory_data`` asset strings together: which
-snapshot to apply (a rule), applying it with its sync log (the write), and what the result says
-(figures and check verdicts, rules)."""
+"""One slice's ledger sync, in the pieces the slice assets and ``inventory_data`` string together:
+which snapshot to apply (a rule), applying it with its sync log (the write), and what the result
+says (figures and check verdicts, rules)."""
 
 from datetime import datetime
 
@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from inventory_pipeline import checks, sync_log
 from inventory_pipeline.defs.stock import ledger, snapshots
+from inventory_pipeline.settings import Settings
 
 
 def skip_reason(snapshot: snapshots.Snapshot | None, full_resync: bool) -> str | None:
@@ -69,26 +70,15 @@ def close_superseded(engine: Engine, source: str, account: str, run_id: str, not
 
 
 def applied_figures(snapshot: snapshots.Snapshot, result: ledger.ApplyResult) -> dict:
-    source = snapshot.source
+    """What one apply did to its slice: the counts the operator reads first."""
     return {
-        f"{source}_snapshot_id": snapshot.id,
-        f"{source}_rows": result.staged,
-        f"{source}_inserted": result.inserted,
-        f"{source}_changed": result.changed,
-        f"{source}_zeroed": result.zeroed,
-        f"{source}_skipped_rows": snapshot.skipped_count,
-        f"{source}_corrupt_removed": result.corrupt_removed,
-        f"{source}_compared_with": result.compared,
-        **({f"{source}_not_compared": result.not_compared} if result.not_compared else {}),
-    }
-
-
-def held_back(run_statuses: dict[str, tuple[str, str | None]]) -> dict[str, str]:
-    """The sources whose snapshot in this run was rejected or failed, with why."""
-    return {
-        source: f"{status}: {reason}"
-        for source, (status, reason) in run_statuses.items()
-        if status in ("rejected", "failed")
+        "rows": result.staged,
+        "inserted": result.inserted,
+        "changed": result.changed,
+        "zeroed": result.zeroed,
+        "skipped_rows": snapshot.skipped_count,
+        "corrupt_removed": result.corrupt_removed,
+        **({"not_compared": result.not_compared} if result.not_compared else {}),
     }
 
 
@@ -102,16 +92,41 @@ def slice_figures(health: list[ledger.SliceHealth]) -> dict:
     }
 
 
-def verdicts(
-    health: list[ledger.SliceHealth],
-    synced: dict[str, datetime | None],
-    now: datetime,
-    max_stock: int,
-    max_age_hours: float,
-) -> list[checks.Verdict]:
-    """The ledger's checks over the account's slices after the sync."""
+def verdicts(health: list[ledger.SliceHealth], max_stock: int) -> list[checks.Verdict]:
+    """The ledger's checks over the account's slices."""
     return [
         checks.no_negative_stock(sum(h.negative for h in health)),
         checks.stock_within_limit(sum(h.above_max for h in health), max_stock),
-        checks.fresh(synced, now, max_age_hours),
     ]
+
+
+def fresh_for(engine: Engine, settings: Settings, account: str, now: datetime) -> checks.Verdict:
+    """Is each source of ``account`` within MAX_SYNC_AGE_HOURS?"""
+    return _fresh_by_account(ledger.freshness(engine), settings, now)[account]
+
+
+def every_account_fresh(engine: Engine, settings: Settings, now: datetime) -> checks.Verdict:
+    """Is each source of each seller account within MAX_SYNC_AGE_HOURS? One verdict, each account
+    named in its description."""
+    found = _fresh_by_account(ledger.freshness(engine), settings, now)
+    return checks.Verdict(
+        "every_account_fresh",
+        all(v.passed for v in found.values()),
+        "; ".join(f"{a}: {v.description}" for a, v in found.items()),
+        {
+            **{f"{a}_fresh": v.passed for a, v in found.items()},
+            **{f"{a}_{k}": m for a, v in found.items() for k, m in v.metadata.items()},
+        },
+    )
+
+
+def _fresh_by_account(synced: dict, settings: Settings, now: datetime) -> dict[str, checks.Verdict]:
+    sources = {"ozon": settings.ozon_accounts, "wb": settings.wb_accounts}
+    return {
+        account: checks.fresh(
+            {s: synced.get((s, account)) for s, accounts in sources.items() if account in accounts},
+            now,
+            settings.max_sync_age_hours,
+        )
+        for account in settings.accounts
+    }

@@ -1,20 +1,22 @@
-"""Raw stock snapshots from the marketplaces (group ``raw``), judged before the ledger trusts them."""
+"""Stock snapshots from the marketplaces (group ``marketplace_snapshots``), judged before the ledger trusts them."""
 
 import time
+from collections.abc import Iterator
 
 from dagster import (
     AssetCheckResult,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
     Config,
+    Failure,
     MaterializeResult,
     StaticPartitionsDefinition,
     asset,
 )
 
 from inventory_pipeline import sync_log
-from inventory_pipeline.assets.metadata import table
+from inventory_pipeline.assets.metadata import ident, table
+from inventory_pipeline.assets.partitions import account_check
 from inventory_pipeline.defs.stock import snapshots, wb_sku
 from inventory_pipeline.defs.stock.fetch import FETCHERS, ledger_view
 from inventory_pipeline.defs.stock.judge import judge
@@ -46,16 +48,19 @@ PREVIEW = ["sku", "stock_type", "warehouse_id", "current_stock", "reserved_stock
 
 def capture(
     context: AssetExecutionContext, source: str, settings: Settings, accounts: list[str], config: SnapshotConfig
-) -> MaterializeResult:
-    """Fetch, store and judge one account's snapshot of ``source``."""
+) -> Iterator[MaterializeResult | AssetCheckResult]:
+    """Fetch, store and judge one account's snapshot of ``source``. An accepted snapshot materializes;
+    a rejected one, or a fetch that failed, yields its failed checks and fails the step with why, so
+    that it never looks like a materialization and nothing downstream of it runs."""
     account = context.partition_key
     names = list(SNAPSHOT_CHECKS)
     if account not in accounts:
         note = f"no {TITLES[source]} account is configured for '{account}': nothing fetched, nothing to judge"
-        return MaterializeResult(
+        yield MaterializeResult(
             metadata={"configured": False, "note": note},
             check_results=[AssetCheckResult(check_name=n, passed=True, description=note) for n in names],
         )
+        return
 
     engine = context.resources.database.engine
     api = getattr(context.resources, client_key(source, account))
@@ -66,18 +71,17 @@ def capture(
     try:
         rule = wb_sku.load(settings.wb_sku_rule, settings.wb_sku_separator, settings.wb_sku_map_file)
         tally = FETCHERS[source](api, writer, account, ledger_view(engine, source, account, rule))
-    except Exception as exc:  # recorded, not raised: the other sources' slices must still apply
+    except Exception as exc:  # stored as a failed snapshot and logged before the step fails
         error = redact_urls(f"{type(exc).__name__}: {exc}")[:2000]
         writer.finish("failed", 0, 0, api.calls, error)
         sync_log.finish(engine, log_id, "failed", error=error)
-        context.log.error(f"{TITLES[source]} snapshot {writer.id} for '{account}' failed: {error}")
-        return MaterializeResult(
-            metadata={"snapshot_id": writer.id, "status": "failed", "error": error, "api_calls": api.calls},
-            check_results=[
-                AssetCheckResult(check_name=n, passed=False, description=f"not judged: the fetch failed: {error}")
-                for n in names
-            ],
-        )
+        for n in names:
+            yield AssetCheckResult(check_name=n, passed=False, description=f"not judged: the fetch failed: {error}")
+        raise Failure(
+            description=f"{TITLES[source]} snapshot {writer.id} for '{account}' failed: {error}. "
+            "Nothing was written; the ledger keeps its figures.",
+            metadata={"snapshot_id": ident(writer.id), "api_calls": api.calls},
+        ) from None
     calls = api.calls
     previous = snapshots.latest(engine, source, account, before_id=writer.id)
     verdicts = judge(source, tally, previous, settings, config.accept_collapse)
@@ -93,26 +97,28 @@ def capture(
         len(tally.skipped),
         dict(tally.parts),
     )
-    if failed:
-        sync_log.finish(engine, log_id, "failed", failed=len(tally.skipped), error=f"snapshot rejected: {reason}")
-        context.log.error(f"{TITLES[source]} snapshot {writer.id} for '{account}' rejected: {reason}")
     for line in tally.skipped[:20]:
         context.log.warning(f"skipped: {line}")
-    return MaterializeResult(
-        metadata={
-            "snapshot_id": writer.id,
-            "skus": sku_count,
-            "stock_rows": tally.rows,
-            "skipped_rows": len(tally.skipped),
-            "pages": writer.pages,
-            "api_calls": calls,
-            "fetch_seconds": round(time.monotonic() - started, 2),
-            "status": "rejected" if failed else "accepted",
-            "previous_snapshot_id": previous.id if previous else -1,
-            "preview": table(tally.preview, PREVIEW, empty="_no rows_"),
-            "dagster/row_count": tally.rows,
-        },
-        check_results=[v.result() for v in verdicts],
+    metadata = {
+        "snapshot_id": ident(writer.id),
+        "skus": sku_count,
+        "stock_rows": tally.rows,
+        "skipped_rows": len(tally.skipped),
+        "pages": writer.pages,
+        "api_calls": calls,
+        "fetch_seconds": round(time.monotonic() - started, 2),
+        "compared_with_snapshot": ident(previous.id if previous else "none (the first)"),
+        "preview": table(tally.preview, PREVIEW, empty="_no rows_"),
+    }
+    if failed:
+        sync_log.finish(engine, log_id, "failed", failed=len(tally.skipped), error=f"snapshot rejected: {reason}")
+        yield from (v.result() for v in verdicts)
+        raise Failure(
+            description=f"{TITLES[source]} snapshot {writer.id} for '{account}' rejected: {reason}",
+            metadata=metadata,
+        )
+    yield MaterializeResult(
+        metadata={**metadata, "dagster/row_count": tally.rows}, check_results=[v.result() for v in verdicts]
     )
 
 
@@ -123,18 +129,20 @@ def build_snapshot_asset(source: str, partitions: StaticPartitionsDefinition, se
 
     @asset(
         name=name,
-        group_name="raw",
+        group_name="marketplace_snapshots",
         partitions_def=partitions,
         pool=f"{source}_api",
         kinds={"api"},
+        output_required=False,  # a rejected snapshot is no materialization
         required_resource_keys={"database", *(client_key(source, a) for a in accounts)},
-        # Not blocking: inventory_data applies only accepted snapshots, source by source, so that one
-        # source's bad answer never holds back another's good one.
-        check_specs=[AssetCheckSpec(n, asset=name, description=SNAPSHOT_CHECKS[n]) for n in names],
+        # Blocking: a rejected snapshot stops its own ledger slice (and the ledger and push after it);
+        # the other source's slice has its own snapshot, so one bad answer never holds back a good one.
+        check_specs=[account_check(n, name, partitions, SNAPSHOT_CHECKS[n], blocking=True) for n in names],
+        tags={"source": source},
         description=f"The complete answer of {TITLES[source]}'s stock endpoints for one seller account, "
         "stored page by page so that any run can be audited and replayed.",
     )
-    def _snapshot(context: AssetExecutionContext, config: SnapshotConfig) -> MaterializeResult:
-        return capture(context, source, settings, accounts, config)
+    def _snapshot(context: AssetExecutionContext, config: SnapshotConfig):
+        yield from capture(context, source, settings, accounts, config)
 
     return _snapshot

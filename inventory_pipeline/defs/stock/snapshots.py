@@ -246,14 +246,6 @@ def hashed(engine: Engine, snapshot_id: int) -> row_diff.Stored:
     return row_diff.Stored(rows or 0, hashes, lambda chunk_nos: _chunks(engine, snapshot_id, chunk_nos))
 
 
-def statuses_of_run(engine: Engine, run_id: str) -> dict[str, tuple[str, str | None]]:
-    """(status, reason) of each source's snapshot taken by ``run_id``."""
-    s = stock_snapshots
-    with engine.connect() as conn:
-        rows = conn.execute(select(s.c.source, s.c.status, s.c.reason).where(s.c.run_id == run_id).order_by(s.c.id))
-        return {r.source: (r.status, r.reason) for r in rows}
-
-
 def mark_applied(engine: Engine, snapshot_id: int) -> None:
     with engine.begin() as conn:
         conn.execute(update(stock_snapshots).where(stock_snapshots.c.id == snapshot_id).values(applied_at=utcnow()))

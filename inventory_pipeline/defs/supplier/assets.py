@@ -98,7 +98,7 @@ def _specs(name: str) -> list[AssetCheckSpec]:
 
 
 def build_supplier_assets(settings: Settings) -> list[AssetsDefinition]:
-    common = {"group_name": "supplier", "pool": "haier_api", "kinds": {"api"}}
+    common = {"group_name": "supplier", "pool": "haier_api", "kinds": {"api"}, "tags": {"source": "haier"}}
 
     @asset(
         name="haier_products",

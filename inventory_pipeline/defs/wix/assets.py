@@ -51,6 +51,7 @@ def build_wix_assets(settings: Settings) -> list[AssetsDefinition]:
         deps=["inventory_data"],
         pool="wix_api",
         kinds={"wix"},
+        tags={"source": "wix"},
         description="What the Wix store should show per seller SKU, what it shows now, and what must change. "
         "Built from the ledger; writes nothing to Wix (run it alone as the dry run).",
     )
@@ -96,6 +97,7 @@ def build_wix_assets(settings: Settings) -> list[AssetsDefinition]:
         deps=["wix_stock_plan"],  # read from wix_plans, not passed through an IO manager: runs may span machines
         pool="wix_api",
         kinds={"wix"},
+        tags={"source": "wix"},
         description="The Wix store's quantities set to the plan's targets, read back and "
         "verified; every write is in wix_push_log.",
     )
