@@ -42,7 +42,7 @@ test: setup mariadb chromium nginx
 migrate: setup
 	$(VENV)/bin/inventory-db upgrade
 
-ui: setup
+ui: setup nginx
 	bash scripts/ui.sh
 
 sandbox: setup

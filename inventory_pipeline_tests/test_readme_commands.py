@@ -4,6 +4,7 @@ repository, against the sandbox. The first screen's `make test` is what CI itsel
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from dagster import DagsterInstance
 
 from inventory_pipeline.settings import PROJECT_ROOT
@@ -96,28 +98,59 @@ def test_the_sandbox_block_runs_as_printed(clone, sandbox):
     _run(block, clone, _plain_env(SANDBOX_PORT=sandbox.url.rsplit(":", 1)[1]))
 
 
-def test_ctrl_c_on_make_ui_stops_every_child(tmp_path):
-    """Ctrl-C reaches the whole foreground process group; nothing of `make ui` may outlive it."""
+LAUNCH = (
+    'mutation { launchRun(executionParams: {selector: {repositoryLocationName: "inventory_pipeline", '
+    'repositoryName: "__repository__", jobName: "wix_stock_push_job"}}) { __typename } }'
+)
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "term-to-make"])
+def test_make_ui_serves_through_the_refusing_front_and_stops_every_child(tmp_path, stop):
+    """`make ui` answers on DAGSTER_PORT through the production front's rules: a password, no mutation
+    by GET (an <img> on a web page the operator visits), no write from a foreign Origin. Ctrl-C (an
+    interrupt to the whole foreground group) or a TERM to make alone stops everything it started."""
     sandbox_port, dagster_port = free_port(), free_port()
+    home = tmp_path / "home"
     env = {
         **os.environ,
         "SANDBOX_PORT": str(sandbox_port),
         "DAGSTER_PORT": str(dagster_port),
-        "DAGSTER_HOME": str(tmp_path / "home"),
+        "DAGSTER_HOME": str(home),
         "INVENTORY_DB_URL": f"sqlite:///{tmp_path / 'ui.db'}",
     }
+    env.pop("UI_PASSWORD", None)
     ui = subprocess.Popen(
         ["make", "--no-print-directory", "ui"],
         cwd=PROJECT_ROOT,
         env=env,
         start_new_session=True,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
+    front = f"http://127.0.0.1:{dagster_port}"
     try:
-        wait_for_http(f"http://127.0.0.1:{dagster_port}/server_info")
         wait_for_http(f"http://127.0.0.1:{sandbox_port}/_sandbox/health")
-        os.killpg(ui.pid, signal.SIGINT)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not (home / "front" / "ui-password").exists():
+            time.sleep(0.5)
+        auth = ("operator", (home / "front" / "ui-password").read_text().strip())
+        while time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{front}/server_info", auth=auth, timeout=5).status_code == 200:
+                    break
+            time.sleep(1)
+        graphql = f"{front}/graphql"
+        assert requests.get(f"{front}/server_info", timeout=10).status_code == 401
+        assert requests.get(graphql, params={"query": LAUNCH}, auth=auth, timeout=10).status_code == 405
+        foreign = {"Origin": "https://evil.example"}
+        assert requests.post(graphql, json={"query": LAUNCH}, headers=foreign, auth=auth, timeout=10).status_code == 403
+        own = requests.post(graphql, json={"query": "{ version }"}, headers={"Origin": front}, auth=auth, timeout=30)
+        assert own.status_code == 200 and own.json()["data"]["version"]
+        if stop == "ctrl-c":
+            os.killpg(ui.pid, signal.SIGINT)
+        else:
+            os.kill(ui.pid, signal.SIGTERM)
         ui.wait(timeout=120)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (
@@ -126,13 +159,15 @@ def test_ctrl_c_on_make_ui_stops_every_child(tmp_path):
             time.sleep(1)
         assert _leftovers(ui.pid, dagster_port) == []
         assert _answering(sandbox_port, dagster_port) == []
+        printed = ui.stdout.read()
+        assert f"Dagster UI: {front}" in printed and auth[1] not in printed  # where the password is, not it
     finally:
         if _leftovers(ui.pid, dagster_port):
             os.killpg(ui.pid, signal.SIGKILL)
 
 
 def _leftovers(session: int, port: int) -> list[str]:
-    """Processes of `make ui`'s session, and those of `dg dev`'s own (they name the port)."""
+    """Processes of `make ui`'s session, and any naming its port."""
     found = subprocess.run(["ps", "-eo", "sid=,pid=,args="], capture_output=True, text=True).stdout.splitlines()
     return [line for line in found if line.split(None, 1)[0] == str(session) or f"--port {port}" in line]
 

@@ -74,7 +74,11 @@ def main() -> int:
         print(ledger_summary(engine))
         print(wix_summary(engine))
         print(f"\nInventory database: {engine.url.render_as_string(hide_password=True)}")
-        print("Open the Dagster UI on these runs with: make ui   (then http://127.0.0.1:3000)")
+        port = os.environ.get("DAGSTER_PORT") or "3000"
+        print(
+            f"Open the Dagster UI on these runs with: make ui   (then http://127.0.0.1:{port}, user operator, "
+            "the password make ui prints where to find)"
+        )
         return 0 if ok else 1
     finally:
         sandbox.terminate()

@@ -1,33 +1,45 @@
 #!/usr/bin/env bash
-# `make ui`: the Dagster UI and daemon on the embedded default, against a sandbox started here.
-# Ports: SANDBOX_PORT (8900) and DAGSTER_PORT (3000). Ctrl-C stops everything it started.
+# `make ui`: the Dagster UI and daemon on the embedded default, against a sandbox started here, behind
+# the production front's rules (deploy/nginx/dagster-front.conf, run by inventory_pipeline/front.py):
+# a password, no mutation by GET, no write from a foreign page. Ports: SANDBOX_PORT (8900) and
+# DAGSTER_PORT (3000, the front; the webserver itself listens on a free loopback port behind it).
+# Ctrl-C, TERM or HUP stops everything it started.
 set -euo pipefail
+set -m  # each child its own process group, stopped whole with what it started (code servers)
 cd "$(dirname "$0")/.."
 SANDBOX_PORT=${SANDBOX_PORT:-8900}
 DAGSTER_PORT=${DAGSTER_PORT:-3000}
-SANDBOX="" DEV=""
+export DAGSTER_UI_URL=${DAGSTER_UI_URL:-http://127.0.0.1:$DAGSTER_PORT}
+FRONT="$DAGSTER_HOME/front"
+GROUPS_STARTED=()
 stop() {
-  trap - INT TERM EXIT
-  # `dg dev` runs in its own process group and gets one interrupt, as from a terminal of its own:
-  # it then stops its webserver, daemon and code servers. Whatever outlives 30 s is killed.
-  if [ -n "$DEV" ]; then kill -INT "$DEV" 2>/dev/null || true; fi
-  if [ -n "$SANDBOX" ]; then kill -TERM "$SANDBOX" 2>/dev/null || true; fi
+  trap - INT TERM HUP EXIT
+  for group in "${GROUPS_STARTED[@]}"; do kill -TERM -- "-$group" 2>/dev/null || true; done
   for _ in $(seq 30); do
-    if [ -z "$DEV" ] || ! kill -0 -- "-$DEV" 2>/dev/null; then break; fi
+    alive=""
+    for group in "${GROUPS_STARTED[@]}"; do kill -0 -- "-$group" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && break
     sleep 1
   done
-  if [ -n "$DEV" ]; then kill -KILL -- "-$DEV" 2>/dev/null || true; fi
+  for group in "${GROUPS_STARTED[@]}"; do kill -KILL -- "-$group" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-trap stop INT TERM EXIT
-.venv/bin/python -m marketplace_sandbox --port "$SANDBOX_PORT" --skus 300 --wix-in-sync &
-SANDBOX=$!
+trap stop INT TERM HUP EXIT
+start() {
+  "$@" &
+  GROUPS_STARTED+=("$!")
+}
+start .venv/bin/python -m marketplace_sandbox --port "$SANDBOX_PORT" --skus 300 --wix-in-sync
 .venv/bin/python -c "from marketplace_sandbox.server import wait_until_up; wait_until_up('http://127.0.0.1:$SANDBOX_PORT')"
 eval "$(.venv/bin/python scripts/sandbox_env.py "http://127.0.0.1:$SANDBOX_PORT")"
 mkdir -p "$DAGSTER_HOME"
 [ -f "$DAGSTER_HOME/dagster.yaml" ] || cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 .venv/bin/inventory-db upgrade
-echo "Dagster UI: http://127.0.0.1:$DAGSTER_PORT   (sandbox: http://127.0.0.1:$SANDBOX_PORT; Ctrl-C stops both)"
-setsid .venv/bin/dg dev --host 127.0.0.1 --port "$DAGSTER_PORT" &
-DEV=$!
-wait "$DEV"
+WEBSERVER_PORT=$(.venv/bin/python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+start .venv/bin/dagster-daemon run -w workspace.yaml
+start .venv/bin/dagster-webserver -h 127.0.0.1 -p "$WEBSERVER_PORT" -w workspace.yaml
+start .venv/bin/python -m inventory_pipeline.front --port "$DAGSTER_PORT" --upstream "127.0.0.1:$WEBSERVER_PORT" \
+  --workdir "$FRONT" --reports "${REPORT_DIR:-data/reports}"
+echo "Dagster UI: http://127.0.0.1:$DAGSTER_PORT   user ${UI_USER:-operator}, password: ${UI_PASSWORD:+UI_PASSWORD}${UI_PASSWORD:-the line in $FRONT/ui-password}"
+echo "(sandbox: http://127.0.0.1:$SANDBOX_PORT; Ctrl-C stops everything)"
+wait -n  # one of them ending ends `make ui`: the EXIT trap stops the others

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pymysql
 
-from inventory_pipeline.settings import PROJECT_ROOT
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -198,57 +196,15 @@ def dagster_process(command: str, *args: str, env: dict[str, str], cwd: Path):
 
 @contextlib.contextmanager
 def nginx_front(upstream: str, users: dict[str, str], workdir: Path):
-    """The production front (``deploy/nginx/dagster-front.conf``) in a private nginx on a free port,
-    plain HTTP, with ``users`` allowed in; yields its URL."""
-    import base64
-    import hashlib
+    """The front ``make ui`` runs (``inventory_pipeline/front.py``: the production rules of
+    ``deploy/nginx/dagster-front.conf``) in a private nginx on a free port, with ``users`` allowed in;
+    yields its URL."""
+    from inventory_pipeline import front
 
-    root = PROJECT_ROOT
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "htpasswd").write_text(
-        "".join(
-            f"{u}:{{SHA}}{base64.b64encode(hashlib.sha1(p.encode()).digest()).decode()}\n" for u, p in users.items()
-        )
-    )
     port = free_port()
-    temp = "".join(
-        f"{kind}_temp_path {workdir}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    user = getpass.getuser()
-    (workdir / "nginx.conf").write_text(
-        f"""{"user root root;" if user == "root" else ""}
-worker_processes 1;
-pid {workdir}/nginx.pid;
-error_log {workdir}/error.log;
-events {{}}
-http {{
-    access_log off;
-    {temp}
-    upstream dagster_webserver {{ server {upstream.removeprefix("http://")}; }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            auth_basic "inventory_pipeline operators";
-            auth_basic_user_file {workdir}/htpasswd;
-            include {root}/deploy/nginx/dagster-front.conf;
-        }}
-    }}
-}}
-"""
-    )
+    config = front.write_config(workdir, port, upstream.removeprefix("http://"), users)
     process = subprocess.Popen(
-        [
-            _find("nginx", "/usr/sbin/nginx") or "nginx",
-            "-p",
-            str(workdir),
-            "-c",
-            str(workdir / "nginx.conf"),
-            "-g",
-            "daemon off;",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
+        front.nginx_command(config), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
     try:
