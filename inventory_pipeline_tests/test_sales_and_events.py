@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from inventory_pipeline.db.tables import notifications, product_status, sales
+from inventory_pipeline_tests.support.metadata import shown_table
 from inventory_pipeline_tests.support.pipeline import make_pipeline
 from inventory_pipeline_tests.support.servers import free_port
 
@@ -232,7 +233,15 @@ def test_selling_skus_running_low_raise_low_on_stock(sqlite_pipeline):
     with p.engine.connect() as conn:
         low = conn.execute(select(notifications).where(notifications.c.event_type == "LowOnStock")).all()
         sold = set(conn.execute(select(sales.c.sku).where(sales.c.kind == "order")).scalars())
-    assert low and synced.asset_materializations_for_node("stock_events")[0].metadata["LowOnStock"].value == len(low)
+    metadata = synced.asset_materializations_for_node("stock_events")[0].metadata
+    assert low and metadata["LowOnStock"].value == len(low) and metadata["recorded"].value == len(low)
+    # The SKUs behind the count, the shortest cover first; no channel, so recorded rather than sent.
+    shown, total, rows = shown_table(metadata["low_on_stock"])
+    assert (shown, total) == (min(30, len(low)), len(low)) and len(rows) == shown
+    covers = [float(r["days_of_cover"]) for r in rows]
+    assert covers == sorted(covers)
+    assert covers[0] == min(json.loads(e.payload)["days_of_cover"] for e in low)
+    assert "sent" not in metadata and "none: recorded" in metadata["channels"].value
     for event in low:
         figures = json.loads(event.payload)
         assert event.sku in sold and figures["daily_sales"] > 0

@@ -31,6 +31,7 @@ from inventory_pipeline_tests.support.ledger_views import (
     ledger_view,
     truth_view,
 )
+from inventory_pipeline_tests.support.metadata import shown_table
 from inventory_pipeline_tests.support.pipeline import make_pipeline
 from marketplace_sandbox.world import WB_WAREHOUSES
 
@@ -66,6 +67,18 @@ def test_ledger_equals_ground_truth_and_follows_time(pipeline):
     # The steady state: only what changed since the last applied snapshot was staged and written.
     compared = {s: slice_metadata(later, s)["compared_with"].value for s in ("ozon", "wb")}
     assert compared == {"ozon": "snapshots", "wb": "snapshots"}
+    # The rows behind each slice's counts, largest moves first; the ledger shows the whole sync's.
+    written = 0
+    for source in ("ozon", "wb"):
+        figures = slice_metadata(later, source)
+        shown, total, rows = shown_table(figures["largest_changes"])
+        assert total == sum(figures[k].value for k in ("inserted", "changed", "zeroed")) > 0
+        assert shown == len(rows) == min(30, total) and {r["source"] for r in rows} == {source}
+        moves = [abs(int(r["moved"])) for r in rows]
+        assert moves == sorted(moves, reverse=True)
+        written += total
+    ledger_figures = later.asset_materializations_for_node("inventory_data")[0].metadata
+    assert shown_table(ledger_figures["largest_changes"])[1] == written
 
 
 def test_snapshots_stored_in_older_formats_are_migrated_once_to_the_one_format(pipeline):

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from inventory_pipeline.db.tables import inventory_data, wix_push_log
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.settings import load_settings
+from inventory_pipeline_tests.support.metadata import shown_table
 from inventory_pipeline_tests.support.pipeline import make_pipeline
 
 WRITES = (
@@ -115,6 +116,17 @@ def test_push_sets_every_quantity_and_a_second_push_writes_nothing(wix_pipeline)
     assert plan["unknown_in_wix"].value == len(unknown) and plan["not_found_in_wix"].value > 0
     push = result.asset_materializations_for_node("wix_stock_push")[0].metadata
     assert push["verified"].value is True and push["errors"].value == 0
+    # The SKUs behind the counts, largest moves first, each table saying how many of how many it shows.
+    prepared = plan["updates_prepared"].value
+    shown, total, rows = shown_table(plan["largest_changes"])
+    assert total == prepared and shown == len(rows) == min(30, prepared)
+    moves = [abs(int(r["change"])) for r in rows]
+    assert moves == sorted(moves, reverse=True)
+    assert all(after.get(r["sku"]) == int(r["target"]) for r in rows)
+    _, zero_total, zeroed = shown_table(plan["going_to_zero"])
+    assert zero_total == plan["set_to_zero"].value and all(r["target"] == "0" for r in zeroed)
+    _, changed, written = shown_table(push["changed"])
+    assert changed == push["updates_executed"].value and {r["sku"] for r in written} <= {r for r in after}
 
     requests.delete(f"{p.sandbox.url}/_sandbox/calls", timeout=5)
     again = p.run("wix_stock_push_job")

@@ -16,12 +16,40 @@ from inventory_pipeline.assets.partitions import account_check
 from inventory_pipeline.clock import marketplace_today, utcnow
 from inventory_pipeline.defs.monitoring import store
 from inventory_pipeline.defs.monitoring.anomalies import AnomalyRules, detect, units_lost, verdict
-from inventory_pipeline.defs.monitoring.events import emit
+from inventory_pipeline.defs.monitoring.events import StockEvent, emit
 from inventory_pipeline.defs.monitoring.stock_alerts import fbo_events, low_stock_events
 from inventory_pipeline.defs.sales.rules import CoverRules
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.settings import Settings
+
+SHOWN = 30
+LOW_COLUMNS = ["sku", "source", "stock", "available_units", "daily_sales", "days_of_cover", "status", "this_run"]
+FBO_COLUMNS = ["sku", "source", "event", "fbo_units_before", "fbo_units_now", "this_run"]
+
+
+def _this_run(new: bool) -> str:
+    return "new" if new else "within 15 h of the last"
+
+
+def low_row(event: StockEvent, new: bool) -> dict:
+    return {
+        "sku": event.sku,
+        "source": event.source,
+        "stock": event.stock_type,
+        **event.figures,
+        "this_run": _this_run(new),
+    }
+
+
+def fbo_row(event: StockEvent, new: bool) -> dict:
+    return {
+        "sku": event.sku,
+        "source": event.source,
+        "event": event.event_type,
+        **event.figures,
+        "this_run": _this_run(new),
+    }
 
 
 def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinition) -> AssetsDefinition:
@@ -47,17 +75,37 @@ def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinitio
         today = marketplace_today()
         window = store.cover_inputs(engine, account, today - timedelta(days=settings.sales_window_days), today)
         found += low_stock_events(account, *window, settings.sales_window_days, cover)
-        sent = [e for e in found if emit(engine, notifier, e, now, context.run_id, settings.ui_url)]
+        sent = {e.key for e in found if emit(engine, notifier, e, now, context.run_id, settings.ui_url)}
         by_type = {
-            t: sum(1 for e in sent if e.event_type == t) for t in ("LowOnStock", "StockFBOOver", "StockFBOReceived")
+            t: sum(1 for e in found if e.event_type == t) for t in ("LowOnStock", "StockFBOOver", "StockFBOReceived")
         }
+        low = sorted(
+            (e for e in found if e.event_type == "LowOnStock"), key=lambda e: (e.figures["days_of_cover"], e.sku)
+        )
+        fbo = sorted(
+            (e for e in found if e.event_type != "LowOnStock"),
+            key=lambda e: (-abs(e.figures["fbo_units_now"] - e.figures["fbo_units_before"]), e.sku),
+        )
+        # Without a channel an event is recorded (notifications table, log), not sent: say which.
+        new = "sent" if notifier.channels else "recorded"
         return MaterializeResult(
             metadata={
                 "events_found": len(found),
-                "sent": len(sent),
+                new: len(sent),
                 "suppressed_within_15h": len(found) - len(sent),
                 **by_type,
-                "channels": ", ".join(notifier.channels) or "log and database only",
+                "channels": ", ".join(notifier.channels)
+                or "none: recorded in notifications and the log only (set SMTP_HOST, TELEGRAM_BOT_TOKEN or "
+                "NOTIFY_WEBHOOK_URL to send)",
+                "low_on_stock": table(
+                    [low_row(e, e.key in sent) for e in low[:SHOWN]], LOW_COLUMNS, "_no SKU is low on stock_", len(low)
+                ),
+                "fbo_movements": table(
+                    [fbo_row(e, e.key in sent) for e in fbo[:SHOWN]],
+                    FBO_COLUMNS,
+                    "_no FBO threshold crossed_",
+                    len(fbo),
+                ),
             }
         )
 

@@ -18,7 +18,7 @@ from dagster import (
 from inventory_pipeline.assets.metadata import table
 from inventory_pipeline.assets.partitions import account_check
 from inventory_pipeline.clock import utcnow
-from inventory_pipeline.defs.stock import ledger
+from inventory_pipeline.defs.stock import changes, ledger
 from inventory_pipeline.defs.stock.ledger_sync import every_account_fresh, fresh_for, slice_figures, verdicts
 from inventory_pipeline.settings import Settings
 
@@ -80,9 +80,11 @@ def build_inventory_asset(
             *verdicts(list(health.values()), settings.max_stock_value),
             fresh_for(engine, settings, account, utcnow()),
         ]
+        rows, total = changes.largest(engine, None, account, context.run_id)
         return MaterializeResult(
             metadata={
                 **slice_figures(list(health.values())),
+                "largest_changes": table(rows, changes.CHANGE_COLUMNS, "_this run changed no row_", total),
                 "slices": table(
                     [
                         {"source": s, "rows": h.rows, "units_present": f"{h.total_present:,}"}

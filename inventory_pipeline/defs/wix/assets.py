@@ -13,11 +13,11 @@ from dagster import (
     asset,
 )
 
-from inventory_pipeline.assets.metadata import table
+from inventory_pipeline.assets.metadata import ident, table
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.defs.wix import store
-from inventory_pipeline.defs.wix.plan import Plan, TargetRules, guard, plan, targets
-from inventory_pipeline.defs.wix.push import push, verify
+from inventory_pipeline.defs.wix.plan import Plan, PlanItem, TargetRules, guard, plan, targets
+from inventory_pipeline.defs.wix.push import Written, push, verify
 from inventory_pipeline.defs.wix.rollback import list_push
 from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
@@ -25,6 +25,17 @@ from inventory_pipeline.resources.wix import WixStoresResource
 from inventory_pipeline.settings import Settings
 
 PLAN_MAX_AGE = timedelta(hours=1)
+SHOWN = 30
+CHANGE_COLUMNS = ["sku", "wix_now", "target", "change"]
+
+
+def change_row(change: PlanItem | Written) -> dict:
+    return {"sku": change.item.sku, "wix_now": change.item.quantity, "target": change.target, "change": change.delta}
+
+
+def largest(changes: list) -> list:
+    """Largest moves first: what an operator checks before trusting a push."""
+    return sorted(changes, key=lambda c: (-abs(c.delta), c.item.sku))
 
 
 class WixPushConfig(Config):
@@ -66,10 +77,11 @@ def build_wix_assets(settings: Settings) -> list[AssetsDefinition]:
         for sku in planned.duplicates:
             context.log.warning(f"{sku} is on more than one Wix variant: left untouched")
         changes = planned.changes
+        zeroed = sorted((p for p in changes if p.target == 0), key=lambda p: (-p.item.quantity, p.item.sku))
         return MaterializeResult(
             metadata={
-                "plan_id": plan_id,
-                "catalog_version": version,
+                "plan_id": ident(plan_id),
+                "catalog_version": ident(version),
                 "total_products": len(wanted),
                 "found_in_wix": len(planned.items),
                 "updates_prepared": len(changes),
@@ -77,14 +89,15 @@ def build_wix_assets(settings: Settings) -> list[AssetsDefinition]:
                 "unknown_in_wix": len(planned.unknown),
                 "ambiguous_in_wix": len(planned.duplicates),
                 "read_calls": wix.calls,
-                "set_to_zero": sum(1 for p in changes if p.target == 0),
-                "preview": table(
-                    [
-                        {"sku": p.item.sku, "current": p.item.quantity, "target": p.target, "delta": p.delta}
-                        for p in changes[:25]
-                    ],
-                    ["sku", "current", "target", "delta"],
-                    empty="_nothing_",
+                "set_to_zero": len(zeroed),
+                "going_to_zero": table(
+                    [change_row(p) for p in zeroed[:SHOWN]], CHANGE_COLUMNS, "_no SKU goes to zero_", len(zeroed)
+                ),
+                "largest_changes": table(
+                    [change_row(p) for p in largest(changes)[:SHOWN]],
+                    CHANGE_COLUMNS,
+                    "_nothing to change_",
+                    len(changes),
                 ),
                 "not_found_preview": MetadataValue.text(", ".join(planned.not_found[:30])),
                 "unknown_in_wix_preview": MetadataValue.text(", ".join(planned.unknown[:30])),
@@ -148,8 +161,14 @@ def build_wix_assets(settings: Settings) -> list[AssetsDefinition]:
             "api_calls": wix.calls,
             "duration_seconds": round(time.monotonic() - started, 2),
             "guard": verdict.description,
-            "catalog_version": version,
-            "plan_id": plan_id,
+            "catalog_version": ident(version),
+            "plan_id": ident(plan_id),
+            "changed": table(
+                [change_row(w) for w in largest(outcome.applied)[:SHOWN]],
+                CHANGE_COLUMNS,
+                "_nothing changed_",
+                len(outcome.applied),
+            ),
         }
         if outcome.failed or mismatched:
             not_at_target = [
