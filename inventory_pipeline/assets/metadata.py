@@ -22,3 +22,9 @@ def table(
 def ident(value: int | str) -> MetadataValue:
     """An id (a snapshot's, a plan's) as text: it is a name, not a figure to chart."""
     return MetadataValue.text(str(value))
+
+
+def money(amount: float, currency: str = "₽") -> MetadataValue:
+    """An amount as people read money: thousands separated, two decimals, its currency (the
+    marketplaces pay sellers in roubles)."""
+    return MetadataValue.text(f"{amount:,.2f} {currency}")

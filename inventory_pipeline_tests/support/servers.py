@@ -195,14 +195,14 @@ def dagster_process(command: str, *args: str, env: dict[str, str], cwd: Path):
 
 
 @contextlib.contextmanager
-def nginx_front(upstream: str, users: dict[str, str], workdir: Path):
+def nginx_front(upstream: str, users: dict[str, str], workdir: Path, reports: Path | None = None):
     """The front ``make ui`` runs (``inventory_pipeline/front.py``: the production rules of
     ``deploy/nginx/dagster-front.conf``) in a private nginx on a free port, with ``users`` allowed in;
     yields its URL."""
     from inventory_pipeline import front
 
     port = free_port()
-    config = front.write_config(workdir, port, upstream.removeprefix("http://"), users)
+    config = front.write_config(workdir, port, upstream.removeprefix("http://"), users, reports)
     process = subprocess.Popen(
         front.nginx_command(config), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )

@@ -198,3 +198,22 @@ def test_the_marketplace_clock_is_moscows_whatever_the_machine():
     start, end = day_bounds(date(2026, 11, 27))
     assert (start.isoformat(), end.isoformat()) == ("2026-11-26T21:00:00+00:00", "2026-11-27T21:00:00+00:00")
     assert utc_from_marketplace("2026-11-27T02:30:00.123") == datetime(2026, 11, 26, 23, 30)
+
+
+def test_money_reads_as_money():
+    from inventory_pipeline.assets.metadata import money
+
+    assert money(1234567.891).value == "1,234,567.89 ₽"
+    assert money(0).value == "0.00 ₽"
+
+
+def test_a_history_younger_than_the_period_is_said_beside_never_in_stock():
+    from inventory_pipeline.defs.sales.assets import history_note
+
+    first, last = date(2026, 11, 1), date(2026, 11, 30)
+    fresh = history_note(datetime(2026, 12, 1, 9), first, last, 515, 654)["history_note"].value
+    assert "began 2026-12-01 (0 of the period's 30 days)" in fresh and "never_in_stock (515 of 654)" in fresh
+    assert (
+        "(21 of the period's 30 days)" in history_note(datetime(2026, 11, 10), first, last, 3, 9)["history_note"].value
+    )
+    assert history_note(datetime(2026, 10, 1), first, last, 3, 9) == {}  # the whole period is known

@@ -14,6 +14,8 @@ from inventory_pipeline.resources.database import InventoryDatabase
 from inventory_pipeline.resources.notify import NotifierResource
 from inventory_pipeline.settings import Settings
 
+REPORTS_URL = "/reports/"
+
 
 def chart(daily: pd.DataFrame, days: list) -> bytes:
     """Two panels over the week's seven days: stock rows synced per day and source, and the share of
@@ -75,29 +77,31 @@ def build_report_asset(settings: Settings) -> AssetsDefinition:
         path = folder / f"weekly_report_{now:%Y%m%d}.png"
         path.write_bytes(png)
         markdown = table.to_markdown(index=False) if not table.empty else "_no syncs this week_"
+        alerts = f"alerts sent {totals['alerts_sent']}, recorded without a channel {totals['alerts_recorded_only']}"
+        wix = f"Wix writes applied {totals['wix_writes_applied']}, failed {totals['wix_writes_failed']}"
         image = base64.b64encode(png).decode()
         html = (
             f"<h2>Inventory pipeline: week {since:%Y-%m-%d} to {now:%Y-%m-%d}</h2>"
             f"{table.to_html(index=False) if not table.empty else '<p>No syncs this week.</p>'}"
-            f"<p>Wix writes applied: {totals['wix_writes_applied']}, failed: {totals['wix_writes_failed']}; "
-            f"alerts sent: {totals['alerts_sent']}.</p><img alt='week chart' src='data:image/png;base64,{image}'>"
+            f"<p>{wix}; {alerts}.</p><img alt='week chart' src='data:image/png;base64,{image}'>"
         )
         delivery = notifier.send(
             f"Weekly inventory report {now:%Y-%m-%d}",
-            markdown,
+            f"{markdown}\n\n{wix}; {alerts}.",
             {"event": "WeeklyReport", **totals, "sources": table.to_dict("records")},
             html=html,
         )
         return MaterializeResult(
             metadata={
-                "report": MetadataValue.md(
-                    f"{markdown}\n\nWix writes applied {totals['wix_writes_applied']}, failed "
-                    f"{totals['wix_writes_failed']}; alerts sent {totals['alerts_sent']}.\n\n"
-                    f"![week](data:image/png;base64,{image})"
+                # First and short, so that the UI shows the picture on the asset's page: the front that
+                # serves the UI serves REPORT_DIR under /reports/ (make ui, deploy/nginx).
+                "chart": MetadataValue.md(
+                    f"![The week: stock rows synced and syncs that succeeded]({REPORTS_URL}{path.name})"
                 ),
-                "chart": MetadataValue.path(str(path.resolve())),
+                "report": MetadataValue.md(f"{markdown}\n\n{wix}; {alerts}."),
                 **totals,
-                "sent_to": ", ".join(delivery.delivered) or "nobody (no channel configured)",
+                "sent_to": ", ".join(delivery.delivered) or "nobody: no channel is configured; the report is here only",
+                "chart_file": MetadataValue.path(str(path.resolve())),
             }
         )
 

@@ -211,11 +211,13 @@ def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.D
                 .group_by(wix_push_log.c.status)
             ).all()
         )
-        alerts = conn.execute(
-            select(func.count())
-            .select_from(notifications)
-            .where(notifications.c.created_at >= since, notifications.c.delivered != "suppressed")
-        ).scalar_one()
+        delivered = dict(
+            conn.execute(
+                select(notifications.c.delivered == "log", func.count())
+                .where(notifications.c.created_at >= since, notifications.c.delivered != "suppressed")
+                .group_by(notifications.c.delivered == "log")
+            ).all()
+        )
     if logs.empty:
         table = pd.DataFrame(
             columns=[
@@ -254,7 +256,9 @@ def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.D
     totals = {
         "wix_writes_applied": int(pushes.get("applied", 0)),
         "wix_writes_failed": int(pushes.get("failed", 0)),
-        "alerts_sent": int(alerts),
+        # "log": no channel was configured, so the alert was recorded (notifications, log), not sent.
+        "alerts_sent": int(delivered.get(False, 0)),
+        "alerts_recorded_only": int(delivered.get(True, 0)),
     }
     return table, daily, totals
 

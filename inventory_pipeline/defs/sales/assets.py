@@ -10,12 +10,13 @@ from dagster import (
     Config,
     DailyPartitionsDefinition,
     MaterializeResult,
+    MetadataValue,
     MultiPartitionsDefinition,
     asset,
 )
 
 from inventory_pipeline import sync_log
-from inventory_pipeline.assets.metadata import table
+from inventory_pipeline.assets.metadata import money, table
 from inventory_pipeline.assets.partitions import account_partitions
 from inventory_pipeline.clock import MARKETPLACE_ZONE, day_bounds, marketplace_today, utcnow
 from inventory_pipeline.defs.sales import store
@@ -46,6 +47,24 @@ def sales_partitions(settings: Settings) -> MultiPartitionsDefinition:
     )
 
 
+def history_note(first_seen, first_day: date, last_day: date, never: int, skus: int) -> dict:
+    """Days in stock come from the ledger's history: when it is younger than the period, a SKU's days
+    before it are unknown, not days out of stock. Say so beside the count."""
+    if first_seen is None or pd.isna(first_seen):
+        return {}
+    began = pd.Timestamp(first_seen).date()
+    if began <= first_day:
+        return {}
+    known = max(0, (last_day - began).days + 1)
+    return {
+        "history_note": MetadataValue.text(
+            f"the ledger's history began {began} ({known} of the period's {(last_day - first_day).days + 1} days): "
+            f"days in stock before it are unknown, so never_in_stock ({never} of {skus}) counts SKUs not in stock "
+            "in those days only"
+        )
+    }
+
+
 def _summary(rows: list[dict]) -> dict:
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -55,7 +74,7 @@ def _summary(rows: list[dict]) -> dict:
         "orders": int(((frame.kind == "order") & ~frame.cancelled).sum()),
         "cancelled": int(frame.cancelled.sum()),
         "returns": int((frame.kind == "return").sum()),
-        "revenue": round(float(frame.loc[(frame.kind == "order") & ~frame.cancelled, "amount"].sum()), 2),
+        "revenue": money(float(frame.loc[(frame.kind == "order") & ~frame.cancelled, "amount"].sum())),
     }
 
 
@@ -148,14 +167,17 @@ def build_sales_assets(settings: Settings) -> list[AssetsDefinition]:
         result = analyse(sold, in_stock_days(current, history, days), days)
         store.save_analysis(engine, result, {"computed_at": utcnow(), "period_start": days[0], "period_end": end})
         top = result.sort_values("units", ascending=False).head(20)
+        top = top.assign(revenue=top["revenue"].map(lambda r: f"{r:,.2f} ₽"))
+        never = int((result["days_in_stock"] == 0).sum())
         return MaterializeResult(
             metadata={
                 "period": f"{days[0]} .. {end}",
                 "skus": len(result),
                 "units": int(result["units"].sum()),
-                "revenue": round(float(result["revenue"].sum()), 2),
-                "never_in_stock": int((result["days_in_stock"] == 0).sum()),
-                "top_skus": table(top, empty="_no sales_"),
+                "revenue": money(float(result["revenue"].sum())),
+                "never_in_stock": never,
+                **history_note(current["first_seen_at"].min(), days[0], end, never, len(result)),
+                "top_skus": table(top, empty="_no sales_", total=len(result)),
             }
         )
 
