@@ -1,22 +1,15 @@
 """The operations domain: the hourly health check, the daily backup and history retention."""
 
-from dagster import Definitions, job
+from dagster import Definitions, define_asset_job, job
 
 from inventory_pipeline import scheduling
-from inventory_pipeline.defs.operations.health import build_health_op, build_recent_syncs_op, check_schedules_running
+from inventory_pipeline.defs.operations.health import NAME, build_health_asset
 from inventory_pipeline.defs.operations.housekeeping import build_housekeeping_ops
 from inventory_pipeline.settings import Settings
 
 
 def build_defs(settings: Settings) -> Definitions:
-    health_op, check_recent_syncs = build_health_op(settings), build_recent_syncs_op(settings)
     back_up_inventory, apply_history_retention = build_housekeeping_ops(settings)
-
-    @job(description="Hourly: every API accepts its credentials, the database is reachable and migrated.")
-    def health_check() -> None:
-        health_op()
-        check_schedules_running()
-        check_recent_syncs()
 
     @job(description="Daily: back up the inventory database (7 days kept) and apply history retention.")
     def backup_and_retention() -> None:
@@ -24,7 +17,16 @@ def build_defs(settings: Settings) -> Definitions:
         apply_history_retention()
 
     return Definitions(
-        jobs=[health_check, backup_and_retention],
+        assets=[build_health_asset(settings)],
+        jobs=[
+            define_asset_job(
+                "health_check",
+                selection=[NAME],
+                description="Hourly: every account's API credentials, Wix and Haier, the database, the daemon and "
+                "each account's recent syncs, each a check on service_health's page.",
+            ),
+            backup_and_retention,
+        ],
         schedules=[
             scheduling.every(
                 settings, "backup_daily_0130", "backup_and_retention", "30 1 * * *", "Database backup and retention."

@@ -1,70 +1,65 @@
 """The hourly health check (the cron stock-sync service's ``--check-api``, ``--check-db``,
-``--check-cron`` and its monitor script): APIs, database, daemon, recent syncs."""
+``--check-cron`` and its monitor script) as an asset whose checks an operator reads on its page:
+each API's credentials per seller account, the database, the daemon, each account's recent syncs."""
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from dagster import Failure, MetadataValue, OpDefinition, OpExecutionContext, Output, op
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetsDefinition,
+    Failure,
+    MaterializeResult,
+    asset,
+)
 
+from inventory_pipeline.assets.metadata import table
+from inventory_pipeline.checks import Verdict
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.engine import schema_revision
 from inventory_pipeline.defs.operations import store
 from inventory_pipeline.resources import client_key
-from inventory_pipeline.resources.http import ApiError
 from inventory_pipeline.settings import Settings
 
-
-def build_health_op(settings: Settings):
-    keys = {client_key("ozon", a) for a in settings.ozon_accounts} | {client_key("wb", a) for a in settings.wb_accounts}
-    keys |= {"wix"} if settings.wix_site_configured else set()
-    keys |= {"haier"} if settings.haier_configured else set()
-
-    @op(required_resource_keys={"database", *keys})
-    def check_health(context: OpExecutionContext) -> Output[dict]:
-        """Each API answers with valid credentials; the database is reachable and migrated. The APIs
-        are asked at once, each once: a health check answers in seconds, not after every retry."""
-        results: dict[str, str] = {}
-        problems: list[str] = []
-
-        def ask(key: str) -> tuple[str, str | None]:
-            try:
-                return getattr(context.resources, key).check_credentials(), None
-            except (ApiError, Exception) as exc:  # any failure is a health finding, reported together
-                return f"FAILED: {exc}", str(exc)
-
-        with ThreadPoolExecutor(max(1, len(keys))) as pool:
-            for key, (text, problem) in zip(sorted(keys), pool.map(ask, sorted(keys)), strict=True):
-                results[key] = text
-                if problem:
-                    problems.append(f"{key}: {problem}")
-        database = context.resources.database
-        try:
-            current, head = schema_revision(database.engine)
-            results["database"] = f"{database.describe()} reachable, schema at {current} (newest {head})"
-        except Exception as exc:
-            results["database"] = f"FAILED: {exc}"
-            problems.append(f"database: {exc}")
-        for name, text in results.items():
-            (context.log.error if text.startswith("FAILED") else context.log.info)(f"{name}: {text}")
-        if problems:
-            raise Failure(
-                description="health check failed: " + " | ".join(problems),
-                metadata={k: MetadataValue.text(v) for k, v in results.items()},
-            )
-        return Output(results, metadata={k: MetadataValue.text(v) for k, v in results.items()})
-
-    return check_health
-
-
 HEARTBEAT_MAX_AGE = timedelta(minutes=5)
+NAME = "service_health"
 
 
-@op
-def check_schedules_running(context: OpExecutionContext) -> Output[dict]:
-    """The cron stock-sync service's --check-cron: the daemon that runs schedules and sensors is alive, and no schedule
-    or sensor has been switched off."""
-    now = datetime.now(UTC).timestamp()
-    beats = context.instance.get_daemon_heartbeats()
+def subjects(settings: Settings) -> dict[str, list[str]]:
+    """The check names, each with the resource keys whose credentials it asks."""
+    found = {
+        f"{account}_credentials": [
+            *([client_key("ozon", account)] if account in settings.ozon_accounts else []),
+            *([client_key("wb", account)] if account in settings.wb_accounts else []),
+        ]
+        for account in settings.accounts
+    }
+    if settings.wix_site_configured:
+        found["wix_credentials"] = ["wix"]
+    if settings.haier_configured:
+        found["haier_credentials"] = ["haier"]
+    return found
+
+
+def ask_apis(resources, keys: list[str]) -> dict[str, str | None]:
+    """Each client's credentials, all at once and each once: a health check answers in seconds, not
+    after every retry. None when it answered, else what went wrong."""
+
+    def ask(key: str) -> str | None:
+        try:
+            getattr(resources, key).check_credentials()
+            return None
+        except Exception as exc:  # any failure is a health finding, reported with the others
+            return str(exc)
+
+    with ThreadPoolExecutor(max(1, len(keys))) as pool:
+        return dict(zip(keys, pool.map(ask, keys), strict=True))
+
+
+def daemon_verdict(beats: dict, stopped: list[str], now: float) -> Verdict:
+    """The daemon that runs schedules and sensors is alive, and nothing was switched off."""
     problems = [
         f"the Dagster daemon's {name} has not reported for {int(now - beat.timestamp)} s"
         for name, beat in beats.items()
@@ -75,42 +70,111 @@ def check_schedules_running(context: OpExecutionContext) -> Output[dict]:
             "the Dagster daemon is not running, so no schedule or sensor runs: start `dagster-daemon run`"
             " (or `make ui`)"
         )
-    states = context.instance.all_instigator_state() if context.instance.schedule_storage else []
-    stopped = sorted(state.instigator_name for state in states if state.status.value == "STOPPED")
     if stopped:
         problems.append(f"switched off: {', '.join(stopped)}")
-    if problems:
-        raise Failure(description="; ".join(problems), metadata={"stopped": ", ".join(stopped) or "none"})
-    return Output({"daemons": sorted(beats)}, metadata={"daemons": ", ".join(sorted(beats))})
+    text = "; ".join(problems) or f"the daemon runs {', '.join(sorted(beats))}; no schedule or sensor is off"
+    return Verdict("daemon", not problems, text, {"switched_off": len(stopped)})
 
 
-def build_recent_syncs_op(settings: Settings) -> OpDefinition:
-    @op(required_resource_keys={"database"})
-    def check_recent_syncs(context: OpExecutionContext) -> Output[dict]:
-        """Last successful sync of each source and account within MAX_SYNC_AGE_HOURS; at least
-        MIN_PRODUCTS_THRESHOLD products synced in the last 24 hours (the cron stock-sync service's
-        monitor script)."""
-        engine, now = context.resources.database.engine, utcnow()
-        last, recent = store.recent_syncs(engine, now - timedelta(hours=24))
-        expected = [
-            (s, a) for s, accounts in (("ozon", settings.ozon_accounts), ("wb", settings.wb_accounts)) for a in accounts
-        ]
-        limit = timedelta(hours=settings.max_sync_age_hours)
-        problems = [
-            f"{source}/{account}: no successful sync"
-            + (f" since {last[(source, account)]:%Y-%m-%d %H:%M} UTC" if last.get((source, account)) else " yet")
-            for source, account in expected
-            if not last.get((source, account)) or now - last[(source, account)] > limit
-        ]
-        if recent < settings.min_products_threshold:
-            problems.append(
-                f"only {recent} products synced in the last 24 h "
-                f"(MIN_PRODUCTS_THRESHOLD={settings.min_products_threshold})"
+def syncs_verdict(account: str, settings: Settings, last: dict, now: datetime) -> Verdict:
+    """Each source of ``account`` had a successful sync within MAX_SYNC_AGE_HOURS."""
+    expected = [
+        s for s, accounts in (("ozon", settings.ozon_accounts), ("wb", settings.wb_accounts)) if account in accounts
+    ]
+    limit = timedelta(hours=settings.max_sync_age_hours)
+    problems = [
+        f"{source}/{account}: no successful sync"
+        + (f" since {last[(source, account)]:%Y-%m-%d %H:%M} UTC" if last.get((source, account)) else " yet")
+        for source in expected
+        if not last.get((source, account)) or now - last[(source, account)] > limit
+    ]
+    text = "; ".join(problems) or f"every source of {account} synced within {settings.max_sync_age_hours:g} h"
+    return Verdict(f"{account}_recent_syncs", not problems, text, {})
+
+
+def build_health_asset(settings: Settings) -> AssetsDefinition:
+    checks = subjects(settings)
+    keys = sorted({k for ks in checks.values() for k in ks})
+    names = [*checks, "database", "daemon", *(f"{a}_recent_syncs" for a in settings.accounts), "products_synced"]
+    descriptions = {
+        **{n: f"{n.removesuffix('_credentials')}'s API credentials are accepted" for n in checks},
+        "database": "The inventory database is reachable and migrated to the newest schema.",
+        "daemon": "The Dagster daemon runs schedules and sensors, and none is switched off.",
+        **{f"{a}_recent_syncs": f"Each source of {a} synced within MAX_SYNC_AGE_HOURS." for a in settings.accounts},
+        "products_synced": "At least MIN_PRODUCTS_THRESHOLD products synced in the last 24 hours.",
+    }
+
+    @asset(
+        name=NAME,
+        group_name="operations",
+        required_resource_keys={"database", *keys},
+        owners=settings.asset_owners,
+        check_specs=[AssetCheckSpec(n, asset=NAME, description=descriptions[n]) for n in names],
+        description="How the service is, hourly: every seller account's API credentials, Wix and Haier, the "
+        "database, the daemon that runs the schedules, and each account's recent syncs. Each is a check on "
+        "this page; the run fails when one does.",
+    )
+    def service_health(context: AssetExecutionContext):
+        now = utcnow()
+        asked = ask_apis(context.resources, keys)
+        verdicts = []
+        for name, wanted in checks.items():
+            problems = [f"{k}: {asked[k]}" for k in wanted if asked[k]]
+            verdicts.append(
+                Verdict(
+                    name,
+                    not problems,
+                    " | ".join(problems) or f"{', '.join(wanted) or 'nothing'} accepted",
+                    {},
+                )
             )
-        metadata = {f"{s}_{a}_last_success": str(last.get((s, a), "never")) for s, a in expected}
-        metadata["products_24h"] = recent
-        if problems:
-            raise Failure(description="; ".join(problems), metadata=metadata)
-        return Output(metadata, metadata=metadata)
+        database = context.resources.database
+        last, recent = {}, 0
+        try:
+            current, head = schema_revision(database.engine)
+            migrated = current == head
+            verdicts.append(
+                Verdict(
+                    "database",
+                    migrated,
+                    f"{database.describe()} reachable, schema at {current} (newest {head})"
+                    + ("" if migrated else ": run `inventory-db upgrade`"),
+                    {},
+                )
+            )
+            last, recent = store.recent_syncs(database.engine, now - timedelta(hours=24))
+        except Exception as exc:
+            verdicts.append(Verdict("database", False, f"database: {exc}", {}))
+        states = context.instance.all_instigator_state() if context.instance.schedule_storage else []
+        stopped = sorted(s.instigator_name for s in states if s.status.value == "STOPPED")
+        verdicts.append(
+            daemon_verdict(context.instance.get_daemon_heartbeats(), stopped, datetime.now(UTC).timestamp())
+        )
+        verdicts += [syncs_verdict(a, settings, last, now) for a in settings.accounts]
+        verdicts.append(
+            Verdict(
+                "products_synced",
+                recent >= settings.min_products_threshold,
+                f"{recent} products synced in the last 24 h (MIN_PRODUCTS_THRESHOLD={settings.min_products_threshold})",
+                {"products_24h": recent},
+            )
+        )
+        rows = [{"check": v.check, "status": "ok" if v.passed else "FAILED", "detail": v.description} for v in verdicts]
+        rows.sort(key=lambda r: (r["status"] == "ok", r["check"]))
+        failed = [v for v in verdicts if not v.passed]
+        yield MaterializeResult(
+            metadata={
+                "failed": len(failed),
+                "results": table(rows, ["check", "status", "detail"], total=len(rows)),
+            },
+            check_results=[
+                AssetCheckResult(check_name=v.check, passed=v.passed, description=v.description, metadata=v.metadata)
+                for v in verdicts
+            ],
+        )
+        if failed:
+            raise Failure(
+                description="health check failed: " + " | ".join(f"{v.check}: {v.description}" for v in failed)
+            )
 
-    return check_recent_syncs
+    return service_health
