@@ -218,3 +218,16 @@ def test_sales_schedules_read_moscow_days_whatever_the_pipeline_zone(monkeypatch
     with DagsterInstance.ephemeral() as instance:
         requests = list(schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick)))
     assert {r.partition_key.keys_by_dimension["date"] for r in requests} == {day}
+
+
+def test_alert_sensors_say_why_they_are_off(monkeypatch):
+    for name in ("SMTP_HOST", "ALERT_EMAIL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_CHAT_ID", "NOTIFY_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    sensors = {s.name: s for s in build_definitions(load_settings()).sensors}
+    for name in ("alert_on_run_failure", "alert_on_check_failure"):
+        assert sensors[name].default_status.value == "STOPPED"
+        assert "Off: no channel is configured; set SMTP_HOST" in sensors[name].description
+    monkeypatch.setenv("NOTIFY_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    sensors = {s.name: s for s in build_definitions(load_settings()).sensors}
+    assert sensors["alert_on_run_failure"].default_status.value == "RUNNING"
+    assert "Off" not in sensors["alert_on_run_failure"].description

@@ -55,12 +55,19 @@ def build_freshness_sensor(settings: Settings) -> SensorDefinition:
 def build_alert_sensors(settings: Settings) -> list[SensorDefinition]:
     """A run-failure sensor and a check-failure sensor, on by default when a channel is configured."""
     status = DefaultSensorStatus.RUNNING if settings.channels.any else DefaultSensorStatus.STOPPED
+    # Off by default without a channel, and the UI says why next to the switch.
+    why_off = (
+        ""
+        if settings.channels.any
+        else " Off: no channel is configured; set SMTP_HOST (and ALERT_EMAIL), TELEGRAM_BOT_TOKEN with "
+        "TELEGRAM_CHAT_ID, or NOTIFY_WEBHOOK_URL, and it is on by default."
+    )
 
     @run_failure_sensor(
         name="alert_on_run_failure",
         default_status=status,
         description="E-mail / Telegram / webhook when a run fails, with the run's link; "
-        "at most one message per job per hour, the rest summarized.",
+        "at most one message per job per hour, the rest summarized." + why_off,
     )
     def alert_on_run_failure(
         context: RunFailureSensorContext, database: InventoryDatabase, notifier: NotifierResource
@@ -85,7 +92,7 @@ def build_alert_sensors(settings: Settings) -> list[SensorDefinition]:
         default_status=status,
         minimum_interval_seconds=60,
         description="E-mail / Telegram / webhook when an asset check fails with ERROR severity; at most one "
-        "message per check per hour, the rest summarized.",
+        "message per check per hour, the rest summarized." + why_off,
     )
     def alert_on_check_failure(
         context: SensorEvaluationContext, database: InventoryDatabase, notifier: NotifierResource
