@@ -3,9 +3,13 @@ every request authenticated, no mutation by GET, no write from a foreign page) i
 that ``make ui`` starts in front of its webserver. Dagster's webserver has none of these itself: a
 web page the operator visits could otherwise start a Wix push through the local UI.
 
-``python -m inventory_pipeline.front --port 3000 --upstream 127.0.0.1:3100 --workdir DIR`` writes its
-configuration and password file under DIR and runs nginx in the foreground. The operator's name and
-password come from UI_USER / UI_PASSWORD, or a password is made once and kept in DIR (mode 0600).
+``python -m inventory_pipeline.front --port 3000 --upstream unix:DIR/webserver.sock --workdir DIR``
+writes its configuration and password file under DIR and runs nginx in the foreground. The operator's
+name and password come from UI_USER / UI_PASSWORD, or a password is made once and kept in DIR (0600).
+
+``python -m inventory_pipeline.front --webserver-socket DIR/webserver.sock -- <dagster-webserver
+options>`` runs Dagster's webserver on that Unix socket instead of a TCP port: no web page can reach
+a socket file, and in a folder of mode 0700 no other local user can open it: the front is the only way in.
 """
 
 from __future__ import annotations
@@ -96,15 +100,44 @@ def nginx_command(config: Path) -> list[str]:
     return [binary, "-p", str(config.parent), "-c", str(config), "-g", "daemon off;"]
 
 
+def serve_webserver(socket: Path, webserver_args: list[str]) -> None:
+    """Dagster's webserver CLI, with uvicorn told to listen on ``socket``. The CLI offers only a TCP
+    port, so its one call to ``uvicorn.run`` is pointed at the socket here, in this process alone."""
+    import uvicorn
+    from dagster_webserver import cli
+
+    run = uvicorn.run
+
+    def on_socket(app, host=None, port=None, **options) -> None:
+        socket.unlink(missing_ok=True)
+        socket.parent.mkdir(parents=True, exist_ok=True)
+        socket.parent.chmod(0o700)  # uvicorn makes the socket itself 0666: its folder keeps others out
+        run(app, uds=str(socket), **options)
+
+    uvicorn.run = on_socket
+    cli.cli.main(args=webserver_args, prog_name="dagster-webserver")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The local front of the Dagster UI (nginx).")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--upstream", required=True, help="host:port of the Dagster webserver")
-    parser.add_argument("--workdir", type=Path, required=True)
-    parser.add_argument("--reports", type=Path)
-    args = parser.parse_args(argv)
+    parser.add_argument("--webserver-socket", type=Path, help="run Dagster's webserver on this Unix socket")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--upstream", help="the Dagster webserver: host:port or unix:/path")
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--reports", type=Path, help="served under /reports/ (default: REPORT_DIR)")
+    args, rest = parser.parse_known_args(argv)
+    if args.webserver_socket:
+        serve_webserver(args.webserver_socket, [a for a in rest if a != "--"])
+        return
+    if not (args.port and args.upstream and args.workdir):
+        parser.error("--port, --upstream and --workdir are needed to run the front")
+    from inventory_pipeline.settings import load_settings
+
+    reports = args.reports or Path(load_settings().report_dir)
     user, password = credentials(args.workdir)
-    config = write_config(args.workdir, args.port, args.upstream, {user: password}, args.reports)
+    config = write_config(args.workdir, args.port, args.upstream, {user: password}, reports)
+    source = "UI_PASSWORD" if os.environ.get("UI_PASSWORD") else f"the line in {args.workdir / 'ui-password'}"
+    print(f"Dagster UI: http://127.0.0.1:{args.port}   user {user}, password: {source}", flush=True)
     os.execv(nginx_command(config)[0], nginx_command(config))
 
 

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -147,6 +148,12 @@ def test_make_ui_serves_through_the_refusing_front_and_stops_every_child(tmp_pat
         assert requests.post(graphql, json={"query": LAUNCH}, headers=foreign, auth=auth, timeout=10).status_code == 403
         own = requests.post(graphql, json={"query": "{ version }"}, headers={"Origin": front}, auth=auth, timeout=30)
         assert own.status_code == 200 and own.json()["data"]["version"]
+        # Behind the front, the webserver listens on a socket file only this user opens: no port a web
+        # page (or another local user) could reach without the password.
+        socket_file = home / "front" / "webserver.sock"
+        assert stat.S_ISSOCK(socket_file.stat().st_mode) and stat.S_IMODE(socket_file.parent.stat().st_mode) == 0o700
+        webserver = [line for line in _leftovers(ui.pid, dagster_port) if "--webserver-socket" in line]
+        assert webserver and all(" -p " not in line and "--port" not in line for line in webserver)
         if stop == "ctrl-c":
             os.killpg(ui.pid, signal.SIGINT)
         else:

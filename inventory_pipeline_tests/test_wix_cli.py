@@ -82,6 +82,10 @@ def test_the_documented_front_refuses_unauthenticated_and_cross_site_mutations(m
         assert requests.get(graphql, params={"query": LAUNCH}, timeout=30).status_code == 405  # before the password
         assert requests.get(f"{url}/server_info", timeout=30).status_code == 401
         assert requests.get(graphql, params={"query": LAUNCH}, auth=auth, timeout=30).status_code == 405
+        # Disguised: an escaped letter, or the mutation in a second query= (Dagster reads the last one).
+        disguised = LAUNCH.replace("mutation", "%6Dutation", 1)
+        assert requests.get(f"{graphql}?query={disguised}", auth=auth, timeout=30).status_code == 405
+        assert requests.get(graphql, params=[("query", "{ version }"), ("query", LAUNCH)], auth=auth).status_code == 405
         foreign = {"Origin": "https://evil.example"}
         assert requests.post(graphql, json={"query": LAUNCH}, headers=foreign, auth=auth, timeout=30).status_code == 403
         own = requests.post(graphql, json={"query": "{ version }"}, headers={"Origin": url}, auth=auth, timeout=30)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make ui`: the Dagster UI and daemon on the embedded default, against a sandbox started here, behind
 # the production front's rules (deploy/nginx/dagster-front.conf, run by inventory_pipeline/front.py):
-# a password, no mutation by GET, no write from a foreign page. Ports: SANDBOX_PORT (8900) and
-# DAGSTER_PORT (3000, the front; the webserver itself listens on a free loopback port behind it).
+# a password, no GraphQL by GET, no write from a foreign page. Ports: SANDBOX_PORT (8900) and
+# DAGSTER_PORT (3000, the front). The webserver itself listens on a Unix socket only the front opens.
 # Ctrl-C, TERM or HUP stops everything it started.
 set -euo pipefail
 set -m  # each child its own process group, stopped whole with what it started (code servers)
@@ -35,11 +35,10 @@ eval "$(.venv/bin/python scripts/sandbox_env.py "http://127.0.0.1:$SANDBOX_PORT"
 mkdir -p "$DAGSTER_HOME"
 [ -f "$DAGSTER_HOME/dagster.yaml" ] || cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 .venv/bin/inventory-db upgrade
-WEBSERVER_PORT=$(.venv/bin/python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+mkdir -p "$FRONT" && chmod 700 "$FRONT"
 start .venv/bin/dagster-daemon run -w workspace.yaml
-start .venv/bin/dagster-webserver -h 127.0.0.1 -p "$WEBSERVER_PORT" -w workspace.yaml
-start .venv/bin/python -m inventory_pipeline.front --port "$DAGSTER_PORT" --upstream "127.0.0.1:$WEBSERVER_PORT" \
-  --workdir "$FRONT" --reports "${REPORT_DIR:-data/reports}"
-echo "Dagster UI: http://127.0.0.1:$DAGSTER_PORT   user ${UI_USER:-operator}, password: ${UI_PASSWORD:+UI_PASSWORD}${UI_PASSWORD:-the line in $FRONT/ui-password}"
+start .venv/bin/python -m inventory_pipeline.front --webserver-socket "$FRONT/webserver.sock" -- -w workspace.yaml
+start .venv/bin/python -m inventory_pipeline.front --port "$DAGSTER_PORT" --upstream "unix:$FRONT/webserver.sock" \
+  --workdir "$FRONT"
 echo "(sandbox: http://127.0.0.1:$SANDBOX_PORT; Ctrl-C stops everything)"
 wait -n  # one of them ending ends `make ui`: the EXIT trap stops the others
