@@ -134,7 +134,8 @@ def test_a_remains_report_that_never_arrives_fails_wb_only(monkeypatch, sandbox,
     assert not result.success
     with p.engine.connect() as conn:
         logs = {r.source: (r.status, r.error_message) for r in conn.execute(select(sync_logs))}
-    assert logs["ozon"] == ("success", None) and logs["wb"][0] == "failed"
+    # Ozon is unaffected: "partial" only for the odd unreadable row the sandbox always serves.
+    assert logs["ozon"] == ("partial", None) and logs["wb"][0] == "failed"
     assert reason in logs["wb"][1]
     assert_ledger_matches(p.engine, p.truth("ozon"), "ozon")
     assert ledger_view(p.engine, "wb") == {}

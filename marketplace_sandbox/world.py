@@ -243,6 +243,7 @@ class World:
         self.unreadable_ozon: set[tuple[str, str, str]] = set()  # (account, offer_id, stock type)
         self.unreadable_wb: set[tuple[str, int]] = set()  # (account, chrtId) of a seller-warehouse amount
         self._order_seq = 0
+        self.advances = 0  # seeds what each advance does, so a replay does not depend on the wall clock
         self.sizes = self._size_runs()
         self._build()
         self.pick_unreadable()
@@ -277,17 +278,20 @@ class World:
 
     def pick_unreadable(self) -> None:
         """A few stock rows the APIs serve with an unreadable figure until the next ``advance``."""
-        rng = random.Random(f"{self.seed}-unreadable-{self.now.isoformat()}")
+        rng = random.Random(f"{self.seed}-unreadable-{self.advances}")
         self.unreadable_ozon, self.unreadable_wb = set(), set()
         if not self.unreadable:
             return
+
+        def few(items: list) -> list:
+            # At least one per account and marketplace, so that every end-to-end test meets the shape.
+            picked = [it for it in items if rng.random() < UNREADABLE_SHARE]
+            return picked or ([rng.choice(items)] if items else [])
+
         for account in ACCOUNT_SHARE:
-            for it in self.ozon[account]:
-                if it.has_rows and rng.random() < UNREADABLE_SHARE:
-                    self.unreadable_ozon.add((account, it.offer_id, rng.choice(["fbs", "fbo"] if it.fbo else ["fbs"])))
-            for it in self.wb[account]:
-                if rng.random() < UNREADABLE_SHARE:
-                    self.unreadable_wb.add((account, it.chrt_id))
+            for it in few([it for it in self.ozon[account] if it.has_rows]):
+                self.unreadable_ozon.add((account, it.offer_id, rng.choice(["fbs", "fbo"] if it.fbo else ["fbs"])))
+            self.unreadable_wb.update((account, it.chrt_id) for it in few(self.wb[account]))
 
     def _sync_wix(self, rng: random.Random) -> None:
         """A store a previous pipeline kept in step: each variant shows the seller's own available
@@ -547,7 +551,7 @@ class World:
     def advance(self, hours: float) -> dict[str, int]:
         """Move the clock: buyers order, warehouses restock, Haier stock moves."""
         with self.lock:
-            rng = random.Random(f"{self.seed}-{self.now.isoformat()}")
+            rng = random.Random(f"{self.seed}-advance-{self.advances}")
             before = len(self.sales)
             whole = max(1, int(hours))
             for h in range(whole):
@@ -570,6 +574,7 @@ class World:
                     if rng.random() < 0.1:
                         product.stock[county] = max(0, product.stock[county] + rng.randint(-5, 10))
             self.now += timedelta(hours=hours)
+            self.advances += 1
             self.pick_unreadable()
             return {"sales": len(self.sales) - before, "restocked": restocked, "now": int(self.now.timestamp())}
 
