@@ -195,11 +195,13 @@ def test_a_dead_channel_never_fails_the_sync_nor_leaks_its_token(monkeypatch, sa
     for item in sandbox.sandbox.world.ozon["main"]:
         for entry in item.fbo:
             entry[1] = 0
-    assert p.run(
-        "stock_sync_ozon", config={"ops": {"ozon_stock_snapshot": {"config": {"accept_collapse": True}}}}
-    ).success
+    synced = p.run("stock_sync_ozon", config={"ops": {"ozon_stock_snapshot": {"config": {"accept_collapse": True}}}})
+    assert synced.success
     with p.engine.connect() as conn:
         failed = conn.execute(select(notifications).where(notifications.c.event_type == "StockFBOOver")).all()
+    # A configured channel that failed delivered nothing: recorded, not sent.
+    events = synced.asset_materializations_for_node("stock_events")[0].metadata
+    assert events["sent"].value == 0 and events["recorded_only"].value == len(failed) > 0
     assert failed and all("webhook" in n.delivery_errors and n.delivered == "log" for n in failed)
     leaked = [n.delivery_errors for n in failed if "T0K3N" in n.delivery_errors or "s1gnature" in n.delivery_errors]
     assert not leaked, leaked[:1]
@@ -234,14 +236,14 @@ def test_selling_skus_running_low_raise_low_on_stock(sqlite_pipeline):
         low = conn.execute(select(notifications).where(notifications.c.event_type == "LowOnStock")).all()
         sold = set(conn.execute(select(sales.c.sku).where(sales.c.kind == "order")).scalars())
     metadata = synced.asset_materializations_for_node("stock_events")[0].metadata
-    assert low and metadata["LowOnStock"].value == len(low) and metadata["recorded"].value == len(low)
+    assert low and metadata["LowOnStock"].value == len(low) and metadata["recorded_only"].value == len(low)
     # The SKUs behind the count, the shortest cover first; no channel, so recorded rather than sent.
     shown, total, rows = shown_table(metadata["low_on_stock"])
     assert (shown, total) == (min(30, len(low)), len(low)) and len(rows) == shown
     covers = [float(r["days_of_cover"]) for r in rows]
     assert covers == sorted(covers)
     assert covers[0] == min(json.loads(e.payload)["days_of_cover"] for e in low)
-    assert "sent" not in metadata and "none: recorded" in metadata["channels"].value
+    assert metadata["sent"].value == 0 and "none: recorded" in metadata["channels"].value
     for event in low:
         figures = json.loads(event.payload)
         assert event.sku in sold and figures["daily_sales"] > 0

@@ -16,6 +16,7 @@ from inventory_pipeline.db.engine import migrate
 from inventory_pipeline.db.tables import (
     accounts,
     inventory_data,
+    inventory_history,
     notifications,
     stock_snapshot_pages,
     stock_snapshot_rows,
@@ -95,6 +96,7 @@ def test_snapshots_stored_in_older_formats_are_migrated_once_to_the_one_format(p
         conn.execute(delete(r).where(r.c.snapshot_id == wb))  # as before 0008
         conn.execute(update(stock_snapshots).where(stock_snapshots.c.id == wb).values(part_rows='{"wb_warehouses": 9}'))
         conn.exec_driver_sql("ALTER TABLE stock_anomalies DROP COLUMN severity")  # as before 0014
+        next(i for i in inventory_history.indexes if i.name == "idx_history_run").drop(conn)  # as before 0015
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0012'")
     migrate(p.engine)
     with p.engine.connect() as conn:

@@ -150,7 +150,7 @@ def test_an_operator_walks_through_the_ui(dagster_ui, sandbox, sqlite_url, tmp_p
         page.screenshot(path=str(ARTIFACTS / "5-wb-ledger-slice.png"), full_page=True)
         page.goto(f"{front}/assets/stock_events?partition=main", wait_until="networkidle")
         expect(page.get_by_text("low_on_stock").first).to_be_visible()
-        expect(page.get_by_text("recorded", exact=True).first).to_be_visible()
+        expect(page.get_by_text("recorded_only", exact=True).first).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "6-stock-events.png"), full_page=True)
         page.goto(f"{front}/assets/stock_anomalies?view=checks", wait_until="networkidle")
         page.screenshot(path=str(ARTIFACTS / "7-anomalies-check.png"))

@@ -81,6 +81,7 @@ inventory_history = Table(
     Column("change", ExactText(8)),  # new, changed, vanished
     Index("idx_history_sku_time", "source", "account", "sku", "changed_at"),
     Index("idx_history_time", "changed_at"),
+    Index("idx_history_run", "run_id", "account"),
 )
 
 sync_logs = Table(

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from dagster import AssetCheckSeverity
 
-from inventory_pipeline.defs.monitoring.anomalies import AnomalyRules, detect, units_lost, verdict
+from inventory_pipeline.defs.monitoring.anomalies import AnomalyRules, detect, judge, units_moved
 
 NOW = datetime(2026, 11, 23, 12, 0)
 KEY = {"source": "wb", "account": "main", "warehouse_id": "1", "stock_type": "fbs"}
@@ -49,8 +49,8 @@ RULES = AnomalyRules()
 
 
 def judged(led, chg, units_now: int, rules: AnomalyRules = RULES):
-    found = detect(led, chg, NOW, rules)
-    return verdict(found, units_lost(chg), {"wb": units_now}, rules)
+    _, result, severity = judge(detect(led, chg, NOW, rules), units_moved(chg), {"wb": units_now}, rules)
+    return result, severity
 
 
 def test_a_clean_ledger_has_no_anomalies():
@@ -73,11 +73,12 @@ def test_falls_need_both_the_share_and_the_units_and_restocks_are_no_anomaly():
             ("a", 100, 89, "changed"),  # 11 %, 11 units: listed
             ("b", 100, 91, "changed"),  # 9 %: not
             ("c", 5, 4, "changed"),  # 20 % but one unit: not
+            ("sold_out", 2, 0, "changed"),  # to zero: listed, whatever the units
             ("d", 0, 50, "changed"),  # a restock from nothing
             ("e", 10, 400, "changed"),  # a restock
         ),
     )
-    assert found == {("a", "drop")}
+    assert found == {("a", "drop"), ("sold_out", "drop")}
 
 
 def test_vanished_skus():
@@ -130,7 +131,33 @@ def test_a_mass_vanishing_is_an_error_a_few_are_not():
     assert few.passed
     many, severity = judged(ledger(), changes(*[(f"g{n}", 1, 0, "vanished") for n in range(100)]), units_now=100_000)
     assert not many.passed and severity == AssetCheckSeverity.ERROR
-    assert "wb: 100 rows vanished in one sync" in many.description
+    assert "wb: 100 rows brought to zero in one sync" in many.description
+    assert many.metadata["errors"] == 100  # the rows behind the verdict count as errors
+
+
+def test_rows_answered_as_zero_count_as_a_vanishing():
+    """1,484 rows the API answers as 0 (still listed, so "changed", not "vanished"), one SKU holding
+    most of the units: no collapse of units, but a mass zeroing all the same."""
+    chg = changes(*[(f"z{n}", 2, 0, "changed") for n in range(1484)])
+    found, result, severity = judge(detect(ledger(), chg, NOW, RULES), units_moved(chg), {"wb": 10_000}, RULES)
+    assert not result.passed and severity == AssetCheckSeverity.ERROR
+    assert "1484 rows brought to zero" in result.description and set(found.severity) == {"error"}
+
+
+def test_a_transfer_between_warehouses_is_no_collapse():
+    chg = pd.concat(
+        [
+            changes(("moved", 500, 0, "changed")).assign(warehouse_id="koledino"),
+            changes(("moved", 0, 500, "changed")).assign(warehouse_id="elektrostal"),
+        ]
+    )
+    result, _ = judged(ledger(), chg, units_now=1000)
+    assert result.passed, result.description
+
+
+def test_an_ordinary_sale_in_a_small_slice_is_no_collapse():
+    result, _ = judged(ledger(), changes(("s", 10, 6, "changed")), units_now=6)
+    assert result.passed, result.description
 
 
 def test_a_collapse_of_units_is_an_error_even_when_every_row_stays():
@@ -142,3 +169,5 @@ def test_a_collapse_of_units_is_an_error_even_when_every_row_stays():
     # The same falls in a large slice are the day's sales.
     calm, _ = judged(ledger(), chg, units_now=100_000)
     assert calm.passed
+    _, _, severity = judge(detect(ledger(), chg, NOW, RULES), units_moved(chg), {"wb": 600}, RULES)
+    assert severity == AssetCheckSeverity.ERROR

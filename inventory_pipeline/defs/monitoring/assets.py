@@ -15,7 +15,7 @@ from inventory_pipeline.assets.metadata import table
 from inventory_pipeline.assets.partitions import account_check
 from inventory_pipeline.clock import marketplace_today, utcnow
 from inventory_pipeline.defs.monitoring import store
-from inventory_pipeline.defs.monitoring.anomalies import AnomalyRules, detect, units_lost, verdict
+from inventory_pipeline.defs.monitoring.anomalies import AnomalyRules, detect, judge, units_moved
 from inventory_pipeline.defs.monitoring.events import StockEvent, emit
 from inventory_pipeline.defs.monitoring.stock_alerts import fbo_events, low_stock_events
 from inventory_pipeline.defs.sales.rules import CoverRules
@@ -75,7 +75,9 @@ def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinitio
         today = marketplace_today()
         window = store.cover_inputs(engine, account, today - timedelta(days=settings.sales_window_days), today)
         found += low_stock_events(account, *window, settings.sales_window_days, cover)
-        sent = {e.key for e in found if emit(engine, notifier, e, now, context.run_id, settings.ui_url)}
+        raised = {e.key: emit(engine, notifier, e, now, context.run_id, settings.ui_url) for e in found}
+        new = {key for key, delivery in raised.items() if delivery is not None}
+        sent = sum(1 for d in raised.values() if d is not None and d.delivered)
         by_type = {
             t: sum(1 for e in found if e.event_type == t) for t in ("LowOnStock", "StockFBOOver", "StockFBOReceived")
         }
@@ -86,22 +88,23 @@ def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinitio
             (e for e in found if e.event_type != "LowOnStock"),
             key=lambda e: (-abs(e.figures["fbo_units_now"] - e.figures["fbo_units_before"]), e.sku),
         )
-        # Without a channel an event is recorded (notifications table, log), not sent: say which.
-        new = "sent" if notifier.channels else "recorded"
         return MaterializeResult(
             metadata={
                 "events_found": len(found),
-                new: len(sent),
-                "suppressed_within_15h": len(found) - len(sent),
+                # Without a channel, or when every channel failed, an event is recorded (notifications,
+                # the log) but reaches nobody: counted apart from those a channel delivered.
+                "sent": sent,
+                "recorded_only": len(new) - sent,
+                "suppressed_within_15h": len(found) - len(new),
                 **by_type,
                 "channels": ", ".join(notifier.channels)
-                or "none: recorded in notifications and the log only (set SMTP_HOST, TELEGRAM_BOT_TOKEN or "
-                "NOTIFY_WEBHOOK_URL to send)",
+                or "none: recorded in notifications and the log only (set SMTP_HOST with ALERT_EMAIL, "
+                "TELEGRAM_BOT_TOKEN with TELEGRAM_CHAT_ID, or NOTIFY_WEBHOOK_URL to send)",
                 "low_on_stock": table(
-                    [low_row(e, e.key in sent) for e in low[:SHOWN]], LOW_COLUMNS, "_no SKU is low on stock_", len(low)
+                    [low_row(e, e.key in new) for e in low[:SHOWN]], LOW_COLUMNS, "_no SKU is low on stock_", len(low)
                 ),
                 "fbo_movements": table(
-                    [fbo_row(e, e.key in sent) for e in fbo[:SHOWN]],
+                    [fbo_row(e, e.key in new) for e in fbo[:SHOWN]],
                     FBO_COLUMNS,
                     "_no FBO threshold crossed_",
                     len(fbo),
@@ -147,10 +150,11 @@ def build_anomalies_asset(settings: Settings, partitions: StaticPartitionsDefini
     )
     def stock_anomalies(context: AssetExecutionContext, database: InventoryDatabase) -> MaterializeResult:
         engine, account, now = database.engine, context.partition_key, utcnow()
-        current, changes = store.anomaly_inputs(engine, account, now, rules)
-        found = detect(current, changes, now, rules)
+        current, changes = store.anomaly_inputs(engine, account, now, rules, context.run_id)
+        found, result, severity = judge(
+            detect(current, changes, now, rules), units_moved(changes), store.slice_units(engine, account), rules
+        )
         store.save_anomalies(engine, found, context.run_id, now)
-        result, severity = verdict(found, units_lost(changes), store.slice_units(engine, account), rules)
         by_rule = found["rule"].value_counts().to_dict() if not found.empty else {}
         return MaterializeResult(
             metadata={

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from inventory_pipeline.defs.monitoring import store
-from inventory_pipeline.resources.notify import NotifierResource
+from inventory_pipeline.resources.notify import Delivery, NotifierResource
 
 DEDUPE_WINDOW = timedelta(hours=15)  # the Stock Service's Redis TTL
 
@@ -36,10 +36,11 @@ class StockEvent:
 
 def emit(
     engine: Engine, notifier: NotifierResource, event: StockEvent, now: datetime, run_id: str, ui_url: str
-) -> bool:
-    """Store and deliver one event unless it was sent within the window. True when it was sent."""
+) -> Delivery | None:
+    """Store and deliver one event unless it was raised within the window: how it was delivered
+    (no channel, or every channel failed: delivered to nobody, recorded), or None when held back."""
     if not store.claim(engine, event.key, now, DEDUPE_WINDOW):
-        return False
+        return None
     subject, text = event.message(ui_url)
     payload = {
         "event": event.event_type,
@@ -67,4 +68,4 @@ def emit(
             "delivery_errors": "; ".join(delivery.errors) or None,
         },
     )
-    return True
+    return delivery

@@ -100,7 +100,12 @@ def build_report_asset(settings: Settings) -> AssetsDefinition:
                 ),
                 "report": MetadataValue.md(f"{markdown}\n\n{wix}; {alerts}."),
                 **totals,
-                "sent_to": ", ".join(delivery.delivered) or "nobody: no channel is configured; the report is here only",
+                "sent_to": ", ".join(delivery.delivered)
+                or (
+                    f"nobody: every channel failed ({'; '.join(delivery.errors)[:300]}); the report is here only"
+                    if notifier.channels
+                    else "nobody: no channel is configured; the report is here only"
+                ),
                 "chart_file": MetadataValue.path(str(path.resolve())),
             }
         )

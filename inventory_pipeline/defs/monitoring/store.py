@@ -109,8 +109,10 @@ def cover_inputs(engine: Engine, account: str, since: date, until: date) -> tupl
     return sold, statuses, [tuple(r) for r in available]
 
 
-def anomaly_inputs(engine: Engine, account: str, now: datetime, rules: AnomalyRules) -> tuple[pd.DataFrame, ...]:
-    """The account's ledger rows some rule could flag, and each source's latest changes."""
+def anomaly_inputs(
+    engine: Engine, account: str, now: datetime, rules: AnomalyRules, run_id: str
+) -> tuple[pd.DataFrame, ...]:
+    """The account's ledger rows some rule could flag, and what run ``run_id`` changed in it."""
     d, h = inventory_data, inventory_history
     # Only rows some rule could flag leave the database: a million-row slice stays there.
     suspect = or_(
@@ -131,17 +133,11 @@ def anomaly_inputs(engine: Engine, account: str, now: datetime, rules: AnomalyRu
             .all(),
             columns=[*KEY, "current_stock", "reserved_stock", "last_sync_at"],
         )
-        latest = (
-            select(h.c.source, func.max(h.c.changed_at).label("at"))
-            .where(h.c.account == account)
-            .group_by(h.c.source)
-            .subquery()
-        )
         changes = pd.DataFrame(
             conn.execute(
-                select(*(h.c[c] for c in KEY), h.c.current_before, h.c.current_after, h.c.change)
-                .join(latest, (latest.c.source == h.c.source) & (latest.c.at == h.c.changed_at))
-                .where(h.c.account == account)
+                select(*(h.c[c] for c in KEY), h.c.current_before, h.c.current_after, h.c.change).where(
+                    h.c.account == account, h.c.run_id == run_id
+                )
             )
             .mappings()
             .all(),
