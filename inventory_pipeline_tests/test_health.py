@@ -33,14 +33,14 @@ def test_each_check_reports_what_is_wrong_on_the_assets_page(monkeypatch, sandbo
     assert set(before) == {
         "main_credentials",
         "second_credentials",
-        "haier_credentials",
+        "haier_api",
         "database",
         "daemon",
         "main_recent_syncs",
         "second_recent_syncs",
         "products_synced",
     }
-    assert before["main_credentials"] == before["second_credentials"] == before["haier_credentials"] == "ok"
+    assert before["main_credentials"] == before["second_credentials"] == before["haier_api"] == "ok"
     assert before["database"] == "ok"
     assert "ozon/main: no successful sync yet" in before["main_recent_syncs"]
     assert "daemon is not running" in before["daemon"]
@@ -58,6 +58,17 @@ def test_a_database_that_is_down_is_named(monkeypatch, sandbox, sqlite_url):
     )
     failure = outcomes(p.run("health_check"))["database"]
     assert "Can't connect" in failure
+
+
+def test_a_database_that_answers_but_cannot_give_its_sync_logs_fails_those_checks(monkeypatch, sandbox, sqlite_url):
+    p = make_pipeline(monkeypatch, sandbox, sqlite_url)
+    assert p.run(account="main").success
+    with p.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE sync_logs RENAME TO sync_logs_away")
+    found = outcomes(p.run("health_check"))
+    assert found["database"] == "ok"
+    assert "sync logs unreadable" in found["main_recent_syncs"] and "sync_logs" in found["main_recent_syncs"]
+    assert "sync logs unreadable" in found["products_synced"]
 
 
 def test_a_running_daemon_passes_the_schedule_check(monkeypatch, sandbox, sqlite_url, tmp_path):

@@ -20,6 +20,7 @@ from inventory_pipeline.checks import Verdict
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.engine import schema_revision
 from inventory_pipeline.defs.operations import store
+from inventory_pipeline.redact import redact_urls
 from inventory_pipeline.resources import client_key
 from inventory_pipeline.settings import Settings
 
@@ -37,9 +38,9 @@ def subjects(settings: Settings) -> dict[str, list[str]]:
         for account in settings.accounts
     }
     if settings.wix_site_configured:
-        found["wix_credentials"] = ["wix"]
+        found["wix_api"] = ["wix"]
     if settings.haier_configured:
-        found["haier_credentials"] = ["haier"]
+        found["haier_api"] = ["haier"]
     return found
 
 
@@ -52,7 +53,7 @@ def ask_apis(resources, keys: list[str]) -> dict[str, str | None]:
             getattr(resources, key).check_credentials()
             return None
         except Exception as exc:  # any failure is a health finding, reported with the others
-            return str(exc)
+            return str(exc)  # the clients' own errors: they name the *_API_URL to check and carry no secret
 
     with ThreadPoolExecutor(max(1, len(keys))) as pool:
         return dict(zip(keys, pool.map(ask, keys), strict=True))
@@ -76,8 +77,11 @@ def daemon_verdict(beats: dict, stopped: list[str], now: float) -> Verdict:
     return Verdict("daemon", not problems, text, {"switched_off": len(stopped)})
 
 
-def syncs_verdict(account: str, settings: Settings, last: dict, now: datetime) -> Verdict:
-    """Each source of ``account`` had a successful sync within MAX_SYNC_AGE_HOURS."""
+def syncs_verdict(account: str, settings: Settings, last: dict, now: datetime, unread: str | None = None) -> Verdict:
+    """Each source of ``account`` had a successful sync within MAX_SYNC_AGE_HOURS; ``unread`` says why
+    the sync logs could not be read."""
+    if unread:
+        return Verdict(f"{account}_recent_syncs", False, f"sync logs unreadable: {unread}", {})
     expected = [
         s for s, accounts in (("ozon", settings.ozon_accounts), ("wb", settings.wb_accounts)) if account in accounts
     ]
@@ -97,7 +101,7 @@ def build_health_asset(settings: Settings) -> AssetsDefinition:
     keys = sorted({k for ks in checks.values() for k in ks})
     names = [*checks, "database", "daemon", *(f"{a}_recent_syncs" for a in settings.accounts), "products_synced"]
     descriptions = {
-        **{n: f"{n.removesuffix('_credentials')}'s API credentials are accepted" for n in checks},
+        **{n: f"{n.removesuffix('_credentials').removesuffix('_api')}'s API credentials are accepted" for n in checks},
         "database": "The inventory database is reachable and migrated to the newest schema.",
         "daemon": "The Dagster daemon runs schedules and sensors, and none is switched off.",
         **{f"{a}_recent_syncs": f"Each source of {a} synced within MAX_SYNC_AGE_HOURS." for a in settings.accounts},
@@ -108,7 +112,6 @@ def build_health_asset(settings: Settings) -> AssetsDefinition:
         name=NAME,
         group_name="operations",
         required_resource_keys={"database", *keys},
-        owners=settings.asset_owners,
         check_specs=[AssetCheckSpec(n, asset=NAME, description=descriptions[n]) for n in names],
         description="How the service is, hourly: every seller account's API credentials, Wix and Haier, the "
         "database, the daemon that runs the schedules, and each account's recent syncs. Each is a check on "
@@ -129,7 +132,7 @@ def build_health_asset(settings: Settings) -> AssetsDefinition:
                 )
             )
         database = context.resources.database
-        last, recent = {}, 0
+        last, recent, unread = {}, 0, None
         try:
             current, head = schema_revision(database.engine)
             migrated = current == head
@@ -142,20 +145,29 @@ def build_health_asset(settings: Settings) -> AssetsDefinition:
                     {},
                 )
             )
+        except Exception as exc:
+            verdicts.append(Verdict("database", False, redact_urls(f"database: {exc}"), {}))
+        try:
             last, recent = store.recent_syncs(database.engine, now - timedelta(hours=24))
         except Exception as exc:
-            verdicts.append(Verdict("database", False, f"database: {exc}", {}))
-        states = context.instance.all_instigator_state() if context.instance.schedule_storage else []
-        stopped = sorted(s.instigator_name for s in states if s.status.value == "STOPPED")
-        verdicts.append(
-            daemon_verdict(context.instance.get_daemon_heartbeats(), stopped, datetime.now(UTC).timestamp())
-        )
-        verdicts += [syncs_verdict(a, settings, last, now) for a in settings.accounts]
+            unread = redact_urls(f"{type(exc).__name__}: {exc}")[:500]
+        try:
+            states = context.instance.all_instigator_state() if context.instance.schedule_storage else []
+            stopped = sorted(s.instigator_name for s in states if s.status.value == "STOPPED")
+            verdicts.append(
+                daemon_verdict(context.instance.get_daemon_heartbeats(), stopped, datetime.now(UTC).timestamp())
+            )
+        except Exception as exc:  # the instance's storage is down: a finding, not a crash
+            verdicts.append(Verdict("daemon", False, f"the Dagster instance could not be asked: {exc}", {}))
+        verdicts += [syncs_verdict(a, settings, last, now, unread) for a in settings.accounts]
         verdicts.append(
             Verdict(
                 "products_synced",
-                recent >= settings.min_products_threshold,
-                f"{recent} products synced in the last 24 h (MIN_PRODUCTS_THRESHOLD={settings.min_products_threshold})",
+                not unread and recent >= settings.min_products_threshold,
+                f"sync logs unreadable: {unread}"
+                if unread
+                else f"{recent} products synced in the last 24 h "
+                f"(MIN_PRODUCTS_THRESHOLD={settings.min_products_threshold})",
                 {"products_24h": recent},
             )
         )
