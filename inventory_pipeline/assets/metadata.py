@@ -24,7 +24,12 @@ def ident(value: int | str) -> MetadataValue:
     return MetadataValue.text(str(value))
 
 
-def money(amount: float, currency: str = "₽") -> MetadataValue:
+def money_text(amount: float, currency: str = "₽") -> str:
     """An amount as people read money: thousands separated, two decimals, its currency (the
     marketplaces pay sellers in roubles)."""
-    return MetadataValue.text(f"{amount:,.2f} {currency}")
+    return f"{amount:,.2f} {currency}"
+
+
+def money(amount: float, currency: str = "₽") -> MetadataValue:
+    """``money_text`` as a metadata entry."""
+    return MetadataValue.text(money_text(amount, currency))

@@ -16,7 +16,7 @@ from dagster import (
 )
 
 from inventory_pipeline import sync_log
-from inventory_pipeline.assets.metadata import money, table
+from inventory_pipeline.assets.metadata import money, money_text, table
 from inventory_pipeline.assets.partitions import account_partitions
 from inventory_pipeline.clock import MARKETPLACE_ZONE, day_bounds, marketplace_today, utcnow
 from inventory_pipeline.defs.sales import store
@@ -167,7 +167,7 @@ def build_sales_assets(settings: Settings) -> list[AssetsDefinition]:
         result = analyse(sold, in_stock_days(current, history, days), days)
         store.save_analysis(engine, result, {"computed_at": utcnow(), "period_start": days[0], "period_end": end})
         top = result.sort_values("units", ascending=False).head(20)
-        top = top.assign(revenue=top["revenue"].map(lambda r: f"{r:,.2f} ₽"))
+        top = top.assign(revenue=top["revenue"].map(money_text))
         never = int((result["days_in_stock"] == 0).sum())
         return MaterializeResult(
             metadata={

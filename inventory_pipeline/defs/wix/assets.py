@@ -26,11 +26,13 @@ from inventory_pipeline.settings import Settings
 
 PLAN_MAX_AGE = timedelta(hours=1)
 SHOWN = 30
-CHANGE_COLUMNS = ["sku", "wix_now", "target", "change"]
+CHANGE_COLUMNS = ["sku", "wix_now", "target", "change"]  # a plan: what Wix holds now
+PUSHED_COLUMNS = ["sku", "wix_before", "target", "change"]  # a push: what Wix held before it
 
 
-def change_row(change: PlanItem | Written) -> dict:
-    return {"sku": change.item.sku, "wix_now": change.item.quantity, "target": change.target, "change": change.delta}
+def change_row(change: PlanItem | Written, columns: list[str] = CHANGE_COLUMNS) -> dict:
+    sku, held, target, delta = columns
+    return {sku: change.item.sku, held: change.item.quantity, target: change.target, delta: change.delta}
 
 
 def largest(changes: list) -> list:
@@ -164,8 +166,8 @@ def build_wix_assets(settings: Settings) -> list[AssetsDefinition]:
             "catalog_version": ident(version),
             "plan_id": ident(plan_id),
             "changed": table(
-                [change_row(w) for w in largest(outcome.applied)[:SHOWN]],
-                CHANGE_COLUMNS,
+                [change_row(w, PUSHED_COLUMNS) for w in largest(outcome.applied)[:SHOWN]],
+                PUSHED_COLUMNS,
                 "_nothing changed_",
                 len(outcome.applied),
             ),
