@@ -131,6 +131,7 @@ class Connections:
     retry_delay: float
     ozon_page_size: int
     haier_stock_concurrency: int
+    paced: bool  # MARKETPLACE_PACING: each client waits for its turn under the published rate limits
     database_url_set: bool  # INVENTORY_DB_URL given (an EnvVar then), else the embedded SQLite file
 
 
@@ -166,6 +167,9 @@ def _connections() -> Connections:
         retry_delay=env_float("API_RETRY_DELAY", 5.0),
         ozon_page_size=env_int("OZON_PAGE_SIZE", 1000),
         haier_stock_concurrency=env_int("HAIER_STOCK_CONCURRENCY", 5),
+        # "none" only for a sandbox without limits (its fast profile): real APIs penalize a client
+        # that keeps hitting them.
+        paced=_choice("MARKETPLACE_PACING", "published", ("published", "none")) == "published",
         database_url_set=_set("INVENTORY_DB_URL"),
     )
 

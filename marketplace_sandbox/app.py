@@ -53,6 +53,7 @@ class Control:
             Route("/_sandbox/sales/{channel}", self.sales, methods=["GET"]),
             Route("/_sandbox/faults", self.faults, methods=["GET", "PUT", "DELETE"]),
             Route("/_sandbox/calls", self.calls, methods=["GET", "DELETE"]),
+            Route("/_sandbox/throttled", self.throttled, methods=["GET"]),
             Route("/_sandbox/config", self.config, methods=["GET", "PUT"]),
             Route("/_sandbox/collapse", self.collapse, methods=["POST"]),
         ]
@@ -132,7 +133,12 @@ class Control:
     async def calls(self, request: Request) -> Response:
         if request.method == "DELETE":
             self.sandbox.calls.clear()
+            self.sandbox.throttled.clear()
         return json_response(dict(self.sandbox.calls))
+
+    async def throttled(self, request: Request) -> Response:
+        """Answers 429 per rate-limit bucket since the calls were last cleared."""
+        return json_response(dict(self.sandbox.throttled))
 
     async def config(self, request: Request) -> Response:
         sandbox = self.sandbox

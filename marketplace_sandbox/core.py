@@ -30,6 +30,7 @@ class Sandbox:
         self.profile = profile
         self.buckets = TokenBuckets()
         self.calls: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()  # answers 429 per bucket: what a well-paced client never sees
         self._calls_lock = threading.Lock()
         self.haier_token_ttl = 3600
         self.haier_tokens: dict[str, float] = {}
@@ -41,7 +42,11 @@ class Sandbox:
     def throttle(self, key: tuple, limit: Limit, cost: int = 1) -> tuple[bool, int, float]:
         if self.profile == "fast":
             return True, limit.burst, 0.0
-        return self.buckets.take(key, limit, cost)
+        allowed, remaining, wait = self.buckets.take(key, limit, cost)
+        if not allowed:
+            with self._calls_lock:
+                self.throttled["/".join(map(str, key))] += 1
+        return allowed, remaining, wait
 
 
 def channel_of(path: str) -> str:

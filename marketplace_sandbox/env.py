@@ -8,6 +8,7 @@ import requests
 def sandbox_env(url: str) -> dict[str, str]:
     """The settings that point the production clients at the sandbox, with its published accounts."""
     accounts = requests.get(f"{url}/_sandbox/accounts", timeout=10).json()
+    profile = requests.get(f"{url}/_sandbox/health", timeout=10).json()["profile"]
     env = {
         "OZON_API_URL": f"{url}/ozon",
         "WB_ANALYTICS_API_URL": f"{url}/wb/analytics",
@@ -27,6 +28,8 @@ def sandbox_env(url: str) -> dict[str, str]:
         "HAIER_SELLER_PASSWORD": accounts["haier"]["password"],
         "SELLER_ACCOUNTS": ",".join(accounts["ozon"]),
     }
+    if profile == "fast":
+        env["MARKETPLACE_PACING"] = "none"  # a sandbox without rate limits: no turn to wait for
     for name, creds in accounts["ozon"].items():
         suffix = "" if name == "main" else f"_{name.upper()}"
         env[f"OZON_CLIENT_ID{suffix}"] = creds["client_id"]

@@ -44,6 +44,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             retries=retries,
             retry_delay_seconds=delay,
             page_size=net.ozon_page_size,
+            paced=net.paced,
         )
     for account in settings.wb_accounts:
         key_var = credential_var("WB_API_KEY", account)
@@ -60,6 +61,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             timeout_seconds=timeout,
             retries=retries,
             retry_delay_seconds=delay,
+            paced=net.paced,
         )
     resources["wix"] = WixStoresResource(
         base_url=urls["WIX_API_URL"],
@@ -68,6 +70,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         timeout_seconds=timeout,
         retries=retries,
         retry_delay_seconds=delay,
+        paced=net.paced,
     )
     resources["haier"] = HaierResource(
         base_url=urls["HAIER_API_URL"],

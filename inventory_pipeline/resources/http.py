@@ -17,6 +17,8 @@ import requests
 from dagster import get_dagster_logger
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from inventory_pipeline.resources.pacing import Pacer
+
 # Inside a run this logger writes to the run's event log: a step that waits out rate limits says why.
 log = get_dagster_logger("inventory_pipeline.http")
 
@@ -100,8 +102,10 @@ class JsonApi:
         auth_hint: str,
         auth_failure: Callable[[int, bytes], bool] | None = None,
         url_hint: str = "",
+        pacer: Pacer | None = None,
     ) -> None:
         self.api = api
+        self.pacer = pacer
         self.url_hint = url_hint
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -115,6 +119,7 @@ class JsonApi:
         self.session.mount("https://", adapter)
         self.calls = 0
         self.seconds = 0.0
+        self.waited = 0.0  # seconds spent waiting for a turn under the rate limits
 
     def call(
         self,
@@ -172,6 +177,8 @@ class JsonApi:
         headers: dict[str, str] | None,
         into: BinaryIO | None = None,
     ) -> bytes:
+        if self.pacer:
+            self.waited += self.pacer.before(method, path)
         self.calls += 1
         started = time.monotonic()
         try:
@@ -200,12 +207,15 @@ class JsonApi:
             raise _Transient(f"connection failed: {type(exc).__name__}", unreachable=True) from None
         self.seconds += time.monotonic() - started
         status = response.status_code
+        hint = retry_hint(response.headers) if status in RETRY_STATUSES else None
+        if self.pacer:
+            self.pacer.after(method, path, status, response.headers.get("X-Ratelimit-Remaining"), hint)
         if self.auth_failure(status, content):
             raise ApiAuthError(
                 f"{self.api} refused the credentials (HTTP {status}: {_short(content)}). Fix {self.auth_hint}."
             )
         if status in RETRY_STATUSES:
-            raise _Transient(f"HTTP {status}: {_short(content)}", retry_hint(response.headers))
+            raise _Transient(f"HTTP {status}: {_short(content)}", hint)
         if status >= 400:
             raise ApiRequestError(f"{self.api} {method} {path} was refused: HTTP {status}: {_short(content)}")
         return b"" if status == 204 else content

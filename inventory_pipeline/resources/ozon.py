@@ -9,10 +9,25 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
 from inventory_pipeline.resources.http import JsonApi, RetryPolicy, expect
+from inventory_pipeline.resources.pacing import Bucket, Pacer, Rate
 from inventory_pipeline.resources.pages import RawPage, unseen
 
 STOCKS_PATH = "/v4/product/info/stocks"
 MAX_PAGE = 1000
+
+
+# Ozon's published limits per Client-Id: 50 requests a second over all methods, and some methods
+# their own per minute as well.
+EVERY_METHOD = Bucket("all", Rate(50 * 60, 50))
+PER_METHOD = {
+    "/v2/warehouse/list": Bucket("warehouse-list", Rate(1, 1)),
+    "/v2/products/stocks": Bucket("stock-update", Rate(80, 80)),
+}
+
+
+def limits(_method: str, path: str) -> tuple[Bucket, ...]:
+    """The buckets an Ozon request counts against."""
+    return (EVERY_METHOD, PER_METHOD[path]) if path in PER_METHOD else (EVERY_METHOD,)
 
 
 def _is_auth_failure(status: int, content: bytes) -> bool:
@@ -42,6 +57,8 @@ class OzonSellerResource(ConfigurableResource):
     retries: int = 3
     retry_delay_seconds: float = 5.0
     page_size: int = MAX_PAGE
+    paced: bool = True
+    """Wait for a turn under Ozon's published limits (MARKETPLACE_PACING)."""
 
     _api: JsonApi | None = PrivateAttr(default=None)
 
@@ -62,6 +79,7 @@ class OzonSellerResource(ConfigurableResource):
                 f"{self.api_key_var} / {self.client_id_var} (Ozon account '{self.account}')",
                 _is_auth_failure,
                 url_hint="OZON_API_URL",
+                pacer=Pacer(("ozon", self.client_id.strip()), limits) if self.paced else None,
             )
         return self._api
 

@@ -10,6 +10,7 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
 from inventory_pipeline.resources.http import ApiPayloadError, ApiUnavailableError, JsonApi, RetryPolicy, expect
+from inventory_pipeline.resources.pacing import Bucket, Pacer, Rate
 from inventory_pipeline.resources.pages import RawPage, unseen
 
 REPORT_PATH = "/api/analytics/v1/stocks-report/wb-warehouses"
@@ -22,6 +23,42 @@ CARDS_PATH = "/content/v2/get/cards/list"
 REPORT_LIMIT = 250_000
 CARDS_LIMIT = 100
 STOCKS_BATCH = 1000
+
+# WB's published limits per seller token (Personal/Service tokens), one bucket per method group.
+# On the marketplace host a refused request (4XX) counts as ten.
+PING = Bucket("ping", Rate(6, 3))
+CONTENT = Bucket("content", Rate(100, 5))
+STOCKS_REPORT = Bucket("stocks-report", Rate(3, 1))
+REMAINS_CREATE = Bucket("remains-create", Rate(1, 5))
+REMAINS_STATUS = Bucket("remains-status", Rate(12, 5))
+REMAINS_DOWNLOAD = Bucket("remains-download", Rate(1, 1))
+SELLER_WAREHOUSES = Bucket("seller-warehouses", Rate(300, 20), refused_cost=10)
+SELLER_STOCKS = Bucket("seller-stocks", Rate(300, 20), refused_cost=10)
+ORDERS = Bucket("orders", Rate(1, 10))
+SALES = Bucket("sales", Rate(1, 1))
+
+
+def limits(_method: str, path: str) -> tuple[Bucket, ...]:
+    """The bucket a Wildberries request counts against."""
+    if path.startswith(REMAINS_PATH):
+        return (
+            (REMAINS_STATUS,)
+            if path.endswith("/status")
+            else (REMAINS_DOWNLOAD,)
+            if path.endswith("/download")
+            else (REMAINS_CREATE,)
+        )
+    if path.startswith("/api/v3/stocks/"):
+        return (SELLER_STOCKS,)
+    fixed = {
+        "/ping": PING,
+        CARDS_PATH: CONTENT,
+        REPORT_PATH: STOCKS_REPORT,
+        "/api/v3/warehouses": SELLER_WAREHOUSES,
+        "/api/v1/supplier/orders": ORDERS,
+        "/api/v1/supplier/sales": SALES,
+    }
+    return (fixed[path],) if path in fixed else ()
 
 
 class WildberriesResource(ConfigurableResource):
@@ -41,6 +78,8 @@ class WildberriesResource(ConfigurableResource):
     timeout_seconds: float = 30.0
     retries: int = 3
     retry_delay_seconds: float = 5.0
+    paced: bool = True
+    """Wait for a turn under WB's published limits (MARKETPLACE_PACING)."""
 
     _apis: dict[str, JsonApi] = PrivateAttr(default_factory=dict)
 
@@ -60,6 +99,7 @@ class WildberriesResource(ConfigurableResource):
                 RetryPolicy(self.retries, self.retry_delay_seconds),
                 f"{self.api_key_var} (Wildberries account '{self.account}')",
                 url_hint=f"WB_{name.upper()}_API_URL",
+                pacer=Pacer(("wb", self.account), limits) if self.paced else None,
             )
         return self._apis[name]
 

@@ -14,11 +14,15 @@ from pydantic import PrivateAttr
 
 from inventory_pipeline.defs.wix.plan import WixItem
 from inventory_pipeline.resources.http import ApiRequestError, JsonApi, RetryPolicy, expect
+from inventory_pipeline.resources.pacing import Bucket, Pacer, Rate
 from inventory_pipeline.resources.pages import unseen
 
 PAGE = 100
 DELTA_BATCH = 300  # increment/decrement: variants per call
 BULK_BATCH = 1000  # V3 bulk update: items per call
+
+# Wix's published limit: 200 requests a minute per site (app instance).
+SITE = (Bucket("site", Rate(200, 200)),)
 
 
 class StaleRevisionError(Exception):
@@ -38,6 +42,8 @@ class WixStoresResource(ConfigurableResource):
     timeout_seconds: float = 30.0
     retries: int = 3
     retry_delay_seconds: float = 5.0
+    paced: bool = True
+    """Wait for a turn under Wix's published limit (MARKETPLACE_PACING)."""
 
     _api: JsonApi | None = PrivateAttr(default=None)
 
@@ -57,6 +63,7 @@ class WixStoresResource(ConfigurableResource):
                 RetryPolicy(self.retries, self.retry_delay_seconds),
                 "WIX_API_KEY / WIX_SITE_ID",
                 url_hint="WIX_API_URL",
+                pacer=Pacer(("wix", self.site_id.strip()), lambda _m, _p: SITE) if self.paced else None,
             )
         return self._api
 
