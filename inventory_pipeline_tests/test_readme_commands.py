@@ -120,13 +120,14 @@ def test_make_ui_serves_through_the_refusing_front_and_stops_every_child(tmp_pat
         "INVENTORY_DB_URL": f"sqlite:///{tmp_path / 'ui.db'}",
     }
     env.pop("UI_PASSWORD", None)
+    output = tmp_path / "make-ui.log"
     ui = subprocess.Popen(
         ["make", "--no-print-directory", "ui"],
         cwd=PROJECT_ROOT,
         env=env,
         start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stdout=output.open("w"),
+        stderr=subprocess.STDOUT,
         text=True,
     )
     front = f"http://127.0.0.1:{dagster_port}"
@@ -136,11 +137,13 @@ def test_make_ui_serves_through_the_refusing_front_and_stops_every_child(tmp_pat
         while time.monotonic() < deadline and not (home / "front" / "ui-password").exists():
             time.sleep(0.5)
         auth = ("operator", (home / "front" / "ui-password").read_text().strip())
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and ui.poll() is None:
             with contextlib.suppress(requests.RequestException):
                 if requests.get(f"{front}/server_info", auth=auth, timeout=5).status_code == 200:
                     break
             time.sleep(1)
+        else:
+            pytest.fail(f"make ui never answered (exit {ui.poll()}):\n{output.read_text()[-4000:]}")
         graphql = f"{front}/graphql"
         assert requests.get(f"{front}/server_info", timeout=10).status_code == 401
         assert requests.get(graphql, params={"query": LAUNCH}, auth=auth, timeout=10).status_code == 405
@@ -166,7 +169,7 @@ def test_make_ui_serves_through_the_refusing_front_and_stops_every_child(tmp_pat
             time.sleep(1)
         assert _leftovers(ui.pid, dagster_port) == []
         assert _answering(sandbox_port, dagster_port) == []
-        printed = ui.stdout.read()
+        printed = output.read_text()
         assert f"Dagster UI: {front}" in printed and auth[1] not in printed  # where the password is, not it
     finally:
         if _leftovers(ui.pid, dagster_port):

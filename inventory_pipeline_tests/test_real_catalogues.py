@@ -4,6 +4,7 @@ an unreadable row keeping its last value, and two SKUs never made one."""
 
 from __future__ import annotations
 
+import orjson
 import requests
 from sqlalchemy import select
 
@@ -16,6 +17,8 @@ from inventory_pipeline_tests.support.ledger_views import (
     ledger_state,
     ledger_view,
 )
+from inventory_pipeline_tests.support.pipeline import make_pipeline
+from marketplace_sandbox import SandboxServer
 
 WB = "sandbox-wb-token-main"
 OZON = {"Client-Id": "1001", "Api-Key": "sandbox-ozon-key-main"}
@@ -106,23 +109,69 @@ def test_a_short_card_page_is_not_taken_for_the_end(pipeline):
     assert listed == -(-(cards - 50) // 100) + 2  # the short page, the rest, and the empty page that ends it
 
 
+LIST_ALL_CARDS = {"ops": {"wb_stock_snapshot": {"config": {"list_all_cards": True}}}}
+CARDS = "POST /wb/content/content/v2/get/cards/list"
+
+
 def test_stock_for_a_size_no_card_lists_is_an_incomplete_answer(pipeline):
-    """A card missing from the listing (lost, or a page WB never served) while WB still holds its
-    stock: the snapshot is rejected, the ledger keeps the card's rows, and a full listing converges."""
+    """A card missing from a full listing (lost, or a page WB never served) while WB still holds its
+    stock: the snapshot is rejected, the ledger keeps the card's rows, and the card's return converges.
+    A listing of the changed cards only never loses it: the card is known from the last snapshot."""
     p = pipeline
     assert p.run().success
     before = ledger_state(p.engine)
     stocked = next(r for r in p.truth("wb") if r["stock_type"] == "fbw" and r["quantity"] > 0)
     nm_id = next(c["nmID"] for c in _cards(p) for s in c["sizes"] if s["chrtID"] == stocked["chrt_id"])
     p.configure(wb_hidden_cards=[nm_id])
-    result = p.run("stock_sync_wb")
+    assert p.run("stock_sync_wb").success  # only what changed is listed: the known card keeps its place
+    assert_ledger_matches(p.engine, p.truth("wb"), "wb")
+    result = p.run("stock_sync_wb", config=LIST_ALL_CARDS)
     assert not result.success
     passed, why = _checks(result)[("wb_stock_snapshot", "complete")]
     assert not passed and "holds stock, but no card lists this size" in why
     assert [r for r in ledger_state(p.engine) if r[0] == "wb"] == [r for r in before if r[0] == "wb"]
-    p.configure(wb_hidden_cards=[])
+    p.configure(wb_hidden_cards=[])  # listed again, as a card edited now
     assert p.run("stock_sync_wb").success
     assert_ledger_matches(p.engine, p.truth("wb"), "wb")
+
+
+def test_a_sync_lists_only_the_cards_changed_since_the_last_and_keeps_every_size(monkeypatch, sqlite_url):
+    """The card index: the first sync lists every card, the next only those edited since (one short
+    page and the empty page that proves its end), yet its snapshot holds every size and the ledger
+    equals the truth; the weekly full resync lists everything again."""
+    with SandboxServer(skus=700, seed=5, profile="fast") as sandbox:
+        _lists_only_changed_cards(make_pipeline(monkeypatch, sandbox, sqlite_url, SELLER_ACCOUNTS="main"))
+
+
+def _lists_only_changed_cards(p) -> None:
+    requests.delete(f"{p.sandbox.url}/_sandbox/calls", timeout=5)
+    first = p.run("stock_sync_wb")
+    assert first.success
+    full = p.calls()[CARDS]
+    sizes = _snapshot_meta(first)
+    p.advance(1)  # two in a hundred cards are edited in the seller's cabinet
+    requests.delete(f"{p.sandbox.url}/_sandbox/calls", timeout=5)
+    second = p.run("stock_sync_wb")
+    assert second.success
+    assert p.calls()[CARDS] == 2 < full
+    meta = _snapshot_meta(second)
+    assert "changed since" in meta["card_listing"] and "carried over" in meta["card_listing"]
+    assert_ledger_matches(p.engine, p.truth("wb"), "wb")
+    with p.engine.connect() as conn:
+        parts = [
+            orjson.loads(r[0])
+            for r in conn.execute(select(stock_snapshots.c.part_rows).order_by(stock_snapshots.c.id.desc()).limit(2))
+        ]
+    assert parts[0]["card_sizes"] == parts[1]["card_sizes"]  # every size, as the full listing had
+    requests.delete(f"{p.sandbox.url}/_sandbox/calls", timeout=5)
+    assert p.run("stock_full_resync").success
+    assert p.calls()[CARDS] == full
+    assert "all cards listed" in sizes["card_listing"]
+
+
+def _snapshot_meta(result) -> dict:
+    event = next(e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "wb_stock_snapshot")
+    return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
 def test_an_unreadable_row_keeps_its_last_value_and_the_sync_says_partial(pipeline):

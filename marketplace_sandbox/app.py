@@ -166,7 +166,10 @@ class Control:
                 if "wb_bad_amounts" in body:
                     sandbox.world.malformed_wb_amounts = {int(c) for c in body["wb_bad_amounts"]}
                 if "wb_hidden_cards" in body:
+                    shown = self.wb.hidden_cards - {int(n) for n in body["wb_hidden_cards"]}
                     self.wb.hidden_cards = {int(n) for n in body["wb_hidden_cards"]}
+                    for account in sandbox.world.wb:  # a card listed again is listed as new (edited now)
+                        sandbox.world.edit_cards(account, shown)
                 if "wix_refusing" in body:  # SKUs whose every V3 write fails inside the 200
                     refusing = set(body["wix_refusing"])
                     for variant in (v for p in sandbox.world.wix["site-v3"] for v in p.variants):

@@ -84,7 +84,7 @@ class WildberriesApi:
         self.sandbox = sandbox
         self.world = sandbox.world
         self.row_cap = 80_000
-        self._card_order: dict[str, tuple[tuple[int, frozenset], list[list[WbItem]], list[tuple[str, int]]]] = {}
+        self._card_order: dict[str, tuple[tuple, list[list[WbItem]], list[tuple[str, int]]]] = {}
         self._remains_tasks: dict[str, dict] = {}
         self.remains_seconds: float | None = None  # None: at once under "fast", REMAINS_READY_SECONDS under "real"
         self.remains_outcome = "done"  # what a finished remains task says: done, canceled or purged
@@ -420,14 +420,15 @@ class WildberriesApi:
         re-sorted when the catalogue changes."""
         items = self.world.wb[account]
         cached = self._card_order.get(account)
-        if cached is None or cached[0] != (len(items), frozenset(self.hidden_cards)):
+        version = (len(items), frozenset(self.hidden_cards), self.world.card_edits)
+        if cached is None or cached[0] != version:
             by_card: dict[int, list[WbItem]] = {}
             for it in items:
                 by_card.setdefault(it.nm_id, []).append(it)
             ordered = sorted(by_card.values(), key=lambda sizes: (sizes[0].updated_at, sizes[0].nm_id))
             ordered = [c for c in ordered if c[0].nm_id not in self.hidden_cards]
             cached = (
-                (len(items), frozenset(self.hidden_cards)),
+                version,
                 ordered,
                 [(c[0].updated_at, c[0].nm_id) for c in ordered],
             )

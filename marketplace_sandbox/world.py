@@ -72,6 +72,7 @@ CATEGORIES = [
 SIZE_RUNS = [("S", "M", "L"), ("S", "M", "L", "XL"), ("M", "L"), ("44", "46", "48", "50")]
 SIZED_SHARE = 0.2
 ONE_SIZE = ("0",)  # WB's techSize of a product without sizes
+CARD_EDIT_SHARE = 0.02  # WB cards edited per advance (names, photos, sizes: a newer updatedAt)
 UNREADABLE_SHARE = 0.006  # stock rows served with an unreadable figure at any time
 
 
@@ -244,6 +245,8 @@ class World:
         self.unreadable_wb: set[tuple[str, int]] = set()  # (account, chrtId) of a seller-warehouse amount
         self._order_seq = 0
         self.advances = 0  # seeds what each advance does, so a replay does not depend on the wall clock
+        self.card_edits = 0  # how many times WB cards were edited (the listing's order changes)
+        self._last_card_edit = ""
         self.sizes = self._size_runs()
         self._build()
         self.pick_unreadable()
@@ -275,6 +278,27 @@ class World:
             self.wix[site] = self._new_wix_catalogue(random.Random(f"{self.seed}-{site}"), listed)
         self.haier = self._new_haier_catalogue(rng)
         self._seed_sales_history(days=14)
+
+    def edit_cards(self, account: str, nm_ids: set[int]) -> int:
+        """The seller edits (or WB creates) these cards now: each gets a newer ``updatedAt`` than any
+        card before it, so a listing from the newest card it knew finds them. Returns how many."""
+        with self.lock:
+            edited = 0
+            for it in self.wb[account]:
+                if it.nm_id in nm_ids:
+                    it.updated_at = self._card_stamp(it.nm_id)
+                    edited += 1
+            self.card_edits += 1
+            return edited
+
+    def _card_stamp(self, nm_id: int) -> str:
+        # Microseconds apart, as WB's own stamps are: two edits in one hour are never one instant.
+        stamp = self.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if stamp <= self._last_card_edit:
+            last = datetime.strptime(self._last_card_edit, "%Y-%m-%dT%H:%M:%S.%fZ")
+            stamp = (last + timedelta(microseconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self._last_card_edit = stamp
+        return stamp
 
     def pick_unreadable(self) -> None:
         """A few stock rows the APIs serve with an unreadable figure until the next ``advance``."""
@@ -574,6 +598,11 @@ class World:
                     if rng.random() < 0.1:
                         product.stock[county] = max(0, product.stock[county] + rng.randint(-5, 10))
             self.now += timedelta(hours=hours)
+            # A few cards edited in the seller's cabinet every hour: the card listing's order moves.
+            edits = random.Random(f"{self.seed}-card-edits-{self.advances}")
+            for account in ACCOUNT_SHARE:
+                cards = sorted({it.nm_id for it in self.wb[account]})
+                self.edit_cards(account, {n for n in cards if edits.random() < CARD_EDIT_SHARE})
             self.advances += 1
             self.pick_unreadable()
             return {"sales": len(self.sales) - before, "restocked": restocked, "now": int(self.now.timestamp())}

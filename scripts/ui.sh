@@ -34,6 +34,8 @@ start .venv/bin/python -m marketplace_sandbox --port "$SANDBOX_PORT" --skus 300 
 eval "$(.venv/bin/python scripts/sandbox_env.py "http://127.0.0.1:$SANDBOX_PORT")"
 mkdir -p "$DAGSTER_HOME"
 [ -f "$DAGSTER_HOME/dagster.yaml" ] || cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+# The instance's storage made once here: the daemon and the webserver would both create it at once.
+.venv/bin/dagster instance migrate >/dev/null
 .venv/bin/inventory-db upgrade
 mkdir -p "$FRONT" && chmod 700 "$FRONT"
 start .venv/bin/dagster-daemon run -w workspace.yaml

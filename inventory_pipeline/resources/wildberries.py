@@ -107,16 +107,20 @@ class WildberriesResource(ConfigurableResource):
     def calls(self) -> int:
         return sum(api.calls for api in self._apis.values())
 
-    def card_pages(self) -> Iterator[RawPage]:
-        """Product cards: every size (chrtID) of every card with its article, techSize and barcodes.
+    def card_pages(self, after: tuple[str, int] | None = None) -> Iterator[RawPage]:
+        """Product cards: every size (chrtID) of every card with its article, techSize and barcodes;
+        with ``after`` (a card's updatedAt and nmID), only the cards edited or created since.
 
         WB's own end rule is a page of fewer than ``limit`` cards (``cursor.total``), but WB also
         answers short pages in the middle of a listing: a short page is followed by one more request,
         and only an empty page ends the listing (one call more than WB's rule, never a lost page)."""
         cursor: dict = {"limit": CARDS_LIMIT}
+        if after:
+            cursor.update(updatedAt=after[0], nmID=after[1])
         seen: set[tuple] = set()
         while True:
-            body = {"settings": {"cursor": cursor, "filter": {"withPhoto": -1}}}
+            # Oldest edit first, so that a listing can go on from the newest card it knows.
+            body = {"settings": {"sort": {"ascending": True}, "cursor": cursor, "filter": {"withPhoto": -1}}}
             payload, raw = self._host("content").call("POST", CARDS_PATH, body=body, with_body=True)
             expect(payload, dict, "the cards answer", "Wildberries")
             cards = expect(payload.get("cards"), list, "cards", "Wildberries")

@@ -22,8 +22,8 @@ from inventory_pipeline.defs.stock.inventory_asset import (
     build_every_account_fresh,
     build_inventory_asset,
 )
-from inventory_pipeline.defs.stock.slice_assets import FULL_RESYNC_TAG, build_slice_asset
-from inventory_pipeline.defs.stock.snapshot_assets import build_snapshot_asset
+from inventory_pipeline.defs.stock.slice_assets import build_slice_asset
+from inventory_pipeline.defs.stock.snapshot_assets import FULL_RESYNC_TAG, build_snapshot_asset
 from inventory_pipeline.settings import Settings
 
 # The all-accounts freshness is the sensor's to judge between runs, not one account's run's.

@@ -10,8 +10,8 @@ import numpy as np
 import orjson
 from sqlalchemy import Engine
 
+from inventory_pipeline.defs.stock import card_index, row_diff, snapshots
 from inventory_pipeline.defs.stock import ledger as ledger_store
-from inventory_pipeline.defs.stock import row_diff, snapshots
 from inventory_pipeline.defs.stock.normalize import (
     Keep,
     Normalized,
@@ -80,13 +80,25 @@ class LedgerView:
     stocked: Callable[[str], dict[str, np.ndarray]]
     rows: Callable[[list[Keep]], list[dict]]
     wb_sku_rule: WbSkuRule = field(default_factory=WbSkuRule)
+    # The card pages of the last accepted WB snapshot, to list only what changed since; None: list all.
+    known_cards: Callable[[], Iterator[dict]] | None = None
 
 
-def ledger_view(engine: Engine, source: str, account: str, wb_sku_rule: WbSkuRule) -> LedgerView:
+def ledger_view(
+    engine: Engine, source: str, account: str, wb_sku_rule: WbSkuRule, list_all_cards: bool = False
+) -> LedgerView:
+    known = None
+    previous = None if list_all_cards or source != "wb" else snapshots.latest(engine, source, account)
+    if previous is not None and previous.part_rows.get("card_sizes"):
+
+        def known() -> Iterator[dict]:
+            return (payload for _, payload in snapshots.pages(engine, previous.id, ("cards",)))
+
     return LedgerView(
         lambda stock_type: ledger_store.stocked_sizes(engine, source, account, stock_type),
         lambda keeps: ledger_store.kept_rows(engine, source, account, keeps),
         wb_sku_rule,
+        known,
     )
 
 
@@ -105,6 +117,7 @@ class Tally:
     parts: Counter = field(default_factory=Counter)  # rows (sizes, for WB's warehouses) per part of the answer
     problems: list[str] = field(default_factory=list)  # answers that are incomplete or contradict their request
     shared_skus: list[str] = field(default_factory=list)  # SKUs the WB rule gave to more than one size
+    card_listing: str = ""  # how the WB cards were listed: all, or only those changed since the last sync
 
     def record(
         self,
@@ -152,10 +165,7 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
     aggregate), then every seller warehouse by size batches.
     Each batch's answer is checked against its request and against the sizes the ledger holds."""
     tally = Tally()
-    cards = WbCards(ledger.wb_sku_rule)
-    for page in read_ahead(api.card_pages()):
-        writer.add(page)
-        tally.skipped.extend(cards.add(page.payload["cards"]))
+    cards = _list_cards(api, writer, ledger, tally)
     # The card listing is a part like any other: a listing that lost sizes is no catalogue change.
     tally.parts["card_sizes"] = len(cards)
     shared, tally.shared_skus = cards.shared_skus()
@@ -187,6 +197,40 @@ def fetch_wb(api: WildberriesResource, writer: snapshots.SnapshotWriter, account
             )
     tally.received_items = len(cards)
     return tally
+
+
+def _list_cards(
+    api: WildberriesResource, writer: snapshots.SnapshotWriter, ledger: LedgerView, tally: Tally
+) -> WbCards:
+    """Every card, or (``card_index``) those changed since the last accepted snapshot plus the rest
+    of that snapshot's cards, stored in this snapshot as one complete listing."""
+    cards = WbCards(ledger.wb_sku_rule)
+    after = None
+    if ledger.known_cards is not None:
+        for page in ledger.known_cards():
+            after = card_index.newest(page.get("cards") or [], after)
+    listed: set[int] = set()
+    pages = 0
+    for page in read_ahead(api.card_pages(after)):
+        writer.add(page)
+        pages += 1
+        listed |= card_index.listed_ids(page.payload["cards"])
+        tally.skipped.extend(cards.add(page.payload["cards"]))
+    if after is None:
+        tally.card_listing = f"all cards listed ({pages} pages)"
+        return cards
+    carried = 0
+    for page in ledger.known_cards():
+        kept = card_index.carried_over(page, listed)
+        carried += len(kept)
+        body = {"cards": kept, "cursor": page.get("cursor")}
+        writer.add(RawPage("cards", orjson.dumps(body), body))
+        tally.skipped.extend(cards.add(kept))
+    tally.card_listing = (
+        f"{len(listed)} cards changed since {after.updated_at} listed ({pages} pages), "
+        f"{carried} carried over from the last snapshot"
+    )
+    return cards
 
 
 def _wb_warehouse_stock(

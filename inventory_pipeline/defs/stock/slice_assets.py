@@ -15,12 +15,8 @@ from dagster import (
 from inventory_pipeline.assets.metadata import ident, table
 from inventory_pipeline.defs.stock import changes, snapshots
 from inventory_pipeline.defs.stock.ledger_sync import applied_figures, apply_snapshot, close_superseded, skip_reason
-from inventory_pipeline.defs.stock.snapshot_assets import TITLES
+from inventory_pipeline.defs.stock.snapshot_assets import FULL_RESYNC_TAG, TITLES
 from inventory_pipeline.settings import Settings
-
-# Set by the stock_full_resync job on every run it makes, however launched (UI, schedule, CLI,
-# backfill): run config given at launch would replace a job's default config, a job tag cannot be lost.
-FULL_RESYNC_TAG = "inventory/full_resync"
 
 
 class LedgerConfig(Config):

@@ -38,6 +38,14 @@ SNAPSHOT_CHECKS = {
 class SnapshotConfig(Config):
     accept_collapse: bool = False
     """Accept a snapshot far smaller than the last one (the catalogue really shrank)."""
+    list_all_cards: bool = False
+    """Wildberries: list every card again, not only those changed since the last snapshot (the
+    weekly full resync always does)."""
+
+
+# Set by the stock_full_resync job on every run it makes, however launched (UI, schedule, CLI,
+# backfill): run config given at launch would replace a job's default config, a job tag cannot be lost.
+FULL_RESYNC_TAG = "inventory/full_resync"
 
 
 TITLES = {"ozon": "Ozon", "wb": "Wildberries"}
@@ -70,7 +78,8 @@ def capture(
     started = time.monotonic()
     try:
         rule = wb_sku.load(settings.wb_sku_rule, settings.wb_sku_separator, settings.wb_sku_map_file)
-        tally = FETCHERS[source](api, writer, account, ledger_view(engine, source, account, rule))
+        list_all = config.list_all_cards or context.run.tags.get(FULL_RESYNC_TAG) == "true"
+        tally = FETCHERS[source](api, writer, account, ledger_view(engine, source, account, rule, list_all))
     except Exception as exc:  # stored as a failed snapshot and logged before the step fails
         error = redact_urls(f"{type(exc).__name__}: {exc}")[:2000]
         writer.finish("failed", 0, 0, api.calls, error)
@@ -108,6 +117,7 @@ def capture(
         "api_calls": calls,
         "fetch_seconds": round(time.monotonic() - started, 2),
         "compared_with_snapshot": ident(previous.id if previous else "none (the first)"),
+        **({"card_listing": tally.card_listing} if tally.card_listing else {}),
         "preview": table(tally.preview, PREVIEW, empty="_no rows_"),
     }
     if failed:
