@@ -178,7 +178,10 @@ class JsonApi:
         into: BinaryIO | None = None,
     ) -> bytes:
         if self.pacer:
-            self.waited += self.pacer.before(method, path)
+            waited = self.pacer.before(method, path)
+            self.waited += waited
+            if waited > 5:
+                log.info("%s %s %s waited %.0f s for its turn under the rate limits", self.api, method, path, waited)
         self.calls += 1
         started = time.monotonic()
         try:

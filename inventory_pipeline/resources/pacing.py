@@ -18,6 +18,7 @@ from dataclasses import dataclass
 # The server starts counting when our request arrives, not when it left: a small margin keeps
 # jitter in the network from spending a token the server has not refilled yet.
 MARGIN = 1.05
+MAX_HOLD_SECONDS = 120.0  # as long as a retry ever waits: a hint of an hour (or a date in 2099) is not obeyed
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ class Buckets:
             self._state[key] = (self._tokens(key, rate, now) - cost, now)
 
     def hold(self, key: tuple, rate: Rate, seconds: float) -> None:
-        """The server said nothing is free for ``seconds``: the next caller waits that long."""
+        """The server said nothing is free for ``seconds``: the next caller waits that long (at most
+        ``MAX_HOLD_SECONDS``)."""
+        seconds = min(max(0.0, seconds), MAX_HOLD_SECONDS)
         with self._lock:
             now = self._clock()
             self._state[key] = (min(self._tokens(key, rate, now), 1 - seconds / rate.interval - 1e-9), now)
@@ -99,11 +102,16 @@ class Pacer:
         return sum(self.buckets.take((*self.account, b.group), b.rate) for b in self.limits(method, path))
 
     def after(self, method: str, path: str, status: int, remaining: str | None, retry_after: float | None) -> None:
-        for b in self.limits(method, path):
-            key = (*self.account, b.group)
-            if status == 429:
-                self.buckets.hold(key, b.rate, retry_after if retry_after is not None else b.rate.interval)
-            elif 400 <= status < 500 and b.refused_cost > 1:
-                self.buckets.charge(key, b.rate, b.refused_cost - 1)
-            if remaining is not None and remaining.isdigit():
-                self.buckets.observe(key, b.rate, int(remaining))
+        buckets = self.limits(method, path)
+        if not buckets:
+            return
+        # A 429 and a count of what is left speak of the method's own limit, the last named: a
+        # per-minute method refused must not hold every other method of the account.
+        own = buckets[-1]
+        key = (*self.account, own.group)
+        if status == 429:
+            self.buckets.hold(key, own.rate, retry_after if retry_after is not None else own.rate.interval)
+        elif 400 <= status < 500 and own.refused_cost > 1:
+            self.buckets.charge(key, own.rate, own.refused_cost - 1)
+        if remaining is not None and remaining.isdigit():
+            self.buckets.observe(key, own.rate, int(remaining))

@@ -5,7 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inventory_pipeline.defs.stock.card_index import Cursor, carried_over, listed_ids, newest
+from inventory_pipeline.defs.stock.card_index import Cursor, carried_over, listed_ids, newest, size_skus
+from inventory_pipeline.defs.stock.wb_sku import WbSkuRule
+
+RULE = WbSkuRule()
 
 
 def card(nm_id: int, updated: str) -> dict:
@@ -36,8 +39,27 @@ def test_an_earlier_page_keeps_a_later_cursor():
 
 def test_cards_listed_again_are_not_carried_over():
     page = {"cards": [card(1, "2026-11-01T00:00:00Z"), card(2, "2026-11-02T00:00:00Z"), "odd"], "cursor": {}}
-    assert carried_over(page, {2}) == [card(1, "2026-11-01T00:00:00Z"), "odd"]
-    assert listed_ids(page["cards"]) == {1, 2}
+    assert carried_over(page, {2}, set(), RULE) == [card(1, "2026-11-01T00:00:00Z"), "odd"]
+    assert listed_ids([*page["cards"], {"nmID": "3"}]) == {1, 2, 3}  # read as the card index reads ids
+
+
+def sized(nm_id: int, article: str, *sizes: str) -> dict:
+    return {
+        "nmID": nm_id,
+        "updatedAt": "2026-11-01T00:00:00Z",
+        "vendorCode": article,
+        "sizes": [{"chrtID": nm_id * 10 + n, "techSize": s, "skus": [f"20{nm_id}{n}"]} for n, s in enumerate(sizes)],
+    }
+
+
+def test_a_card_created_again_under_its_article_replaces_the_carried_one():
+    """Trashed and created again: a new nmID names the same sizes. Carrying the old card would make
+    two sizes of one SKU and reject every sync until the weekly resync."""
+    old, other = sized(1, "HR-1", "S", "M"), sized(2, "HR-2", "0")
+    new = sized(9, "HR-1", "S")
+    kept = carried_over({"cards": [old, other]}, {9}, size_skus([new], RULE), RULE)
+    assert kept == [other]
+    assert size_skus([old], RULE) == {"HR-1-S", "HR-1-M"}
 
 
 def st_zone(d) -> str:

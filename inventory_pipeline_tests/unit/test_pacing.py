@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inventory_pipeline.resources import ozon, wildberries
-from inventory_pipeline.resources.pacing import MARGIN, Bucket, Buckets, Pacer, Rate
+from inventory_pipeline.resources.pacing import MARGIN, MAX_HOLD_SECONDS, Bucket, Buckets, Pacer, Rate
 
 
 class FakeClock:
@@ -54,6 +54,22 @@ def test_a_429_holds_the_bucket_for_as_long_as_the_server_asks():
     rate = Rate(300, 20)
     b.hold(("k",), rate, 7.0)
     assert b.take(("k",), rate) == pytest.approx(7.0)
+
+
+def test_a_hint_of_hours_holds_no_longer_than_a_retry_ever_waits():
+    b, _ = buckets()
+    rate = Rate(300, 20)
+    b.hold(("k",), rate, 3600 * 24 * 365)  # a Retry-After date decades away
+    assert b.take(("k",), rate) == pytest.approx(MAX_HOLD_SECONDS)
+
+
+def test_a_per_minute_method_refused_does_not_hold_every_other_method():
+    b, _ = buckets()
+    pacer = Pacer(("ozon", "1001"), ozon.limits, b)
+    pacer.before("POST", "/v2/warehouse/list")
+    pacer.after("POST", "/v2/warehouse/list", 429, None, 60.0)
+    assert pacer.before("POST", "/v4/product/info/stocks") == 0
+    assert pacer.before("POST", "/v2/warehouse/list") >= 60.0
 
 
 def test_the_servers_count_of_what_is_left_is_believed():

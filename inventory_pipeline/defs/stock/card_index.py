@@ -4,8 +4,9 @@ Listing every card costs one call per 100 cards at 100 calls a minute (ten minut
 cards), while the cards themselves rarely change. WB lists cards in ``updatedAt`` order, so a sync
 lists only the cards edited or created since the newest one it knows and carries the rest over from
 the last accepted snapshot, which holds the complete listing it was built from (so each snapshot
-still holds every card it used). A card listed again replaces its old version. The weekly full
-resync lists everything again, which is also what drops cards WB no longer lists.
+still holds every card it used). A card listed again replaces its old version, and so does a new
+card naming a size the way a carried one did (a card trashed and created again under its article).
+The weekly full resync lists everything again, which is also what drops cards WB no longer lists.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import NamedTuple
+
+from inventory_pipeline.defs.stock.wb_cards import wb_id
+from inventory_pipeline.defs.stock.wb_sku import WbSkuRule
 
 
 class Cursor(NamedTuple):
@@ -48,11 +52,35 @@ def newest(cards: Iterable[object], than: Cursor | None = None) -> Cursor | None
     return best
 
 
+def _card_id(card: object) -> int | None:
+    return wb_id(card.get("nmID")) if isinstance(card, dict) else None
+
+
 def listed_ids(cards: Iterable[object]) -> set[int]:
-    """The nmIDs of a page's cards."""
-    return {c["nmID"] for c in cards if isinstance(c, dict) and type(c.get("nmID")) is int}
+    """The nmIDs of a page's cards, read as the card index reads them."""
+    return {n for n in map(_card_id, cards) if n is not None}
 
 
-def carried_over(page: dict, listed_again: set[int]) -> list[object]:
-    """A stored page's cards that were not listed again (those were edited: their new version counts)."""
-    return [c for c in page.get("cards") or [] if not (isinstance(c, dict) and c.get("nmID") in listed_again)]
+def size_skus(cards: Iterable[object], rule: WbSkuRule) -> set[str]:
+    """The seller SKUs the rule gives the sizes of ``cards``."""
+    found: set[str] = set()
+    for card in cards:
+        if not isinstance(card, dict) or not isinstance(card.get("vendorCode"), str):
+            continue
+        for size in card.get("sizes") or []:
+            if isinstance(size, dict):
+                barcodes = size.get("skus") if isinstance(size.get("skus"), list) else []
+                sku = rule.sku(card["vendorCode"], size.get("techSize"), barcodes)
+                if sku is not None:
+                    found.add(sku)
+    return found
+
+
+def carried_over(page: dict, listed_again: set[int], skus_listed: set[str], rule: WbSkuRule) -> list[object]:
+    """A stored page's cards that no new listing replaces: not listed again (an edited card's new
+    version counts), and naming none of the SKUs a listed card names (the card that took its place)."""
+    return [
+        c
+        for c in page.get("cards") or []
+        if _card_id(c) not in listed_again and not (size_skus([c], rule) & skus_listed)
+    ]

@@ -89,7 +89,9 @@ def ledger_view(
 ) -> LedgerView:
     known = None
     previous = None if list_all_cards or source != "wb" else snapshots.latest(engine, source, account)
-    if previous is not None and previous.part_rows.get("card_sizes"):
+    rejected = snapshots.latest(engine, source, account, "rejected") if previous else None
+    # A rejection since (a card missing from the listing, a lost page) is healed by listing all again.
+    if previous and previous.part_rows.get("card_sizes") and not (rejected and rejected.id > previous.id):
 
         def known() -> Iterator[dict]:
             return (payload for _, payload in snapshots.pages(engine, previous.id, ("cards",)))
@@ -210,20 +212,25 @@ def _list_cards(
         for page in ledger.known_cards():
             after = card_index.newest(page.get("cards") or [], after)
     listed: set[int] = set()
+    skus: set[str] = set()
     pages = 0
     for page in read_ahead(api.card_pages(after)):
         writer.add(page)
         pages += 1
         listed |= card_index.listed_ids(page.payload["cards"])
+        if after is not None:
+            skus |= card_index.size_skus(page.payload["cards"], ledger.wb_sku_rule)
         tally.skipped.extend(cards.add(page.payload["cards"]))
     if after is None:
         tally.card_listing = f"all cards listed ({pages} pages)"
         return cards
     carried = 0
     for page in ledger.known_cards():
-        kept = card_index.carried_over(page, listed)
+        kept = card_index.carried_over(page, listed, skus, ledger.wb_sku_rule)
+        if not kept:
+            continue
         carried += len(kept)
-        body = {"cards": kept, "cursor": page.get("cursor")}
+        body = {"cards": kept, "carried_over": True}  # no cursor of its own: WB never served this page
         writer.add(RawPage("cards", orjson.dumps(body), body))
         tally.skipped.extend(cards.add(kept))
     tally.card_listing = (

@@ -29,7 +29,7 @@ class WbSize(NamedTuple):
     nm_id: int
 
 
-def _size_id(value: object) -> int | None:
+def wb_id(value: object) -> int | None:
     """A WB id (chrtID, nmID): a whole number ≥ 0 that fits the arrays, else None."""
     if type(value) is int and 0 <= value <= INT64_MAX:  # what the API sends; the rest is the odd case
         return value
@@ -43,7 +43,7 @@ def _size_id(value: object) -> int | None:
 
 def card_size_key(nm_id: object, tech_size: object) -> int | None:
     """One 63-bit number for (card, techSize): how the remains report names a size."""
-    nm = _size_id(nm_id)
+    nm = wb_id(nm_id)
     if nm is None or tech_size is None:
         return None
     return xxhash.xxh3_64_intdigest(f"{nm}\x1f{tech_size}".encode()) >> 1
@@ -100,9 +100,9 @@ class WbCards:
             if not isinstance(article, str) or not article.strip():
                 skipped.append(f"wb card {card.get('nmID') if isinstance(card, dict) else '?'}: no vendorCode")
                 continue
-            nm_id = _size_id(card.get("nmID"))
+            nm_id = wb_id(card.get("nmID"))
             for size in card.get("sizes") or []:
-                size_id = _size_id(size.get("chrtID")) if isinstance(size, dict) else None
+                size_id = wb_id(size.get("chrtID")) if isinstance(size, dict) else None
                 if size_id is None or nm_id is None:
                     skipped.append(f"wb card {card.get('nmID')}: size without chrtID or card without nmID")
                     continue
@@ -140,7 +140,7 @@ class WbCards:
     def sizes(self, size_ids: Sequence[object]) -> list[WbSize | None]:
         """Each size id's SKU and nmID, None for an unknown or unreadable id."""
         keys, added_at, _, _ = self._search()
-        wanted = np.array([ABSENT if (s := _size_id(v)) is None else s for v in size_ids], dtype=np.int64)
+        wanted = np.array([ABSENT if (s := wb_id(v)) is None else s for v in size_ids], dtype=np.int64)
         return [None if at == ABSENT else self._size(int(added_at[at])) for at in _find(keys, wanted).tolist()]
 
     def by_card_size(self, nm_ids: Sequence[object], tech_sizes: Sequence[object]) -> list[tuple[int, WbSize] | None]:
