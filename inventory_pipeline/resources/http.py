@@ -119,7 +119,6 @@ class JsonApi:
         self.session.mount("https://", adapter)
         self.calls = 0
         self.seconds = 0.0
-        self.waited = 0.0  # seconds spent waiting for a turn under the rate limits
 
     def call(
         self,
@@ -179,7 +178,6 @@ class JsonApi:
     ) -> bytes:
         if self.pacer:
             waited = self.pacer.before(method, path)
-            self.waited += waited
             if waited > 5:
                 log.info("%s %s %s waited %.0f s for its turn under the rate limits", self.api, method, path, waited)
         self.calls += 1

@@ -38,6 +38,16 @@ ORDERS = Bucket("orders", Rate(1, 10))
 SALES = Bucket("sales", Rate(1, 1))
 
 
+BY_PATH = {
+    "/ping": PING,
+    CARDS_PATH: CONTENT,
+    REPORT_PATH: STOCKS_REPORT,
+    "/api/v3/warehouses": SELLER_WAREHOUSES,
+    "/api/v1/supplier/orders": ORDERS,
+    "/api/v1/supplier/sales": SALES,
+}
+
+
 def limits(_method: str, path: str) -> tuple[Bucket, ...]:
     """The bucket a Wildberries request counts against."""
     if path.startswith(REMAINS_PATH):
@@ -50,15 +60,7 @@ def limits(_method: str, path: str) -> tuple[Bucket, ...]:
         )
     if path.startswith("/api/v3/stocks/"):
         return (SELLER_STOCKS,)
-    fixed = {
-        "/ping": PING,
-        CARDS_PATH: CONTENT,
-        REPORT_PATH: STOCKS_REPORT,
-        "/api/v3/warehouses": SELLER_WAREHOUSES,
-        "/api/v1/supplier/orders": ORDERS,
-        "/api/v1/supplier/sales": SALES,
-    }
-    return (fixed[path],) if path in fixed else ()
+    return (BY_PATH[path],) if path in BY_PATH else ()
 
 
 class WildberriesResource(ConfigurableResource):

@@ -32,24 +32,9 @@ def _this_run(new: bool) -> str:
     return "new" if new else "within 15 h of the last"
 
 
-def low_row(event: StockEvent, new: bool) -> dict:
-    return {
-        "sku": event.sku,
-        "source": event.source,
-        "stock": event.stock_type,
-        **event.figures,
-        "this_run": _this_run(new),
-    }
-
-
-def fbo_row(event: StockEvent, new: bool) -> dict:
-    return {
-        "sku": event.sku,
-        "source": event.source,
-        "event": event.event_type,
-        **event.figures,
-        "this_run": _this_run(new),
-    }
+def event_row(found: StockEvent, new: bool, /, **about: str) -> dict:
+    """One event as its table shows it; ``about`` names what it is about (its stock type, its kind)."""
+    return {"sku": found.sku, "source": found.source, **about, **found.figures, "this_run": _this_run(new)}
 
 
 def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinition) -> AssetsDefinition:
@@ -101,10 +86,13 @@ def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinitio
                 or "none: recorded in notifications and the log only (set SMTP_HOST with ALERT_EMAIL, "
                 "TELEGRAM_BOT_TOKEN with TELEGRAM_CHAT_ID, or NOTIFY_WEBHOOK_URL to send)",
                 "low_on_stock": table(
-                    [low_row(e, e.key in new) for e in low[:SHOWN]], LOW_COLUMNS, "_no SKU is low on stock_", len(low)
+                    [event_row(e, e.key in new, stock=e.stock_type) for e in low[:SHOWN]],
+                    LOW_COLUMNS,
+                    "_no SKU is low on stock_",
+                    len(low),
                 ),
                 "fbo_movements": table(
-                    [fbo_row(e, e.key in new) for e in fbo[:SHOWN]],
+                    [event_row(e, e.key in new, event=e.event_type) for e in fbo[:SHOWN]],
                     FBO_COLUMNS,
                     "_no FBO threshold crossed_",
                     len(fbo),

@@ -32,6 +32,35 @@ MARKETPLACE_WAREHOUSE_TYPES = {"fbo", "fbw"}
 STOCK_TYPES = MARKETPLACE_WAREHOUSE_TYPES | {"fbs", "rfbs"}  # what a marketplace can sell; not the supplier's
 
 
+def sale_row(
+    source: str,
+    account: str,
+    day: date,
+    kind: str,
+    external_id: str,
+    sku: str,
+    scheme: str,
+    quantity: int,
+    amount: float,
+    cancelled: bool,
+    event_at: datetime,
+) -> dict:
+    """One row of ``sales_records``; the marketplace's id cut to its column's 96 characters."""
+    return {
+        "source": source,
+        "account": account,
+        "sale_date": day,
+        "kind": kind,
+        "external_id": external_id[:96],
+        "sku": sku,
+        "scheme": scheme,
+        "quantity": quantity,
+        "amount": amount,
+        "cancelled": cancelled,
+        "event_at": event_at,
+    }
+
+
 def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date, rule: WbSkuRule) -> list[dict]:
     """WB statistics rows of one day → sales rows; rows dated another day are left out. A row's SKU is
     its size's, by the rule the stock rows use (its article, ``techSize`` and barcode)."""
@@ -45,19 +74,19 @@ def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date, rule
         if str(r.get("date", ""))[:10] != day.isoformat() or not r.get("srid"):
             continue
         out.append(
-            {
-                "source": "wb",
-                "account": account,
-                "sale_date": day,
-                "kind": "order",
-                "external_id": str(r["srid"])[:96],
-                "sku": sku(r),
-                "scheme": "fbw" if r.get("warehouseType") == "Склад WB" else "fbs",
-                "quantity": 1,
-                "amount": float(r.get("priceWithDisc") or 0),
-                "cancelled": bool(r.get("isCancel")),
-                "event_at": utc_from_marketplace(r["date"]),
-            }
+            sale_row(
+                "wb",
+                account,
+                day,
+                "order",
+                str(r["srid"]),
+                sku(r),
+                "fbw" if r.get("warehouseType") == "Склад WB" else "fbs",
+                1,
+                float(r.get("priceWithDisc") or 0),
+                bool(r.get("isCancel")),
+                utc_from_marketplace(r["date"]),
+            )
         )
     for r in sales:
         sale_id = str(r.get("saleID", ""))
@@ -65,19 +94,19 @@ def wb_rows(orders: list[dict], sales: list[dict], account: str, day: date, rule
             continue
         returned = sale_id.startswith("R")
         out.append(
-            {
-                "source": "wb",
-                "account": account,
-                "sale_date": day,
-                "kind": "return" if returned else "sale",
-                "external_id": sale_id[:96],
-                "sku": sku(r),
-                "scheme": "fbw" if r.get("warehouseType") == "Склад WB" else "fbs",
-                "quantity": -1 if returned else 1,
-                "amount": float(r.get("forPay") or 0),
-                "cancelled": False,
-                "event_at": utc_from_marketplace(r["date"]),
-            }
+            sale_row(
+                "wb",
+                account,
+                day,
+                "return" if returned else "sale",
+                sale_id,
+                sku(r),
+                "fbw" if r.get("warehouseType") == "Склад WB" else "fbs",
+                -1 if returned else 1,
+                float(r.get("forPay") or 0),
+                False,
+                utc_from_marketplace(r["date"]),
+            )
         )
     return out
 
@@ -94,19 +123,19 @@ def ozon_rows(postings: list[dict], scheme: str, account: str, day: date) -> lis
             quantity = int(line.get("quantity") or 1)
             price = float((line.get("price") or {}).get("amount") or 0)
             out.append(
-                {
-                    "source": "ozon",
-                    "account": account,
-                    "sale_date": day,
-                    "kind": "order",
-                    "external_id": f"{p['posting_number']}:{line.get('sku')}"[:96],
-                    "sku": str(line.get("offer_id", "")),
-                    "scheme": scheme,
-                    "quantity": quantity,
-                    "amount": round(price * quantity, 2),
-                    "cancelled": p.get("status") == "cancelled",
-                    "event_at": created.astimezone(UTC).replace(tzinfo=None),
-                }
+                sale_row(
+                    "ozon",
+                    account,
+                    day,
+                    "order",
+                    f"{p['posting_number']}:{line.get('sku')}",
+                    str(line.get("offer_id", "")),
+                    scheme,
+                    quantity,
+                    round(price * quantity, 2),
+                    p.get("status") == "cancelled",
+                    created.astimezone(UTC).replace(tzinfo=None),
+                )
             )
     return out
 
@@ -132,19 +161,19 @@ def ozon_return_rows(returns: list[dict], account: str, day: date) -> list[dict]
         quantity = int(product.get("quantity") or 1)
         price = float((product.get("price") or {}).get("price") or 0)
         out.append(
-            {
-                "source": "ozon",
-                "account": account,
-                "sale_date": day,
-                "kind": "return",
-                "external_id": f"return:{r['id']}"[:96],
-                "sku": str(product.get("offer_id", "")),
-                "scheme": str(r.get("schema", "")).lower() or "fbo",
-                "quantity": -quantity,
-                "amount": -round(price * quantity, 2),
-                "cancelled": False,
-                "event_at": back.astimezone(UTC).replace(tzinfo=None),
-            }
+            sale_row(
+                "ozon",
+                account,
+                day,
+                "return",
+                f"return:{r['id']}",
+                str(product.get("offer_id", "")),
+                str(r.get("schema", "")).lower() or "fbo",
+                -quantity,
+                -round(price * quantity, 2),
+                False,
+                back.astimezone(UTC).replace(tzinfo=None),
+            )
         )
     return out
 

@@ -82,5 +82,5 @@ def carried_over(page: dict, listed_again: set[int], skus_listed: set[str], rule
     return [
         c
         for c in page.get("cards") or []
-        if _card_id(c) not in listed_again and not (size_skus([c], rule) & skus_listed)
+        if _card_id(c) not in listed_again and not (skus_listed and size_skus([c], rule) & skus_listed)
     ]

@@ -11,7 +11,7 @@ def largest(engine: Engine, source: str | None, account: str, run_id: str, limit
     """The run's history rows of the slice (every source of the account when ``source`` is None), the
     largest movements of present units first, and how many there are in all."""
     h = inventory_history
-    moved = func.abs(h.c.current_after - func.coalesce(h.c.current_before, 0))
+    moved = h.c.current_after - func.coalesce(h.c.current_before, 0)
     mine = (h.c.account == account, h.c.run_id == run_id, *((h.c.source == source,) if source else ()))
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).where(*mine)).scalar_one()
@@ -24,10 +24,10 @@ def largest(engine: Engine, source: str | None, account: str, run_id: str, limit
                 h.c.change,
                 h.c.current_before.label("before"),
                 h.c.current_after.label("after"),
-                (h.c.current_after - func.coalesce(h.c.current_before, 0)).label("moved"),
+                moved.label("moved"),
             )
             .where(*mine)
-            .order_by(moved.desc(), h.c.sku)
+            .order_by(func.abs(moved).desc(), h.c.sku)
             .limit(limit)
         ).mappings()
         return [dict(r) for r in rows], int(total)
