@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SANDBOX_PORT ?=
 export DAGSTER_PORT ?= 3000
 
-.PHONY: setup lock demo test mariadb chromium nginx migrate ui sandbox lint bench clean
+.PHONY: setup lock demo test mariadb chromium nginx migrate ui sandbox receiver lint bench clean
 
 # Exact versions with their hashes from requirements.lock, then the project itself (no deps).
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -47,6 +47,10 @@ ui: setup nginx
 
 sandbox: setup
 	$(PY) -m marketplace_sandbox --port $(or $(SANDBOX_PORT),8900) --skus 300 --wix-in-sync
+
+# The Ozon push receiver (POST /ozon/push), for the production front to forward Ozon's pushes to.
+receiver: migrate
+	$(PY) -m inventory_pipeline.defs.signals.receiver --port $(or $(OZON_PUSH_PORT),8081)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -12,6 +12,7 @@ from inventory_pipeline.assets.partitions import account_partitions
 from inventory_pipeline.defs.monitoring import definitions as monitoring
 from inventory_pipeline.defs.operations import definitions as operations
 from inventory_pipeline.defs.sales import definitions as sales
+from inventory_pipeline.defs.signals import definitions as signals
 from inventory_pipeline.defs.stock import definitions as stock
 from inventory_pipeline.defs.supplier import definitions as supplier
 from inventory_pipeline.defs.wix import definitions as wix
@@ -23,6 +24,7 @@ def build_definitions(settings: Settings) -> Definitions:
     accounts = account_partitions(settings)
     merged = Definitions.merge(
         stock.build_defs(settings, accounts),
+        signals.build_defs(settings, accounts),
         monitoring.build_defs(settings, accounts),
         wix.build_defs(settings),
         sales.build_defs(settings),

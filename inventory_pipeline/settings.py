@@ -5,6 +5,7 @@ Secrets are not read here: resources receive them through ``dagster.EnvVar``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
@@ -240,6 +241,11 @@ class Settings:
     history_retention_days: int
     snapshot_retention_days: int
     report_dir: str
+    fast_path: bool
+    signals_interval_seconds: int
+    ozon_poll_seconds: int
+    ozon_push_sources: tuple
+    ozon_push_trusted_proxies: tuple
     connections: Connections
     channels: Channels
 
@@ -307,6 +313,21 @@ def _ratio(name: str, default: float, most: float) -> float:
     if not 0 <= value <= most:
         raise SettingsError(f"{name} must be a ratio from 0 to {most:g} (0.5 for 50 %), got {value:g}")
     return value
+
+
+# The networks Ozon publishes as the source of its push notifications.
+OZON_PUSH_NETWORKS = "195.34.21.0/24,185.73.192.0/22,91.223.93.0/24"
+
+
+def _networks(name: str, default: str) -> tuple:
+    """Comma-separated networks (``10.0.0.0/8,127.0.0.1/32``)."""
+    out = []
+    for part in filter(None, (p.strip() for p in (os.environ.get(name, "").strip() or default).split(","))):
+        try:
+            out.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"{name}: {part!r} is no network (write 195.34.21.0/24 or 127.0.0.1/32)") from None
+    return tuple(out)
 
 
 LEDGER_STOCK_TYPES = ("fbs", "rfbs", "fbo", "fbp", "fbw", "supplier")
@@ -377,6 +398,11 @@ def load_settings() -> Settings:
         history_retention_days=env_int("HISTORY_RETENTION_DAYS", 180, minimum=1),
         snapshot_retention_days=env_int("SNAPSHOT_RETENTION_DAYS", 14, minimum=1),
         report_dir=_text("REPORT_DIR", str(PROJECT_ROOT / "data" / "reports")),
+        fast_path=_flag("FAST_PATH", True),
+        signals_interval_seconds=env_int("SIGNALS_INTERVAL_SECONDS", 10, minimum=1),
+        ozon_poll_seconds=env_int("OZON_UNFULFILLED_POLL_SECONDS", 60, minimum=1),
+        ozon_push_sources=_networks("OZON_PUSH_SOURCES", OZON_PUSH_NETWORKS),
+        ozon_push_trusted_proxies=_networks("OZON_PUSH_TRUSTED_PROXIES", "127.0.0.1/32,::1/128"),
         connections=_connections(),
         channels=_channels(),
     )

@@ -223,7 +223,7 @@ def compare(previous_id: int, previous: list[list[dict]], new: list[list[dict]])
 def figures(engine) -> tuple[str, str]:
     """The figures recorded for the slice, and the slice's own."""
     with engine.connect() as conn:
-        return conn.execute(select(accounts.c.row_figures)).scalar_one(), ledger._scan(conn, "wb", "main", 10)[0]
+        return conn.execute(select(accounts.c.row_figures)).scalar_one(), ledger._scan(conn, "wb", "main", 10, T2)[0]
 
 
 def test_a_steady_state_sync_compares_snapshots_and_writes_only_what_changed(database_url):

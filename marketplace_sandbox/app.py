@@ -56,6 +56,7 @@ class Control:
             Route("/_sandbox/throttled", self.throttled, methods=["GET"]),
             Route("/_sandbox/config", self.config, methods=["GET", "PUT"]),
             Route("/_sandbox/collapse", self.collapse, methods=["POST"]),
+            Route("/_sandbox/live", self.live, methods=["GET", "PUT"]),
         ]
 
     @staticmethod
@@ -203,6 +204,19 @@ class Control:
                 "haier_bad_images": self.haier.bad_images,
             }
         )
+
+    async def live(self, request: Request) -> Response:
+        """The live mode: ``PUT {"running": true, "orders_per_minute": 20, "push_url": ...}`` starts
+        buyers and sellers; ``GET`` reports changes, lags to Wix, oversold SKU-seconds and pushes."""
+        live = self.sandbox.live
+        if request.method == "PUT":
+            try:
+                body = await self._body(request)
+                with self.sandbox.world.lock:
+                    live.configure(body)
+            except (ValueError, TypeError) as exc:
+                return json_response({"error": str(exc)}, 400)
+        return json_response(live.report())
 
     async def collapse(self, request: Request) -> Response:
         try:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketplace_sandbox.faults import FaultInjector
+from marketplace_sandbox.live import Live
 from marketplace_sandbox.ratelimit import Limit, TokenBuckets
 from marketplace_sandbox.world import World
 
@@ -26,6 +27,7 @@ class Sandbox:
         if profile not in {"real", "fast"}:
             raise ValueError(f"profile must be 'real' or 'fast', got {profile!r}")
         self.world = world
+        self.live = Live(world)  # real-time buyers and sellers, off until /_sandbox/live starts them
         self.faults = faults
         self.profile = profile
         self.buckets = TokenBuckets()

@@ -27,6 +27,8 @@ def sandbox_env(url: str) -> dict[str, str]:
         "HAIER_PASSWORD": accounts["haier"]["password"],
         "HAIER_SELLER_PASSWORD": accounts["haier"]["password"],
         "SELLER_ACCOUNTS": ",".join(accounts["ozon"]),
+        # The sandbox delivers its Ozon pushes from this machine.
+        "OZON_PUSH_SOURCES": "127.0.0.1/32",
     }
     if profile == "fast":
         env["MARKETPLACE_PACING"] = "none"  # a sandbox without rate limits: no turn to wait for

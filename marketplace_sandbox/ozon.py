@@ -80,6 +80,7 @@ class OzonApi:
             "/ozon/v2/products/stocks": self.update_stocks,
             "/ozon/v3/posting/fbo/list": self.fbo_postings,
             "/ozon/v4/posting/fbs/list": self.fbs_postings,
+            "/ozon/v3/posting/fbs/unfulfilled/list": self.unfulfilled,
             "/ozon/v1/returns/list": self.returns_list,
             "/ozon/v3/product/info/stocks": self.retired,
             "/ozon/v2/posting/fbo/list": self.retired,
@@ -497,6 +498,26 @@ class OzonApi:
 
     def fbo_postings(self, request: Request, account: str, body: dict) -> Response:
         return self._postings(account, body, "fbo", 1000)
+
+    def unfulfilled(self, request: Request, account: str, body: dict) -> Response:
+        """FBS postings awaiting packaging (the live mode's), paged by offset."""
+        limit = _limit(body, 1, 1000, "PostingUnfulfilledListRequest")
+        offset = int(body.get("offset") or 0)
+        postings = self.sandbox.live.unfulfilled(account)
+        items = self.world.ozon_by_offer[account]
+        page = [
+            {
+                "posting_number": p.number,
+                "status": "awaiting_packaging",
+                "in_process_at": datetime.fromtimestamp(p.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "delivery_method": {"warehouse_id": p.warehouse_id},
+                "products": [
+                    {"offer_id": p.offer_id, "sku": items[p.offer_id].sku if p.offer_id in items else 0, "quantity": 1}
+                ],
+            }
+            for p in postings[offset : offset + limit]
+        ]
+        return json_response({"result": {"postings": page, "count": len(postings)}})
 
     def fbs_postings(self, request: Request, account: str, body: dict) -> Response:
         flt = body.get("filter") or {}

@@ -27,13 +27,14 @@ LIMITS = {
     # Two buckets in the spec, each 300/minute, burst 20: seller-warehouse methods, seller-stock methods.
     "seller-warehouses": Limit(per_seconds=0.2, burst=20),
     "seller-stocks": Limit(per_seconds=0.2, burst=20),
+    "fbs-orders": Limit(per_seconds=0.2, burst=20),  # every FBS order, supply and pass method
     "content": Limit(per_seconds=0.6, burst=5),  # 100/minute, burst 5
     "orders": Limit(per_seconds=60, burst=10),
     "sales": Limit(per_seconds=60, burst=1),
     "ping": Limit(per_seconds=10, burst=3),  # 3 per 30 s
 }
 FOUR_XX_COST = 10  # on the marketplace host a 4XX answer counts as ten requests
-MARKETPLACE_GROUPS = {"seller-warehouses", "seller-stocks"}
+MARKETPLACE_GROUPS = {"seller-warehouses", "seller-stocks", "fbs-orders"}
 RETENTION_DAYS = 90
 # The stocks report serves one aggregate per size today: warehouseId can only be -999999 (WB's
 # OpenAPI, release note 570). Per-warehouse stock is in the warehouse-remains report.
@@ -121,6 +122,7 @@ class WildberriesApi:
                 self._wrap(self.stocks, "seller-stocks"),
                 methods=["POST", "PUT"],
             ),
+            Route("/wb/marketplace/api/v3/orders/new", self._wrap(self.new_orders, "fbs-orders"), methods=["GET"]),
             Route("/wb/content/content/v2/get/cards/list", self._wrap(self.cards, "content"), methods=["POST"]),
             Route("/wb/statistics/api/v1/supplier/orders", self._wrap(self.orders, "orders"), methods=["GET"]),
             Route("/wb/statistics/api/v1/supplier/sales", self._wrap(self.sales, "sales"), methods=["GET"]),
@@ -333,6 +335,13 @@ class WildberriesApi:
                 for wid, name, office in WB_SELLER_WAREHOUSES
             ]
         )
+
+    def new_orders(self, request: Request, account: str, body: dict) -> Response:
+        """FBS assembly orders not yet taken into a supply (the live mode's buyers place them)."""
+        orders = [
+            {k: v for k, v in o.items() if not k.startswith("_")} for o in self.sandbox.live.wb_new_orders(account)
+        ]
+        return json_response({"orders": orders})
 
     def stocks(self, request: Request, account: str, body: dict) -> Response:
         warehouse_id = int(request.path_params["warehouse_id"]) if request.path_params["warehouse_id"].isdigit() else -1

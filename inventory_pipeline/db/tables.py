@@ -61,6 +61,7 @@ inventory_data = Table(
     Index("idx_product_source", "product_id", "source"),
     Index("idx_source_account", "source", "account", "stock_type"),
     Index("idx_sku", "sku"),
+    Index("idx_marketplace_sku", "marketplace_sku", "source", "account"),  # a signal names a size by it
 )
 
 inventory_history = Table(
@@ -381,4 +382,26 @@ stock_anomalies = Table(
     Column("detail", ExactText(255), nullable=False),
     Index("idx_anomalies_run", "run_id"),
     Index("idx_anomalies_time", "detected_at"),
+)
+
+# Change signals waiting for the fast path: an Ozon push or a polled WB order names what to re-read;
+# the stock itself is always read again from the marketplace, never taken from the signal.
+stock_signals = Table(
+    "stock_signals",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", ExactText(16), nullable=False),
+    Column("account", ExactText(32), nullable=False),
+    Column("kind", ExactText(32), nullable=False),  # e.g. TYPE_NEW_POSTING, wb_new_order
+    Column("ref_type", ExactText(16), nullable=False),  # offer_id, product_id, sku (Ozon's), chrt_id
+    Column("ref", ExactText(128), nullable=False),
+    Column("warehouse_id", ExactText(32), nullable=False, default=""),
+    Column("dedupe_key", ExactText(255), nullable=False, unique=True),
+    Column("received_at", DateTime, nullable=False),
+    Column("changed_at", DateTime),  # when the marketplace says the change happened
+    Column("status", ExactText(16), nullable=False),  # pending, claimed, applied, failed
+    Column("run_id", ExactText(64)),
+    Column("done_at", DateTime),
+    Column("note", ExactText(255)),
+    Index("idx_signals_pending", "account", "status", "id"),
 )

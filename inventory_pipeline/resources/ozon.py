@@ -87,12 +87,20 @@ class OzonSellerResource(ConfigurableResource):
     def calls(self) -> int:
         return self._api.calls if self._api else 0
 
-    def stock_pages(self) -> Iterator[RawPage]:
-        """Every page of ``/v4/product/info/stocks`` (FBO, FBS and rFBS rows per product)."""
+    def stock_pages(
+        self, offer_ids: list[str] | None = None, product_ids: list[str] | None = None
+    ) -> Iterator[RawPage]:
+        """Every page of ``/v4/product/info/stocks`` (FBO, FBS and rFBS rows per product); only the
+        products named, when ``offer_ids``/``product_ids`` are given (at most 1000 of them in all)."""
         cursor, seen = "", set()
         limit = max(1, min(self.page_size, MAX_PAGE))
+        flt: dict = {"visibility": "ALL"}
+        if offer_ids or product_ids:
+            if len(offer_ids or ()) + len(product_ids or ()) > MAX_PAGE:
+                raise ValueError(f"Ozon reads at most {MAX_PAGE} named products at once")
+            flt |= {"offer_id": list(offer_ids or []), "product_id": [int(p) for p in product_ids or []]}
         while True:
-            body = {"cursor": cursor, "filter": {"visibility": "ALL"}, "limit": limit}
+            body = {"cursor": cursor, "filter": flt, "limit": limit}
             payload, raw = self.api.call("POST", STOCKS_PATH, body=body, with_body=True)
             expect(payload, dict, "the stocks answer", "Ozon")
             expect(payload.get("items"), list, "items", "Ozon")
@@ -120,6 +128,25 @@ class OzonSellerResource(ConfigurableResource):
             if not payload.get("has_next") or not cursor:
                 return
             unseen(seen, cursor, f"Ozon {path}")
+
+    def unfulfilled_postings(self, since: str, to: str) -> Iterator[dict]:
+        """FBS postings awaiting packaging, created in [since, to] (``/v3/posting/fbs/unfulfilled/list``):
+        what a late new-posting push would have named."""
+        offset = 0
+        while True:
+            body = {"dir": "ASC", "filter": {"cutoff_from": since, "cutoff_to": to}, "limit": 1000, "offset": offset}
+            payload = expect(
+                self.api.call("POST", "/v3/posting/fbs/unfulfilled/list", body=body),
+                dict,
+                "the postings answer",
+                "Ozon",
+            )
+            result = expect(payload.get("result"), dict, "result", "Ozon")
+            postings = expect(result.get("postings"), list, "postings", "Ozon")
+            yield from postings
+            offset += len(postings)
+            if not postings or offset >= int(result.get("count") or 0):
+                return
 
     def returns(self, since: str, to: str) -> Iterator[dict]:
         """FBO and FBS returns the buyer brought back in [since, to] (``/v1/returns/list``)."""

@@ -34,6 +34,7 @@ REMAINS_STATUS = Bucket("remains-status", Rate(12, 5))
 REMAINS_DOWNLOAD = Bucket("remains-download", Rate(1, 1))
 SELLER_WAREHOUSES = Bucket("seller-warehouses", Rate(300, 20), refused_cost=10)
 SELLER_STOCKS = Bucket("seller-stocks", Rate(300, 20), refused_cost=10)
+FBS_ORDERS = Bucket("fbs-orders", Rate(300, 20), refused_cost=10)  # every FBS order, supply and pass method
 ORDERS = Bucket("orders", Rate(1, 10))
 SALES = Bucket("sales", Rate(1, 1))
 
@@ -43,6 +44,8 @@ BY_PATH = {
     CARDS_PATH: CONTENT,
     REPORT_PATH: STOCKS_REPORT,
     "/api/v3/warehouses": SELLER_WAREHOUSES,
+    "/api/v3/orders/new": FBS_ORDERS,
+    "/api/v3/orders/status": FBS_ORDERS,
     "/api/v1/supplier/orders": ORDERS,
     "/api/v1/supplier/sales": SALES,
 }
@@ -203,6 +206,13 @@ class WildberriesResource(ConfigurableResource):
                 expect(payload, dict, "the stocks answer", "Wildberries").get("stocks"), list, "stocks", "Wildberries"
             )
             yield body["chrtIds"], RawPage(f"seller_stocks:{warehouse_id}", raw, payload)
+
+    def new_orders(self) -> list[dict]:
+        """Every FBS assembly order not yet taken into a supply (``/api/v3/orders/new``)."""
+        payload = self._host("marketplace").call("GET", "/api/v3/orders/new")
+        return expect(
+            expect(payload, dict, "the orders answer", "Wildberries").get("orders"), list, "orders", "Wildberries"
+        )
 
     def statistics_day(self, kind: str, day: str) -> list[dict]:
         """Every ``orders`` or ``sales`` row WB dates on ``day`` (a Moscow date): ``flag=1``."""

@@ -207,6 +207,12 @@ def _differs(s: Table, d: Table):
     return or_(d.c.id.is_(None), *(d.c[c] != s.c[c] for c in STOCK_COLUMNS))
 
 
+def _not_newer(d: Table, fetched_at: datetime):
+    """Ledger rows not read more recently than this answer: a fast-path read of a few SKUs made while
+    a full sync was reading is newer than what that sync read, and stays."""
+    return or_(d.c.id.is_(None), d.c.last_sync_at <= fetched_at)
+
+
 def _write(conn: Connection, source_rows: Select, fetched_at: datetime, now: datetime) -> None:
     conn.execute(
         upsert_from_select(
@@ -248,7 +254,7 @@ def _apply_changes(
                     d.c.available_stock,
                 )
                 .select_from(joined)
-                .where(_differs(s, d)),
+                .where(_differs(s, d), _not_newer(d, fetched_at)),
             )
         )
         moved = or_(
@@ -327,6 +333,7 @@ def _zero_vanished(
         d.c.source == source,
         d.c.account == account,
         nonzero,
+        _not_newer(d, fetched_at),
         *(d.c[column].in_(list(values)) for column, values in (within or {}).items()),
     )
     if not listed:
@@ -426,8 +433,8 @@ def apply(
             _apply_staged(
                 conn, stage, source, account, fetched_at, run_id, now, chunks, zero_missing, result, zero_within
             )
-        figures, result.health = _scan(conn, source, account, max_stock)
-        _mark_synced(conn, source, account, fetched_at, now, snapshot_id, figures)
+        figures, result.health, newer = _scan(conn, source, account, max_stock, fetched_at)
+        _mark_synced(conn, source, account, fetched_at, now, None if newer else snapshot_id, figures)
     return result
 
 
@@ -464,12 +471,12 @@ def _apply_since(
     with _slice_transaction(engine, source, account) as (conn, stage, gone):
         recorded = _recorded(conn, source, account, comparison.previous_id)
         _apply_compared(conn, stage, gone, source, account, fetched_at, run_id, now, comparison, result)
-        figures, result.health = _scan(conn, source, account, max_stock)
+        figures, result.health, newer = _scan(conn, source, account, max_stock, fetched_at)
         # The figures before plus what the changes added: anything else wrote to the slice meanwhile.
         expected = (int(b) + c for b, c in zip(recorded.split(","), result.figures_change, strict=True))
         if figures != ",".join(map(str, expected)):
             raise row_diff.NotComparable(f"the slice was changed since snapshot {comparison.previous_id} was applied")
-        _mark_synced(conn, source, account, fetched_at, now, snapshot_id, figures)
+        _mark_synced(conn, source, account, fetched_at, now, None if newer else snapshot_id, figures)
     return result
 
 
@@ -490,11 +497,7 @@ def _apply_staged(
     (within ``zero_within``, when given)."""
     d = inventory_data
     result.staged = _stage(conn, stage, chunks)
-    per_key = select(func.count().label("n")).select_from(stage).group_by(*(stage.c[k] for k in KEY_COLUMNS)).subquery()
-    keys, duplicated = conn.execute(
-        select(func.count(), func.coalesce(func.sum(case((per_key.c.n > 1, 1), else_=0)), 0)).select_from(per_key)
-    ).one()
-    _refuse_duplicates(int(duplicated))
+    keys = _staged_keys(conn, stage)
     if result.first_sync:
         _write(conn, select(*(stage.c[c] for c in ROW_COLUMNS)), fetched_at, now)
         result.inserted = int(keys)
@@ -505,6 +508,45 @@ def _apply_staged(
     ).scalar_one()
     if zero_missing and in_slice > keys:
         result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now, within=zero_within)
+
+
+def _staged_keys(conn: Connection, stage: Table) -> int:
+    """How many keys are staged; refused when one is staged twice."""
+    per_key = select(func.count().label("n")).select_from(stage).group_by(*(stage.c[k] for k in KEY_COLUMNS)).subquery()
+    keys, duplicated = conn.execute(
+        select(func.count(), func.coalesce(func.sum(case((per_key.c.n > 1, 1), else_=0)), 0)).select_from(per_key)
+    ).one()
+    _refuse_duplicates(int(duplicated))
+    return int(keys)
+
+
+def apply_partial(
+    engine: Engine,
+    source: str,
+    account: str,
+    fetched_at: datetime,
+    rows: list[dict],
+    run_id: str,
+    zero_within: dict[str, Sequence[str]] | None = None,
+) -> ApplyResult:
+    """The rows a targeted read of a few SKUs answered, into the ledger under the slice's lock, in one
+    transaction: history and writes as for a full sync, nothing else in the slice touched. A row the
+    answer did not report goes to zero only ``zero_within`` (the SKUs whose answer was complete).
+
+    The slice then no longer holds the snapshot it was last made equal to: the next full sync
+    compares with the ledger rather than with that snapshot, and its own older reads of these rows
+    do not overwrite them."""
+    result = ApplyResult(compared="signals")
+    now = utcnow()
+    a = accounts
+    with _slice_transaction(engine, source, account) as (conn, stage, _):
+        result.staged = _stage(conn, stage, [rows]) if rows else 0
+        _staged_keys(conn, stage)
+        _apply_changes(conn, stage, fetched_at, run_id, now, result)
+        if zero_within and all(zero_within.values()):
+            result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now, within=zero_within)
+        conn.execute(update(a).where(a.c.marketplace == source, a.c.name == account).values(snapshot_id=None))
+    return result
 
 
 def _apply_compared(
@@ -550,9 +592,12 @@ def _recorded(conn: Connection, source: str, account: str, snapshot_id: int) -> 
     return mark.row_figures
 
 
-def _scan(conn: Connection, source: str, account: str, max_stock: int) -> tuple[str, SliceHealth]:
+def _scan(
+    conn: Connection, source: str, account: str, max_stock: int, fetched_at: datetime
+) -> tuple[str, SliceHealth, int]:
     """One scan of the slice: its figures ("rows,current,reserved,available" of the non-zero rows, as
-    recorded after a sync) and its health."""
+    recorded after a sync), its health, and how many of its rows were read after ``fetched_at`` (kept
+    over this sync's older answer: the slice then does not hold this sync's snapshot exactly)."""
     d = inventory_data
     row = conn.execute(
         select(
@@ -561,6 +606,7 @@ def _scan(conn: Connection, source: str, account: str, max_stock: int) -> tuple[
             _count_where(or_(d.c.current_stock < 0, d.c.reserved_stock < 0)),
             _count_where(d.c.current_stock > max_stock),
             _count_where(d.c.reserved_stock > d.c.current_stock),
+            _count_where(d.c.last_sync_at > fetched_at),
         ).where(d.c.source == source, d.c.account == account)
     ).one()
     values = [int(v) for v in row]  # MySQL sums are Decimal
@@ -571,7 +617,7 @@ def _scan(conn: Connection, source: str, account: str, max_stock: int) -> tuple[
         reserved_over_present=values[7],
         total_present=values[1],  # zero rows add nothing to the sum
     )
-    return ",".join(map(str, values[:4])), health
+    return ",".join(map(str, values[:4])), health, values[8]
 
 
 def _mark_synced(
@@ -644,27 +690,32 @@ def stocked_sizes(engine: Engine, source: str, account: str, stock_type: str) ->
     return {warehouse: np.unique(np.array(sizes, dtype=np.int64)) for warehouse, sizes in found.items()}
 
 
+def rows_where(engine: Engine, source: str, account: str, column: str, values: Iterable[str]) -> list[dict]:
+    """The slice's rows whose ``column`` (``sku``, ``product_id``, ``marketplace_sku``) is one of ``values``."""
+    d, out, values = inventory_data, [], sorted(set(values))
+    with engine.connect() as conn:
+        for start in range(0, len(values), 500):
+            query = select(*(d.c[c] for c in ROW_COLUMNS)).where(
+                d.c.source == source, d.c.account == account, d.c[column].in_(values[start : start + 500])
+            )
+            out.extend(found._asdict() for found in conn.execute(query))
+    return out
+
+
 def kept_rows(engine: Engine, source: str, account: str, keeps: Iterable[Keep]) -> list[dict]:
     """The slice's rows matching what an answer could not read (``Keep``: a SKU, optionally one stock
     type and one warehouse), as ledger rows: carried into the snapshot, they keep their last value."""
     wanted: dict[str, list[Keep]] = {}
     for keep in keeps:
         wanted.setdefault(keep.sku, []).append(keep)
-    d, out = inventory_data, []
-    with engine.connect() as conn:
-        skus = sorted(wanted)
-        for start in range(0, len(skus), 500):
-            query = select(*(d.c[c] for c in ROW_COLUMNS)).where(
-                d.c.source == source, d.c.account == account, d.c.sku.in_(skus[start : start + 500])
-            )
-            for found in conn.execute(query):
-                r = found._asdict()
-                if any(
-                    k.stock_type in (None, r["stock_type"]) and k.warehouse_id in (None, r["warehouse_id"])
-                    for k in wanted[r["sku"]]
-                ):
-                    out.append(r)
-    return out
+    return [
+        r
+        for r in rows_where(engine, source, account, "sku", wanted)
+        if any(
+            k.stock_type in (None, r["stock_type"]) and k.warehouse_id in (None, r["warehouse_id"])
+            for k in wanted[r["sku"]]
+        )
+    ]
 
 
 def last_applied(engine: Engine, source: str, account: str) -> int | None:

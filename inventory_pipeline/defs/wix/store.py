@@ -1,5 +1,7 @@
 """The Wix domain's SQL: the ledger as the plan reads it, stored plans, and the push journal."""
 
+from collections.abc import Iterable
+
 import pandas as pd
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
@@ -9,14 +11,21 @@ from inventory_pipeline.defs.wix.plan import Plan, PlanItem, WixItem
 from inventory_pipeline.defs.wix.push import Written
 
 
-def ledger_frame(engine: Engine) -> pd.DataFrame:
+def ledger_frame(engine: Engine, skus: Iterable[str] | None = None) -> pd.DataFrame:
+    """The ledger rows the targets are summed from: every row, or only those of ``skus``."""
     d = inventory_data
     query = select(d.c.source, d.c.account, d.c.sku, d.c.warehouse_id, d.c.stock_type, d.c.available_stock)
+    wanted = None if skus is None else sorted(set(skus))
     with engine.connect() as conn:
-        return pd.DataFrame(
-            conn.execute(query).all(),
-            columns=["source", "account", "sku", "warehouse_id", "stock_type", "available_stock"],
-        )
+        if wanted is None:
+            rows = conn.execute(query).all()
+        else:
+            rows = [
+                r
+                for start in range(0, len(wanted), 500)
+                for r in conn.execute(query.where(d.c.sku.in_(wanted[start : start + 500])))
+            ]
+        return pd.DataFrame(rows, columns=["source", "account", "sku", "warehouse_id", "stock_type", "available_stock"])
 
 
 def save_plan(engine: Engine, run_id: str, version: str, planned: Plan, total: int) -> int:

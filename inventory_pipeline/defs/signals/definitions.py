@@ -1,0 +1,23 @@
+"""The signals domain: the fast path's job and sensor (the Ozon receiver runs beside the webserver)."""
+
+from dagster import Definitions, StaticPartitionsDefinition, in_process_executor, job
+
+from inventory_pipeline.defs.signals.fast_path import build_fast_path_op
+from inventory_pipeline.defs.signals.sensors import JOB, build_signals_sensor
+from inventory_pipeline.settings import Settings
+
+
+def build_defs(settings: Settings, partitions: StaticPartitionsDefinition) -> Definitions:
+    apply_stock_signals = build_fast_path_op(settings)
+
+    @job(
+        name=JOB,
+        partitions_def=partitions,
+        executor_def=in_process_executor,
+        description="The fast path: one account's queued change signals (Ozon pushes, WB orders) re-read, "
+        "applied to the ledger and pushed to Wix within a minute. The full syncs stay the reconciliation.",
+    )
+    def stock_fast_path() -> None:
+        apply_stock_signals()
+
+    return Definitions(jobs=[stock_fast_path], sensors=[build_signals_sensor(settings, stock_fast_path)])

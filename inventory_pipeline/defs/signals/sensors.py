@@ -1,0 +1,106 @@
+"""The fast path's sensor: it polls what nobody pushes (WB's new orders every tick, Ozon's postings
+awaiting packaging now and then), then asks for one run per account with signals waiting and no
+fast-path run of its own in flight."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from dagster import (
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    RunsFilter,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
+
+from inventory_pipeline.clock import utcnow
+from inventory_pipeline.defs.signals import polling, queue
+from inventory_pipeline.resources import client_key
+from inventory_pipeline.resources.http import ApiError
+from inventory_pipeline.settings import Settings
+
+JOB = "stock_fast_path"
+IN_FLIGHT = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
+MAX_BACKOFF_SECONDS = 600
+
+
+def build_signals_sensor(settings: Settings, job):
+    clients = {client_key("ozon", a) for a in settings.ozon_accounts} | {
+        client_key("wb", a) for a in settings.wb_accounts
+    }
+    running = settings.fast_path and settings.schedules_running
+
+    @sensor(
+        name="stock_signals",
+        job=job,
+        minimum_interval_seconds=settings.signals_interval_seconds,
+        default_status=DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED,
+        required_resource_keys={"database", *clients},
+        description="Polls WB's new FBS orders and Ozon's unfulfilled postings into stock_signals (Ozon's "
+        "pushes arrive through the receiver) and starts a stock_fast_path run per account with signals waiting."
+        + ("" if running else " Off: FAST_PATH=false or SCHEDULES_RUNNING=false."),
+    )
+    def stock_signals(context: SensorEvaluationContext):
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        engine = context.resources.database.engine
+        now, clock = utcnow(), time.time()
+        polled, problems = 0, []
+        for account in settings.wb_accounts:
+            try:
+                polled += queue.enqueue(
+                    engine, polling.wb_orders(getattr(context.resources, client_key("wb", account)), account)
+                )
+            except ApiError as exc:
+                problems.append(f"WB {account}: {exc}")
+        for account in settings.ozon_accounts:
+            if clock - cursor.get(f"ozon_polled:{account}", 0) < settings.ozon_poll_seconds:
+                continue
+            try:
+                api = getattr(context.resources, client_key("ozon", account))
+                polled += queue.enqueue(engine, polling.ozon_unfulfilled(api, account, now))
+                cursor[f"ozon_polled:{account}"] = clock
+            except ApiError as exc:
+                problems.append(f"Ozon {account}: {exc}")
+        for problem in problems:
+            context.log.warning(f"signal polling failed: {problem}")
+        requests = []
+        for account, waiting in sorted(queue.waiting(engine).items()):
+            if account not in settings.accounts or _in_flight(context, account):
+                continue
+            last = cursor.get(f"launched:{account}", [0, 0, 0.0])
+            # The same newest signal still waiting after a run: that run failed. Wait longer each time.
+            attempt = last[1] + 1 if last[0] == waiting.newest_id else 0
+            if attempt and clock - last[2] < min(MAX_BACKOFF_SECONDS, 10 * 2**attempt):
+                continue
+            cursor[f"launched:{account}"] = [waiting.newest_id, attempt, clock]
+            requests.append(
+                RunRequest(
+                    run_key=f"{JOB}:{account}:{waiting.newest_id}:{attempt}",
+                    partition_key=account,
+                    tags={"signals": str(waiting.count)},
+                )
+            )
+        context.update_cursor(json.dumps(cursor))
+        if not requests:
+            return SkipReason(
+                f"no signals waiting ({polled} new from polling)" + (f"; {problems[0]}" if problems else "")
+            )
+        return requests
+
+    return stock_signals
+
+
+def _in_flight(context: SensorEvaluationContext, account: str) -> bool:
+    runs = context.instance.get_runs(
+        filters=RunsFilter(job_name=JOB, statuses=IN_FLIGHT, tags={"dagster/partition": account}), limit=1
+    )
+    return bool(runs)

@@ -1,0 +1,66 @@
+"""The fast path's push: only the SKUs a signal changed, read from Wix and written there, with the
+same targets, guard, journal and read-back as the hourly push. Which Wix variant holds a SKU comes
+from the newest plan (the hourly push reads the whole catalogue); its quantities are read again now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from inventory_pipeline.checks import Verdict
+from inventory_pipeline.defs.wix import store
+from inventory_pipeline.defs.wix.plan import Plan, PlanItem, TargetRules, guard, targets
+from inventory_pipeline.defs.wix.push import PushOutcome, push, verify
+from inventory_pipeline.resources.wix import WixStoresResource
+
+
+@dataclass
+class FastPush:
+    asked: int = 0
+    not_in_wix: list[str] = field(default_factory=list)  # not in the newest plan: the hourly push's
+    changes: list[PlanItem] = field(default_factory=list)
+    outcome: PushOutcome = field(default_factory=PushOutcome)
+    mismatched: list[str] = field(default_factory=list)
+    verdict: Verdict | None = None
+    skipped: str = ""  # why nothing was pushed at all
+    calls: int = 0
+
+
+def push_skus(
+    engine: Engine,
+    wix: WixStoresResource,
+    rules: TargetRules,
+    skus: set[str],
+    run_id: str,
+    max_zero_share: float,
+    max_total_change: float,
+) -> FastPush:
+    result = FastPush(asked=len(skus))
+    plan_id = store.plan_to_push(engine, run_id)
+    if plan_id is None:
+        result.skipped = "no Wix plan yet: the first hourly push reads the store"
+        return result
+    header, items = store.load_plan(engine, plan_id)
+    by_sku = {p.item.sku: p for p in items}
+    known = [by_sku[s].item for s in sorted(skus) if s in by_sku]
+    result.not_in_wix = sorted(s for s in skus if s not in by_sku)
+    wanted = targets(store.ledger_frame(engine, skus), rules)
+    version = header["catalog_version"]
+    fresh = wix.reread(version, known) if known else {}
+    result.changes = [
+        PlanItem(item, wanted[sku])
+        for sku, item in sorted(fresh.items())
+        if sku in wanted and wanted[sku] != item.quantity
+    ]
+    # Judged against the whole store, as the hourly push is: the SKUs not written keep what they hold.
+    changing = {p.item.sku for p in result.changes}
+    whole = result.changes + [PlanItem(p.item, p.item.quantity) for p in items if p.item.sku not in changing]
+    result.verdict = guard(Plan(whole, [], [], []), max_zero_share, max_total_change)
+    if not result.verdict.passed or not result.changes:
+        result.calls = wix.calls
+        return result
+    result.outcome = push(wix, version, result.changes, store.PushJournal(engine, run_id))
+    result.mismatched = verify(wix, version, result.outcome.applied)
+    result.calls = wix.calls
+    return result

@@ -1,0 +1,179 @@
+"""The fast path end to end: the sandbox's live buyers and sellers, Ozon pushes delivered over HTTP
+to the receiver, WB orders polled by the sensor, the fast-path runs, and Wix checked against the
+marketplaces' truth. On SQLite and MariaDB."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from dagster import build_sensor_context
+from sqlalchemy import func, select
+
+from inventory_pipeline.db.tables import accounts, inventory_data, stock_signals
+from inventory_pipeline.defs.signals.receiver import create_app, gate_from_settings
+from inventory_pipeline.resources import build_resources
+from inventory_pipeline.settings import load_settings
+from inventory_pipeline_tests.support.asgi import serving
+from inventory_pipeline_tests.support.pipeline import make_pipeline
+from marketplace_sandbox import SandboxServer
+
+ACCOUNTS = ("main", "second")
+
+
+def _live(p, **settings) -> dict:
+    answer = requests.put(f"{p.sandbox.url}/_sandbox/live", json=settings, timeout=10)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def _report(p) -> dict:
+    return requests.get(f"{p.sandbox.url}/_sandbox/live", timeout=10).json()
+
+
+def _wix(p) -> dict[str, int]:
+    return {r["sku"]: r["quantity"] for r in p.truth("wix")}
+
+
+def _sensor_tick(p) -> list:
+    sensor = next(s for s in p.defs.sensors if s.name == "stock_signals")
+    resources = build_resources(load_settings())
+    context = build_sensor_context(
+        instance=p.instance,
+        resources=resources,
+        cursor=getattr(p, "cursor", None),
+        repository_def=p.defs.get_repository_def(),
+    )
+    result = sensor.evaluate_tick(context)
+    p.cursor = context.cursor
+    return result.run_requests or []
+
+
+def _expected_all(p) -> dict[str, int]:
+    """What Wix should show over both accounts; a SKU with an unreadable row anywhere is left out."""
+    out: dict[str, int] = {}
+    unreadable: set[str] = set()
+    for account in ACCOUNTS:
+        for r in p.truth("ozon", account):
+            out[r["sku"]] = out.get(r["sku"], 0) + (
+                max(0, r["present"] - r["reserved"]) if r["stock_type"] in ("fbs", "rfbs") else 0
+            )
+            unreadable |= {r["sku"]} if not r["readable"] else set()
+        for r in p.truth("wb", account):
+            out[r["sku"]] = out.get(r["sku"], 0) + (max(0, r["quantity"]) if r["stock_type"] == "fbs" else 0)
+            unreadable |= {r["sku"]} if not r["readable"] else set()
+    return {sku: units for sku, units in out.items() if sku not in unreadable}
+
+
+@pytest.fixture
+def fast(monkeypatch, database_url):
+    with SandboxServer(skus=120, seed=7, profile="fast", wix_in_sync=True) as sandbox:
+        p = make_pipeline(monkeypatch, sandbox, database_url, WIX_SITE_ID="site-v1")
+        for account in ACCOUNTS:
+            assert p.run(account=account).success
+        with serving(create_app(p.engine, gate_from_settings())) as url:
+            p.receiver = url
+            yield p
+
+
+def test_live_orders_edits_and_cancellations_reach_wix_through_the_fast_path(fast):
+    p = fast
+    # Live buyers and sellers for a few seconds: Ozon pushes each posting and stock edit to the receiver.
+    _live(
+        p,
+        push_url=f"{p.receiver}/ozon/push",
+        orders_per_minute=400,
+        edits_per_minute=120,
+        cancel_share=0.4,
+        cancel_after_seconds=1.5,
+        ship_after_seconds=30,  # still among WB's new orders when the sensor polls
+        running=True,
+    )
+    time.sleep(4)
+    _live(p, running=False)
+    before = _report(p)
+    assert before["changes"] > 20 and before["pushes"].get("delivered", 0) > 0
+    assert before["open"], "the live changes left Wix behind the truth"
+    with p.engine.connect() as conn:
+        pushed = conn.execute(select(func.count()).select_from(stock_signals)).scalar_one()
+    assert pushed > 0  # each push stored before it was answered
+    requested = _sensor_tick(p)  # polls WB's new orders and Ozon's unfulfilled postings, asks for runs
+    assert {r.partition_key for r in requested} == set(ACCOUNTS)
+    for account in ACCOUNTS:
+        result = p.run("stock_fast_path", account=account)
+        assert result.success, result
+    after = _report(p)
+    assert after["open"] == [], f"Wix still behind the truth for {after['open_skus']}"
+    assert len(after["lags"]) >= len(before["open"])
+    expected, wix = _expected_all(p), _wix(p)
+    wrong = {s: (wix[s], q) for s, q in expected.items() if s in wix and wix[s] != q}
+    assert not wrong, f"Wix differs from the truth: {list(wrong.items())[:5]}"
+    with p.engine.connect() as conn:
+        statuses = dict(
+            conn.execute(select(stock_signals.c.status, func.count()).group_by(stock_signals.c.status)).all()
+        )
+        marks = dict(
+            conn.execute(select(accounts.c.name, accounts.c.snapshot_id).where(accounts.c.marketplace == "ozon")).all()
+        )
+    assert set(statuses) == {"applied"}, statuses
+    assert marks == {"main": None, "second": None}  # the next full sync compares with the ledger
+    # Nothing waits: the next tick asks for no run.
+    assert _sensor_tick(p) == []
+    # The full sync after the fast path agrees with it, and nothing the fast path wrote is lost.
+    ledger_before = _ledger(p)
+    assert p.run(account="main").success
+    assert p.run(account="second").success
+    ledger_after = _ledger(p)
+    changed = {k for k in ledger_before if ledger_before[k] != ledger_after.get(k)}
+    assert not changed, f"the full sync moved {len(changed)} rows the fast path had set: {sorted(changed)[:5]}"
+
+
+def _ledger(p) -> dict:
+    d = inventory_data
+    with p.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                d.c.source,
+                d.c.account,
+                d.c.sku,
+                d.c.warehouse_id,
+                d.c.stock_type,
+                d.c.current_stock,
+                d.c.reserved_stock,
+            )
+        ).all()
+    return {tuple(r[:5]): (r[5], r[6]) for r in rows}
+
+
+def test_a_push_delivered_twice_is_one_signal_and_a_stranger_is_refused(fast):
+    p = fast
+    offer = p.truth("ozon")[0]["sku"]
+    message = {
+        "message_type": "TYPE_NEW_POSTING",
+        "seller_id": int(
+            requests.get(f"{p.sandbox.url}/_sandbox/accounts", timeout=5).json()["ozon"]["main"]["client_id"]
+        ),
+        "posting_number": "0001-1",
+        "products": [{"sku": 1, "offer_id": offer, "quantity": 1}],
+        "in_process_at": "2026-12-02T10:00:00Z",
+        "warehouse_id": 1,
+    }
+    for _ in range(2):
+        answer = requests.post(f"{p.receiver}/ozon/push", json=message, timeout=5)
+        assert answer.status_code == 200 and answer.json() == {"result": True}
+    with p.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(stock_signals)).scalar_one() == 1
+    ping = requests.post(f"{p.receiver}/ozon/push", json={"message_type": "TYPE_PING", "time": "x"}, timeout=5)
+    assert ping.status_code == 200 and set(ping.json()) == {"version", "name", "time"}
+    stranger = requests.post(f"{p.receiver}/ozon/push", json=message | {"seller_id": 1}, timeout=5)
+    assert stranger.status_code == 403 and stranger.json()["error"]["code"] == "ERROR_UNKNOWN"
+    broken = requests.post(
+        f"{p.receiver}/ozon/push",
+        json={"message_type": "TYPE_NEW_POSTING", "seller_id": message["seller_id"]},
+        timeout=5,
+    )
+    assert broken.status_code == 400 and broken.json()["error"]["code"] == "ERROR_PARAMETER_VALUE_MISSED"
+    # Behind a proxy whose X-Real-IP names a stranger's address, the source is refused.
+    spoofed = requests.post(f"{p.receiver}/ozon/push", json=message, headers={"X-Real-IP": "203.0.113.9"}, timeout=5)
+    assert spoofed.status_code == 403
