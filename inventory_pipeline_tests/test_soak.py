@@ -111,3 +111,19 @@ def test_schedules_and_sensors_tick_for_real_without_a_failure(storage, request,
                 assert {(r["runId"], r["status"]) for r in listed} == {(r.run_id, r.status.value) for r in runs}
         finally:
             stop_group(daemon)
+
+
+def test_the_fast_path_keeps_wix_with_live_buyers_under_the_real_limits(monkeypatch):
+    """The sandbox's live buyers and sellers for half a minute, under the published rate limits, with
+    the real daemon, sensor and Ozon receiver: every change reaches Wix, no fast-path run fails, and
+    nothing is answered 429. Speed is the benchmark's (benchmarks.lag), not this test's."""
+    from benchmarks.lag import run
+
+    for name in ("INVENTORY_DB_URL", "DAGSTER_HOME", "WIX_SITE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    figures = run(skus=120, seconds=30, mode="fast", orders_per_minute=30)
+    assert figures["changes"] > 5 and figures["reached_wix"] > 0
+    assert figures["still_behind_at_end"] == 0, figures
+    assert figures["fast_path_runs"] > 0 and figures["fast_path_runs_failed"] == 0, figures
+    assert figures["answers_429"] == {}, figures
+    assert figures["ozon_pushes"].get("delivered", 0) > 0 and not figures["ozon_pushes"].get("dropped"), figures

@@ -74,7 +74,12 @@ class SandboxServer:
 
 @contextlib.contextmanager
 def sandbox_process(
-    skus: int = 200, seed: int = 1, profile: str = "fast", faults: str = "", timeout: float = 60.0
+    skus: int = 200,
+    seed: int = 1,
+    profile: str = "fast",
+    faults: str = "",
+    timeout: float = 60.0,
+    wix_in_sync: bool = False,
 ) -> Iterator[str]:
     """``python -m marketplace_sandbox`` in its own process on a free port; yields its URL."""
     with socket.socket() as probe:
@@ -93,6 +98,7 @@ def sandbox_process(
         "--profile",
         profile,
         *(["--faults", faults] if faults else []),
+        *(["--wix-in-sync"] if wix_in_sync else []),
     ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
