@@ -99,9 +99,9 @@ def test_live_orders_edits_and_cancellations_reach_wix_through_the_fast_path(fas
         pushed = conn.execute(select(func.count()).select_from(stock_signals)).scalar_one()
     assert pushed > 0  # each push stored before it was answered
     requested = _sensor_tick(p)  # polls WB's new orders and Ozon's unfulfilled postings, asks for runs
-    assert {r.partition_key for r in requested} == set(ACCOUNTS)
-    for account in ACCOUNTS:
-        result = p.run("stock_fast_path", account=account)
+    assert {r.tags["signals/account"] for r in requested} == set(ACCOUNTS)
+    for request in requested:
+        result = p.run("stock_fast_path", config=request.run_config)
         assert result.success, result
     after = _report(p)
     assert after["open"] == [], f"Wix still behind the truth for {after['open_skus']}"

@@ -336,3 +336,109 @@ def test_skus_that_differ_by_case_space_or_yo_are_separate_keys_on_every_databas
     assert result.not_compared  # the slice was last made equal to no snapshot: every row compared
     assert {r[2]: r[5] for r in ledger_state(engine)}["ABC"] == 1
     assert {r[2]: r[5] for r in ledger_state(engine)}["abc"] == 10
+
+
+def test_a_targeted_read_touches_only_its_skus_and_an_older_full_read_never_overwrites_it(database_url):
+    """The fast path's partial snapshot: only the SKUs it read change, a row goes to zero only within
+    the SKUs whose answer was complete, the slice's figures stay its own, and a full sync that read
+    before it does not put the older figures back."""
+    engine = make_engine(database_url)
+    T3 = datetime(2026, 11, 23, 12, 5)
+    ledger.apply(
+        engine,
+        "ozon",
+        "main",
+        T1,
+        [[ozon("A", 5), ozon("B", 3), ozon("B", 2, "rfbs"), ozon("C", 1)]],
+        "run-1",
+        snapshot_id=1,
+    )
+    result = ledger.apply_partial(engine, "ozon", "main", T3, [ozon("A", 4), ozon("B", 6)], "fast-1", {"sku": ["B"]})
+    assert (result.changed, result.zeroed) == (2, 1)  # A and B changed; B's rfbs row not in its answer
+    state = {(r[2], r[4]): r[5] for r in ledger_state(engine)}
+    assert state == {("A", "fbs"): 4, ("B", "fbs"): 6, ("B", "rfbs"): 0, ("C", "fbs"): 1}
+    with engine.connect() as conn:
+        mark = conn.execute(select(accounts.c.snapshot_id, accounts.c.row_figures)).one()
+        scanned = ledger._scan(conn, "ozon", "main", 10_000, T3)[0]
+    assert mark.snapshot_id is None and mark.row_figures == scanned  # the next sync compares with the ledger
+    # A full sync that fetched before the targeted read: its older A and B are not written, C is.
+    ledger.apply(
+        engine,
+        "ozon",
+        "main",
+        T2,
+        [[ozon("A", 5), ozon("B", 3), ozon("B", 2, "rfbs"), ozon("C", 0)]],
+        "run-2",
+        snapshot_id=2,
+    )
+    state = {(r[2], r[4]): r[5] for r in ledger_state(engine)}
+    assert state == {("A", "fbs"): 4, ("B", "fbs"): 6, ("B", "rfbs"): 0, ("C", "fbs"): 0}
+    # It kept rows newer than its own read, so the slice does not hold its snapshot: not recorded as such.
+    assert ledger.last_applied(engine, "ozon", "main") is None
+    # A later full read wins again.
+    ledger.apply(
+        engine,
+        "ozon",
+        "main",
+        datetime(2026, 11, 23, 13, 0),
+        [[ozon("A", 5), ozon("B", 3), ozon("C", 0)]],
+        "run-3",
+        snapshot_id=3,
+    )
+    state = {(r[2], r[4]): r[5] for r in ledger_state(engine)}
+    assert state == {("A", "fbs"): 5, ("B", "fbs"): 3, ("B", "rfbs"): 0, ("C", "fbs"): 0}
+    assert ledger.last_applied(engine, "ozon", "main") == 3
+
+
+def ozon(sku: str, present: int, stock_type: str = "fbs") -> dict:
+    return row(
+        "ozon",
+        "main",
+        sku,
+        "",
+        stock_type,
+        product_id="1",
+        marketplace_sku="1",
+        warehouse_name="w",
+        present=present,
+        reserved=0,
+    )
+
+
+def test_anomalies_read_what_the_last_sync_wrote_and_a_stale_slice_whole(database_url):
+    from datetime import timedelta
+
+    from inventory_pipeline.clock import utcnow
+    from inventory_pipeline.defs.monitoring import store
+    from inventory_pipeline.defs.monitoring.anomalies import AnomalyRules
+
+    engine = make_engine(database_url)
+    rules = AnomalyRules(max_stock=100)
+    first = utcnow() - timedelta(minutes=10)  # a sync's rows are written after its fetch began
+    rows = [stock("NEG", -1), stock("BIG", 500), stock("OK", 3)]
+    ledger.apply(engine, "wb", "main", first, [rows], "run-1", snapshot_id=1)
+    current, _ = store.anomaly_inputs(engine, "main", first + timedelta(minutes=15), rules, "run-1")
+    assert sorted(current.sku) == ["BIG", "NEG"]
+    fetched = utcnow() + timedelta(seconds=1)  # the next sync's fetch began after the first was written
+    rows = [stock("NEG", -1), stock("BIG", 500), stock("OK", 2)]
+    second = ledger.apply(engine, "wb", "main", fetched, [rows], "run-2", snapshot_id=2)
+    current, changes = store.anomaly_inputs(engine, "main", fetched + timedelta(minutes=5), rules, "run-2")
+    # Judged when they were written; the ledger's own checks still count them in the whole slice.
+    assert current.empty and list(changes.sku) == ["OK"]
+    assert second.health.negative == 1
+    assert store.slice_units(engine, "main") == {"wb": 501}
+    later = fetched + timedelta(hours=9)  # the slice is stale: every row of it is a finding
+    current, _ = store.anomaly_inputs(engine, "main", later, rules, "run-3")
+    assert sorted(current.sku) == ["BIG", "NEG", "OK"]
+
+
+def test_cover_is_evaluated_for_the_skus_that_changed_since_the_last_evaluation(database_url):
+    from inventory_pipeline.defs.monitoring import store
+
+    engine = make_engine(database_url)
+    ledger.apply(engine, "wb", "main", T1, [[stock("A", 5), stock("B", 3)]], "run-1")
+    assert store.changed_skus(engine, "main") is None  # the first evaluation judges every SKU
+    assert store.changed_skus(engine, "main") == set()
+    ledger.apply(engine, "wb", "main", T2, [[stock("A", 4), stock("B", 3)]], "run-2")
+    assert store.changed_skus(engine, "main") == {"A"}
+    assert store.changed_skus(engine, "main") == set()

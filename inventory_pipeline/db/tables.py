@@ -62,6 +62,7 @@ inventory_data = Table(
     Index("idx_source_account", "source", "account", "stock_type"),
     Index("idx_sku", "sku"),
     Index("idx_marketplace_sku", "marketplace_sku", "source", "account"),  # a signal names a size by it
+    Index("idx_slice_written", "source", "account", "updated_at"),  # what a sync wrote, for its anomalies
 )
 
 inventory_history = Table(

@@ -15,6 +15,8 @@ from inventory_pipeline.settings import load_settings
 from marketplace_sandbox import SandboxServer
 from marketplace_sandbox.env import sandbox_env
 
+UNPARTITIONED = {"stock_sync_dry_run", "stock_fast_path"}
+
 
 @dataclass
 class Pipeline:
@@ -27,7 +29,7 @@ class Pipeline:
 
     def run(self, job: str = "stock_sync_all_sources", account: str = "main", config: dict | None = None):
         return self.defs.resolve_job_def(job).execute_in_process(
-            partition_key=account if job.startswith("stock_") and job != "stock_sync_dry_run" else None,
+            partition_key=account if job.startswith("stock_") and job not in UNPARTITIONED else None,
             instance=self.instance,
             raise_on_error=False,
             run_config=config,

@@ -10,6 +10,7 @@ from dagster import (
     StaticPartitionsDefinition,
     asset,
 )
+from sqlalchemy import Engine
 
 from inventory_pipeline.assets.metadata import table
 from inventory_pipeline.assets.partitions import account_check
@@ -37,32 +38,45 @@ def event_row(found: StockEvent, new: bool, /, **about: str) -> dict:
     return {"sku": found.sku, "source": found.source, **about, **found.figures, "this_run": _this_run(new)}
 
 
-def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinition) -> AssetsDefinition:
+def evaluate_events(
+    engine: Engine, notifier: NotifierResource, account: str, run_id: str, settings: Settings
+) -> tuple[list[StockEvent], set[str], int]:
+    """One account's stock events since the last evaluation, raised: what was found, the keys raised
+    now (not within 15 h of the last), and how many a channel delivered. Reads what changed since
+    the last evaluation, so a sync and a fast-path run alike can afford it."""
     cover = CoverRules((("ordinary", settings.low_stock_days_ordinary), ("new", settings.low_stock_days_new)))
+    now = utcnow()
+    movements = store.fbo_movements(engine, account)
+    found = fbo_events(account, *movements, settings.fbo_threshold) if movements else []
+    # The last SALES_WINDOW_DAYS whole days: today's orders so far would make a fifteenth day
+    # divided by fourteen. Only the SKUs whose stock changed since the last evaluation: cover moves
+    # when stock does, and every sale moves stock.
+    today = marketplace_today()
+    since = today - timedelta(days=settings.sales_window_days)
+    window = store.cover_inputs(engine, account, since, today, store.changed_skus(engine, account))
+    found += low_stock_events(account, *window, settings.sales_window_days, cover)
+    raised = {e.key: emit(engine, notifier, e, now, run_id, settings.ui_url) for e in found}
+    new = {key for key, delivery in raised.items() if delivery is not None}
+    sent = sum(1 for d in raised.values() if d is not None and d.delivered)
+    return found, new, sent
+
+
+def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinition) -> AssetsDefinition:
 
     @asset(
         name="stock_events",
         group_name="monitoring",
         partitions_def=partitions,
         deps=["inventory_data"],
-        description="Stock events of one seller account after a ledger sync: LowOnStock by days of cover, "
+        description="Stock events of one seller account after a ledger sync: LowOnStock by days of cover "
+        "(of the SKUs whose stock changed since the last evaluation), "
         "StockFBOOver / StockFBOReceived when marketplace-warehouse stock crosses FBO_THRESHOLD. "
         "Stored in notifications, sent at most once per 15 h per SKU and type.",
     )
     def stock_events(
         context: AssetExecutionContext, database: InventoryDatabase, notifier: NotifierResource
     ) -> MaterializeResult:
-        engine, account, now = database.engine, context.partition_key, utcnow()
-        movements = store.fbo_movements(engine, account)
-        found = fbo_events(account, *movements, settings.fbo_threshold) if movements else []
-        # The last SALES_WINDOW_DAYS whole days: today's orders so far would make a fifteenth day
-        # divided by fourteen.
-        today = marketplace_today()
-        window = store.cover_inputs(engine, account, today - timedelta(days=settings.sales_window_days), today)
-        found += low_stock_events(account, *window, settings.sales_window_days, cover)
-        raised = {e.key: emit(engine, notifier, e, now, context.run_id, settings.ui_url) for e in found}
-        new = {key for key, delivery in raised.items() if delivery is not None}
-        sent = sum(1 for d in raised.values() if d is not None and d.delivered)
+        found, new, sent = evaluate_events(database.engine, notifier, context.partition_key, context.run_id, settings)
         by_type = {
             t: sum(1 for e in found if e.event_type == t) for t in ("LowOnStock", "StockFBOOver", "StockFBOReceived")
         }

@@ -4,10 +4,11 @@ anomalies and notifications are kept, and the once-per-window claim that stops a
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, case, false, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, case, false, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from inventory_pipeline.db.tables import (
+    accounts,
     event_cursors,
     event_dedupe,
     inventory_data,
@@ -35,12 +36,9 @@ def fbo_movements(engine: Engine, account: str) -> tuple[list, dict] | None:
     now; the evaluation's cursor moves on in the same transaction. None on the first evaluation,
     whose state is the baseline."""
     h, d = inventory_history, inventory_data
-    name = f"fbo:{account}"
     with engine.begin() as conn:
-        cursor = conn.execute(select(event_cursors.c.last_history_id).where(event_cursors.c.name == name)).scalar()
-        newest = conn.execute(select(func.max(h.c.id))).scalar() or 0
+        cursor, newest = _advance(conn, f"fbo:{account}")
         if cursor is None:
-            conn.execute(insert(event_cursors).values(name=name, last_history_id=newest))
             return None
         moved = conn.execute(
             select(h.c.source, h.c.sku, func.sum(h.c.current_after - func.coalesce(h.c.current_before, 0)))
@@ -64,35 +62,68 @@ def fbo_movements(engine: Engine, account: str) -> tuple[list, dict] | None:
                 .group_by(d.c.source, d.c.sku)
             )
         }
-        conn.execute(update(event_cursors).where(event_cursors.c.name == name).values(last_history_id=newest))
     return [(source, sku, int(delta)) for source, sku, delta in moved], now_totals
 
 
-def cover_inputs(engine: Engine, account: str, since: date, until: date) -> tuple[dict, dict, list]:
-    """Units ordered per (source, SKU, stock group) on the days [``since``, ``until``), each SKU's
-    status, and the available units per (source, SKU, stock group) of the SKUs that sold."""
-    d, s = inventory_data, sales
-    group, sold_group = _stock_group(d.c.stock_type), _stock_group(s.c.scheme)
-    with engine.connect() as conn:
-        sold = {
-            (r[0], r[1], r[2]): int(r[3] or 0)
-            for r in conn.execute(
-                select(s.c.source, s.c.sku, sold_group, func.sum(s.c.quantity))
-                .where(
-                    s.c.account == account,
-                    s.c.sale_date >= since,
-                    s.c.sale_date < until,
-                    s.c.kind == "order",
-                    s.c.cancelled.is_(False),
-                )
-                .group_by(s.c.source, s.c.sku, sold_group)
-            )
-        }
-        statuses = dict(
+def _advance(conn, name: str) -> tuple[int | None, int]:
+    """A history cursor moved on to the newest history row: where it was (None the first time, when
+    the state now is the baseline) and where it is now."""
+    cursor = conn.execute(select(event_cursors.c.last_history_id).where(event_cursors.c.name == name)).scalar()
+    newest = conn.execute(select(func.max(inventory_history.c.id))).scalar() or 0
+    if cursor is None:
+        conn.execute(insert(event_cursors).values(name=name, last_history_id=newest))
+    else:
+        conn.execute(update(event_cursors).where(event_cursors.c.name == name).values(last_history_id=newest))
+    return cursor, newest
+
+
+def changed_skus(engine: Engine, account: str) -> set[str] | None:
+    """The account's SKUs whose stock changed since the last cover evaluation (None the first time:
+    every SKU is evaluated once). A SKU's cover moves when its stock does, and a sale moves stock."""
+    h = inventory_history
+    with engine.begin() as conn:
+        cursor, newest = _advance(conn, f"cover:{account}")
+        if cursor is None:
+            return None
+        return set(
             conn.execute(
-                select(product_status.c.sku, product_status.c.status).where(product_status.c.account == account)
-            ).all()
+                select(h.c.sku).distinct().where(h.c.id > cursor, h.c.id <= newest, h.c.account == account)
+            ).scalars()
         )
+
+
+def cover_inputs(
+    engine: Engine, account: str, since: date, until: date, skus: set[str] | None = None
+) -> tuple[dict, dict, list]:
+    """Units ordered per (source, SKU, stock group) on the days [``since``, ``until``), each SKU's
+    status, and the available units per (source, SKU, stock group) of the SKUs that sold; of every
+    SKU, or only of ``skus``."""
+    d, s, ps = inventory_data, sales, product_status
+    group, sold_group = _stock_group(d.c.stock_type), _stock_group(s.c.scheme)
+    orders = select(s.c.source, s.c.sku, sold_group, func.sum(s.c.quantity)).where(
+        s.c.account == account,
+        s.c.sale_date >= since,
+        s.c.sale_date < until,
+        s.c.kind == "order",
+        s.c.cancelled.is_(False),
+    )
+    status = select(ps.c.sku, ps.c.status).where(ps.c.account == account)
+    wanted = None if skus is None else sorted(skus)
+    with engine.connect() as conn:
+
+        def each(query, column) -> list:
+            if wanted is None:
+                return conn.execute(query).all()
+            return [
+                r
+                for i in range(0, len(wanted), 1000)
+                for r in conn.execute(query.where(column.in_(wanted[i : i + 1000])))
+            ]
+
+        sold = {
+            (r[0], r[1], r[2]): int(r[3] or 0) for r in each(orders.group_by(s.c.source, s.c.sku, sold_group), s.c.sku)
+        }
+        statuses = dict(each(status, ps.c.sku))
         # Without sales there is no cover figure and no alert: only SKUs that sold are looked up.
         skus = sorted({sku for _, sku, _ in sold})
         available = []
@@ -112,27 +143,30 @@ def cover_inputs(engine: Engine, account: str, since: date, until: date) -> tupl
 def anomaly_inputs(
     engine: Engine, account: str, now: datetime, rules: AnomalyRules, run_id: str
 ) -> tuple[pd.DataFrame, ...]:
-    """The account's ledger rows some rule could flag, and what run ``run_id`` changed in it."""
-    d, h = inventory_data, inventory_history
-    # Only rows some rule could flag leave the database: a million-row slice stays there.
+    """The account's ledger rows some rule could flag, and what run ``run_id`` changed in it. Read in
+    proportion to what changed: of each slice, the rows written since its last sync began (its
+    fetch time; a fast-path read since included), found by index; all of a slice's rows only when
+    the slice itself is stale."""
+    d, h, a = inventory_data, inventory_history, accounts
     suspect = or_(
         d.c.current_stock < 0,
         d.c.reserved_stock < 0,
         d.c.current_stock > rules.max_stock,
         d.c.reserved_stock > d.c.current_stock,
-        synced_at < now - timedelta(hours=rules.max_age_hours),
     )
+    columns = [*(d.c[c] for c in KEY), d.c.current_stock, d.c.reserved_stock, synced_at.label("last_sync_at")]
     with engine.connect() as conn:
-        current = pd.DataFrame(
-            conn.execute(
-                select(*(d.c[c] for c in KEY), d.c.current_stock, d.c.reserved_stock, synced_at.label("last_sync_at"))
-                .select_from(inventory_synced)
-                .where(d.c.account == account, suspect)
-            )
-            .mappings()
-            .all(),
-            columns=[*KEY, "current_stock", "reserved_stock", "last_sync_at"],
-        )
+        slices = conn.execute(select(a.c.marketplace, a.c.last_synced_at).where(a.c.name == account)).all()
+        found = []
+        for source, synced in slices:
+            this_slice = and_(d.c.source == source, d.c.account == account)
+            if synced is not None and synced < now - timedelta(hours=rules.max_age_hours):
+                query = select(*columns).select_from(inventory_synced).where(this_slice)  # every row is stale
+            else:
+                written = d.c.updated_at >= synced if synced is not None else true()
+                query = select(*columns).select_from(inventory_synced).where(this_slice, written, suspect)
+            found += conn.execute(query).mappings().all()
+        current = pd.DataFrame(found, columns=[*KEY, "current_stock", "reserved_stock", "last_sync_at"])
         changes = pd.DataFrame(
             conn.execute(
                 select(*(h.c[c] for c in KEY), h.c.current_before, h.c.current_after, h.c.change).where(
@@ -148,14 +182,18 @@ def anomaly_inputs(
 
 
 def slice_units(engine: Engine, account: str) -> dict[str, int]:
-    """Units present per source in the account's ledger now."""
+    """Units present per source in the account's ledger now: the figures each sync records for its
+    slice (``accounts.row_figures``), summed from the rows only for a slice without them."""
+    d, a = inventory_data, accounts
     with engine.connect() as conn:
+        recorded = conn.execute(select(a.c.marketplace, a.c.row_figures).where(a.c.name == account)).all()
+        units = {source: int(figures.split(",")[1]) for source, figures in recorded if figures}
         rows = conn.execute(
-            select(inventory_data.c.source, func.coalesce(func.sum(inventory_data.c.current_stock), 0))
-            .where(inventory_data.c.account == account)
-            .group_by(inventory_data.c.source)
+            select(d.c.source, func.coalesce(func.sum(d.c.current_stock), 0))
+            .where(d.c.account == account, d.c.source.notin_(sorted(units)) if units else true())
+            .group_by(d.c.source)
         ).all()
-    return {source: int(units) for source, units in rows}
+    return units | {source: int(n) for source, n in rows}
 
 
 def save_anomalies(engine: Engine, found: pd.DataFrame, run_id: str, now: datetime) -> None:

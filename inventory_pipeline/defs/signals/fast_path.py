@@ -4,11 +4,12 @@ to start): a few SKUs are seconds of work, not a sync."""
 
 import time
 
-from dagster import AssetKey, AssetObservation, Failure, MetadataValue, OpExecutionContext, Output, op
+from dagster import AssetKey, AssetObservation, Config, Failure, MetadataValue, OpExecutionContext, Output, op
 
 from inventory_pipeline import sync_log
 from inventory_pipeline.assets.metadata import table
 from inventory_pipeline.clock import utcnow
+from inventory_pipeline.defs.monitoring.assets import evaluate_events
 from inventory_pipeline.defs.signals import queue
 from inventory_pipeline.defs.signals.targeted import READERS, TargetedRead
 from inventory_pipeline.defs.stock import ledger
@@ -16,6 +17,11 @@ from inventory_pipeline.defs.wix.assets import PUSHED_COLUMNS, SHOWN, change_row
 from inventory_pipeline.defs.wix.fast import FastPush, push_skus
 from inventory_pipeline.resources import client_key
 from inventory_pipeline.settings import Settings
+
+
+class FastPathConfig(Config):
+    account: str = "main"
+    """The seller account whose queued signals this run takes."""
 
 
 class _Counts:
@@ -32,11 +38,14 @@ def build_fast_path_op(settings: Settings):
 
     @op(
         name="apply_stock_signals",
-        required_resource_keys={"database", "wix", *clients},
-        description="Re-read the SKUs an account's queued signals name, apply them to the ledger, push them to Wix.",
+        required_resource_keys={"database", "wix", "notifier", *clients},
+        description="Re-read the SKUs an account's queued signals name, apply them to the ledger, push them to "
+        "Wix, and raise the stock events their changes make (as stock_events does after a sync).",
     )
-    def apply_stock_signals(context: OpExecutionContext) -> Output[dict]:
-        account = context.partition_key
+    def apply_stock_signals(context: OpExecutionContext, config: FastPathConfig) -> Output[dict]:
+        account = config.account
+        if account not in settings.accounts:
+            raise Failure(f"no seller account {account!r}: SELLER_ACCOUNTS names {', '.join(settings.accounts)}")
         engine = context.resources.database.engine
         started = time.monotonic()
         claimed = queue.claim(engine, account, context.run_id)
@@ -75,6 +84,9 @@ def build_fast_path_op(settings: Settings):
         queue.settle(engine, context.run_id, "applied", "; ".join(unresolved[:5]) or None)
         lag = (utcnow() - oldest).total_seconds()
         metadata = _metadata(claimed, reads, applied, pushed, unresolved, lag, time.monotonic() - started)
+        # Alerts follow the change as quickly as Wix does: LowOnStock for a SKU that just sold down.
+        events, raised, sent = evaluate_events(engine, context.resources.notifier, account, context.run_id, settings)
+        metadata |= {"events_found": len(events), "events_raised": len(raised), "events_sent": sent}
         context.log_event(AssetObservation(asset_key=AssetKey("inventory_data"), partition=account, metadata=metadata))
         if pushed and (pushed.outcome.failed or pushed.mismatched):
             failed = [w.item.sku for w in pushed.outcome.failed] + pushed.mismatched

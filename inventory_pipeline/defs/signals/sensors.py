@@ -31,6 +31,12 @@ IN_FLIGHT = [
     DagsterRunStatus.STARTED,
 ]
 MAX_BACKOFF_SECONDS = 600
+ACCOUNT_TAG = "signals/account"
+
+
+def run_config(account: str) -> dict:
+    """The fast-path run of one account (from the UI's launchpad as well)."""
+    return {"ops": {"apply_stock_signals": {"config": {"account": account}}}}
 
 
 def build_signals_sensor(settings: Settings, job):
@@ -85,8 +91,8 @@ def build_signals_sensor(settings: Settings, job):
             requests.append(
                 RunRequest(
                     run_key=f"{JOB}:{account}:{waiting.newest_id}:{attempt}",
-                    partition_key=account,
-                    tags={"signals": str(waiting.count)},
+                    run_config=run_config(account),
+                    tags={ACCOUNT_TAG: account, "signals": str(waiting.count)},
                 )
             )
         context.update_cursor(json.dumps(cursor))
@@ -101,6 +107,6 @@ def build_signals_sensor(settings: Settings, job):
 
 def _in_flight(context: SensorEvaluationContext, account: str) -> bool:
     runs = context.instance.get_runs(
-        filters=RunsFilter(job_name=JOB, statuses=IN_FLIGHT, tags={"dagster/partition": account}), limit=1
+        filters=RunsFilter(job_name=JOB, statuses=IN_FLIGHT, tags={ACCOUNT_TAG: account}), limit=1
     )
     return bool(runs)

@@ -321,10 +321,12 @@ def _zero_vanished(
     now: datetime,
     listed: bool = False,
     within: dict[str, Sequence[str]] | None = None,
-) -> int:
+    count_lost: bool = False,
+) -> tuple[int, tuple[int, ...]]:
     """Rows of the slice the snapshot no longer reports (not in the stage ``keys``, or, ``listed``,
     in the table of gone ``keys``, read from it rather than by a pass over the slice), among the rows
-    ``within`` selects: recorded in history, then set to zero."""
+    ``within`` selects: recorded in history, then set to zero. Returns how many, and (``count_lost``)
+    the figures they took out of the slice's."""
     d, s = inventory_data, keys
     matches = and_(*(s.c[k] == d.c[k] for k in KEY_COLUMNS))
     nonzero = or_(d.c.current_stock != 0, d.c.reserved_stock != 0, d.c.available_stock != 0)
@@ -338,6 +340,10 @@ def _zero_vanished(
     )
     if not listed:
         gone = and_(gone, ~exists().where(matches))
+    lost = (0, 0, 0, 0)
+    if count_lost:
+        figures = _figure_columns(d.c.current_stock, d.c.reserved_stock, d.c.available_stock)
+        lost = tuple(int(v) for v in conn.execute(select(*figures).select_from(rows).where(gone)).one())
     zeroed = conn.execute(
         insert(inventory_history).from_select(
             HISTORY_COLUMNS,
@@ -359,7 +365,7 @@ def _zero_vanished(
     conn.execute(
         write.values(current_stock=0, reserved_stock=0, available_stock=0, last_sync_at=fetched_at, updated_at=now)
     )
-    return zeroed
+    return zeroed, lost
 
 
 def remove_corrupt(conn: Connection, source: str, account: str) -> int:
@@ -507,7 +513,7 @@ def _apply_staged(
         select(func.count()).select_from(d).where(d.c.source == source, d.c.account == account)
     ).scalar_one()
     if zero_missing and in_slice > keys:
-        result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now, within=zero_within)
+        result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now, within=zero_within)[0]
 
 
 def _staged_keys(conn: Connection, stage: Table) -> int:
@@ -539,13 +545,24 @@ def apply_partial(
     result = ApplyResult(compared="signals")
     now = utcnow()
     a = accounts
+    this = and_(a.c.marketplace == source, a.c.name == account)
     with _slice_transaction(engine, source, account) as (conn, stage, _):
         result.staged = _stage(conn, stage, [rows]) if rows else 0
         _staged_keys(conn, stage)
-        _apply_changes(conn, stage, fetched_at, run_id, now, result)
+        _apply_changes(conn, stage, fetched_at, run_id, now, result, count_figures=True)
         if zero_within and all(zero_within.values()):
-            result.zeroed = _zero_vanished(conn, stage, source, account, fetched_at, run_id, now, within=zero_within)
-        conn.execute(update(a).where(a.c.marketplace == source, a.c.name == account).values(snapshot_id=None))
+            result.zeroed, lost = _zero_vanished(
+                conn, stage, source, account, fetched_at, run_id, now, within=zero_within, count_lost=True
+            )
+            result.figures_change = tuple(c - x for c, x in zip(result.figures_change, lost, strict=True))
+        recorded = conn.execute(select(a.c.row_figures).where(this)).scalar()
+        # The slice's figures stay what its rows add up to, without a pass over them.
+        figures = (
+            ",".join(str(int(b) + c) for b, c in zip(recorded.split(","), result.figures_change, strict=True))
+            if recorded
+            else None
+        )
+        conn.execute(update(a).where(this).values(snapshot_id=None, row_figures=figures))
     return result
 
 
@@ -571,14 +588,10 @@ def _apply_compared(
         batch = changes.vanished[start : start + INSERT_CHUNK]
         conn.execute(insert(gone), [dict(zip(KEY_COLUMNS, key, strict=True)) for key in batch])
     if changes.vanished:
-        d = inventory_data
-        lost = conn.execute(
-            select(*_figure_columns(d.c.current_stock, d.c.reserved_stock, d.c.available_stock))
-            .select_from(gone.join(d, and_(*(gone.c[k] == d.c[k] for k in KEY_COLUMNS))))
-            .where(d.c.source == source, d.c.account == account)
-        ).one()
-        result.zeroed = _zero_vanished(conn, gone, source, account, fetched_at, run_id, now, listed=True)
-        result.figures_change = tuple(c - int(x) for c, x in zip(result.figures_change, lost, strict=True))
+        result.zeroed, lost = _zero_vanished(
+            conn, gone, source, account, fetched_at, run_id, now, listed=True, count_lost=True
+        )
+        result.figures_change = tuple(c - x for c, x in zip(result.figures_change, lost, strict=True))
 
 
 def _recorded(conn: Connection, source: str, account: str, snapshot_id: int) -> str:

@@ -1,5 +1,6 @@
 """A durable queue of change signals (Ozon pushes, polled Wildberries orders) for the fast path,
-and the ledger indexed by marketplace SKU, by which a signal names a size (WB's chrtID, Ozon's SKU).
+the ledger indexed by marketplace SKU, by which a signal names a size (WB's chrtID, Ozon's SKU), and
+by when a row was written, so that a sync's anomalies read what it wrote, not the whole slice.
 
 Revision ID: 0016
 Revises: 0015
@@ -39,9 +40,11 @@ def upgrade() -> None:
     )
     op.create_index("idx_signals_pending", "stock_signals", ["account", "status", "id"])
     op.create_index("idx_marketplace_sku", "inventory_data", ["marketplace_sku", "source", "account"])
+    op.create_index("idx_slice_written", "inventory_data", ["source", "account", "updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("idx_slice_written", table_name="inventory_data")
     op.drop_index("idx_marketplace_sku", table_name="inventory_data")
     op.drop_index("idx_signals_pending", table_name="stock_signals")
     op.drop_table("stock_signals")
