@@ -19,7 +19,6 @@ from inventory_pipeline.defs.wix import definitions as wix
 from inventory_pipeline.resources import build_resources
 from inventory_pipeline.settings import Settings, load_settings
 
-
 # Each step in its own process (a sync's memory is its step's, and returned when it ends), forked from
 # a server that imported the project once: a step starts in a fraction of a second instead of paying
 # a fresh interpreter's imports (benchmarks.startup).

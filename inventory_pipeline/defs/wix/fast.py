@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from inventory_pipeline.checks import Verdict
 from inventory_pipeline.defs.wix import store
-from inventory_pipeline.defs.wix.plan import Plan, PlanItem, TargetRules, guard, targets
+from inventory_pipeline.defs.wix.plan import PlanItem, TargetRules, guard_totals, targets
 from inventory_pipeline.defs.wix.push import PushOutcome, push, verify
 from inventory_pipeline.resources.wix import WixStoresResource
 
@@ -41,7 +41,8 @@ def push_skus(
     if plan_id is None:
         result.skipped = "no Wix plan yet: the first hourly push reads the store"
         return result
-    header, items = store.load_plan(engine, plan_id)
+    # Only the plan's items of these SKUs: a fast-path run reads what it pushes, not the store.
+    header, items = store.load_plan(engine, plan_id, skus)
     by_sku = {p.item.sku: p for p in items}
     known = [by_sku[s].item for s in sorted(skus) if s in by_sku]
     result.not_in_wix = sorted(s for s in skus if s not in by_sku)
@@ -54,9 +55,12 @@ def push_skus(
         if sku in wanted and wanted[sku] != item.quantity
     ]
     # Judged against the whole store, as the hourly push is: the SKUs not written keep what they hold.
-    changing = {p.item.sku for p in result.changes}
-    whole = result.changes + [PlanItem(p.item, p.item.quantity) for p in items if p.item.sku not in changing]
-    result.verdict = guard(Plan(whole, [], [], []), max_zero_share, max_total_change)
+    found, held = store.plan_totals(engine, plan_id)
+    planned = {p.item.sku: p.item.quantity for p in items}
+    before = held - sum(planned[c.item.sku] for c in result.changes) + sum(c.item.quantity for c in result.changes)
+    after = before + sum(c.delta for c in result.changes)
+    zeroed = sum(1 for c in result.changes if c.item.quantity > 0 and c.target == 0)
+    result.verdict = guard_totals(found, zeroed, before, after, max_zero_share, max_total_change)
     if not result.verdict.passed or not result.changes:
         result.calls = wix.calls
         return result

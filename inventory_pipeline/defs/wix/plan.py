@@ -98,11 +98,19 @@ def plan(wanted: dict[str, int], wix_items: Iterable[WixItem]) -> Plan:
 def guard(planned: Plan, max_zero_share: float, max_total_change: float) -> Verdict:
     """Refuse a push that empties too many SKUs or moves total stock too far: that is what a broken
     ledger looks like, not what a day of trading looks like."""
-    found = [p for p in planned.items]
+    found = planned.items
     zeroed = sum(1 for p in found if p.item.quantity > 0 and p.target == 0)
     before = sum(p.item.quantity for p in found)
     after = sum(p.target for p in found)
-    zero_share = zeroed / len(found) if found else 0.0
+    return guard_totals(len(found), zeroed, before, after, max_zero_share, max_total_change)
+
+
+def guard_totals(
+    found: int, zeroed: int, before: int, after: int, max_zero_share: float, max_total_change: float
+) -> Verdict:
+    """The guard over a plan's totals: ``found`` SKUs in Wix, ``zeroed`` of them going to zero, total
+    quantity ``before`` → ``after``."""
+    zero_share = zeroed / found if found else 0.0
     moved = abs(after - before) / before if before else 0.0
     meta = {
         "skus_set_to_zero": zeroed,
@@ -114,7 +122,7 @@ def guard(planned: Plan, max_zero_share: float, max_total_change: float) -> Verd
     problems = []
     if zero_share > max_zero_share:
         problems.append(
-            f"{zeroed} of {len(found)} SKUs ({zero_share:.0%}) would go to zero, more than "
+            f"{zeroed} of {found} SKUs ({zero_share:.0%}) would go to zero, more than "
             f"WIX_MAX_ZERO_SHARE={max_zero_share:.0%}"
         )
     if moved > max_total_change:

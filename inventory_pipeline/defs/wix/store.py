@@ -70,10 +70,21 @@ def plan_to_push(engine: Engine, run_id: str) -> int | None:
         return conn.execute(select(p.c.id).order_by((p.c.run_id == run_id).desc(), p.c.id.desc()).limit(1)).scalar()
 
 
-def load_plan(engine: Engine, plan_id: int) -> tuple[dict, list[PlanItem]]:
+def load_plan(engine: Engine, plan_id: int, skus: Iterable[str] | None = None) -> tuple[dict, list[PlanItem]]:
+    """A stored plan: its header and its items (every item, or those of ``skus``)."""
+    i = wix_plan_items
+    query = select(i).where(i.c.plan_id == plan_id)
+    wanted = None if skus is None else sorted(set(skus))
     with engine.connect() as conn:
         header = conn.execute(select(wix_plans).where(wix_plans.c.id == plan_id)).one()._asdict()
-        rows = conn.execute(select(wix_plan_items).where(wix_plan_items.c.plan_id == plan_id)).all()
+        if wanted is None:
+            rows = conn.execute(query).all()
+        else:
+            rows = [
+                r
+                for n in range(0, len(wanted), 500)
+                for r in conn.execute(query.where(i.c.sku.in_(wanted[n : n + 500])))
+            ]
     return header, [
         PlanItem(
             WixItem(r.sku, r.product_id, r.variant_id, r.inventory_item_id, r.current_quantity, r.revision),
@@ -81,6 +92,16 @@ def load_plan(engine: Engine, plan_id: int) -> tuple[dict, list[PlanItem]]:
         )
         for r in rows
     ]
+
+
+def plan_totals(engine: Engine, plan_id: int) -> tuple[int, int]:
+    """How many items a plan found in Wix, and the quantity they held."""
+    i = wix_plan_items
+    with engine.connect() as conn:
+        found, held = conn.execute(
+            select(func.count(), func.coalesce(func.sum(i.c.current_quantity), 0)).where(i.c.plan_id == plan_id)
+        ).one()
+    return int(found), int(held)
 
 
 SETTLED = ("before_quantity", "target_quantity", "delta", "status", "error", "pushed_at")
