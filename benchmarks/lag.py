@@ -44,19 +44,23 @@ def _quantile(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-def run(skus: int, seconds: float, mode: str, orders_per_minute: float) -> dict:
+def run(skus: int, seconds: float, mode: str, orders_per_minute: float, quick_setup: bool = False) -> dict:
+    """``quick_setup``: the first full syncs under the sandbox's fast profile (at 100,000 SKUs the
+    card listing alone takes ten minutes per account under the real limits); the measured part
+    always runs under the real profile."""
     saved = dict(os.environ)
     try:
-        return _run(skus, seconds, mode, orders_per_minute)
+        return _run(skus, seconds, mode, orders_per_minute, quick_setup)
     finally:  # the settings this run set are not left behind for whatever runs next in the process
         os.environ.clear()
         os.environ.update(saved)
 
 
-def _run(skus: int, seconds: float, mode: str, orders_per_minute: float) -> dict:
+def _run(skus: int, seconds: float, mode: str, orders_per_minute: float, quick_setup: bool) -> dict:
     from marketplace_sandbox.env import sandbox_env
 
-    with sandbox_process(skus, profile="real", wix_in_sync=True) as url, tempfile.TemporaryDirectory() as folder:
+    setup_profile = "fast" if quick_setup else "real"
+    with sandbox_process(skus, profile=setup_profile, wix_in_sync=True) as url, tempfile.TemporaryDirectory() as folder:
         root = Path(__file__).resolve().parent.parent
         home = Path(folder) / "home"
         home.mkdir()
@@ -88,6 +92,9 @@ def _run(skus: int, seconds: float, mode: str, orders_per_minute: float) -> dict
                 .success
             )
         first_sync = time.monotonic() - started
+        # What is measured runs under the published limits, paced as in production.
+        requests.put(f"{url}/_sandbox/config", json={"profile": "real"}, timeout=10).raise_for_status()
+        env["MARKETPLACE_PACING"] = "published"
         bin_dir = Path(sys.executable).parent
         subprocess.run([str(bin_dir / "dagster"), "instance", "migrate"], env=env, check=True, capture_output=True)
         children = [
@@ -144,6 +151,7 @@ def _run(skus: int, seconds: float, mode: str, orders_per_minute: float) -> dict
             "seconds": seconds,
             "orders_per_minute_per_account_and_marketplace": orders_per_minute,
             "first_full_sync_seconds": round(first_sync, 1),
+            "first_sync_profile": setup_profile,
             "changes": report["changes"],
             "episodes": len(lags),
             "reached_wix": len(report["lags"]),
@@ -168,8 +176,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--mode", choices=("fast", "schedules"), default="fast")
     parser.add_argument("--orders-per-minute", type=float, default=10)
+    parser.add_argument("--quick-setup", action="store_true", help="the first full syncs under the fast profile")
     args = parser.parse_args()
-    figures = run(args.skus, args.minutes * 60, args.mode, args.orders_per_minute)
+    figures = run(args.skus, args.minutes * 60, args.mode, args.orders_per_minute, args.quick_setup)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"lag-{args.mode}-{args.skus}.json"
     out.write_text(json.dumps(figures, indent=2))

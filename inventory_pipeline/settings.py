@@ -244,6 +244,7 @@ class Settings:
     fast_path: bool
     signals_interval_seconds: int
     ozon_poll_seconds: int
+    wb_status_poll_seconds: int
     ozon_push_sources: tuple
     ozon_push_trusted_proxies: tuple
     connections: Connections
@@ -401,6 +402,7 @@ def load_settings() -> Settings:
         fast_path=_flag("FAST_PATH", True),
         signals_interval_seconds=env_int("SIGNALS_INTERVAL_SECONDS", 10, minimum=1),
         ozon_poll_seconds=env_int("OZON_UNFULFILLED_POLL_SECONDS", 60, minimum=1),
+        wb_status_poll_seconds=env_int("WB_ORDER_STATUS_POLL_SECONDS", 60, minimum=1),
         ozon_push_sources=_networks("OZON_PUSH_SOURCES", OZON_PUSH_NETWORKS),
         ozon_push_trusted_proxies=_networks("OZON_PUSH_TRUSTED_PROXIES", "127.0.0.1/32,::1/128"),
         connections=_connections(),

@@ -69,7 +69,7 @@ def _expected_all(p) -> dict[str, int]:
 @pytest.fixture
 def fast(monkeypatch, database_url):
     with SandboxServer(skus=120, seed=7, profile="fast", wix_in_sync=True) as sandbox:
-        p = make_pipeline(monkeypatch, sandbox, database_url, WIX_SITE_ID="site-v1")
+        p = make_pipeline(monkeypatch, sandbox, database_url, WIX_SITE_ID="site-v1", WB_ORDER_STATUS_POLL_SECONDS="1")
         for account in ACCOUNTS:
             assert p.run(account=account).success
         with serving(create_app(p.engine, gate_from_settings())) as url:
@@ -106,6 +106,19 @@ def test_live_orders_edits_and_cancellations_reach_wix_through_the_fast_path(fas
     after = _report(p)
     assert after["open"] == [], f"Wix still behind the truth for {after['open_skus']}"
     assert len(after["lags"]) >= len(before["open"])
+    # Buyers cancel WB orders the sensor saw as new: the unit is back, and Wix shows it again.
+    _live(p, orders_per_minute=0, edits_per_minute=0, cancel_share=0, cancel_after_seconds=0, running=True)
+    time.sleep(1)
+    _live(p, running=False)
+    assert _report(p)["open"], "the cancellations left Wix behind the truth"
+    time.sleep(1)  # the status poll's interval (WB_ORDER_STATUS_POLL_SECONDS=1)
+    for request in _sensor_tick(p):
+        assert p.run("stock_fast_path", config=request.run_config).success
+    after = _report(p)
+    assert after["open"] == [], f"Wix still behind the truth after cancellations for {after['open_skus']}"
+    with p.engine.connect() as conn:
+        kinds = dict(conn.execute(select(stock_signals.c.kind, func.count()).group_by(stock_signals.c.kind)).all())
+    assert {"wb_new_order", "wb_order_cancelled", "TYPE_NEW_POSTING", "TYPE_STOCKS_CHANGED"} <= set(kinds), kinds
     expected, wix = _expected_all(p), _wix(p)
     wrong = {s: (wix[s], q) for s, q in expected.items() if s in wix and wix[s] != q}
     assert not wrong, f"Wix differs from the truth: {list(wrong.items())[:5]}"

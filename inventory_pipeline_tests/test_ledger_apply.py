@@ -432,7 +432,7 @@ def test_anomalies_read_what_the_last_sync_wrote_and_a_stale_slice_whole(databas
     assert sorted(current.sku) == ["BIG", "NEG", "OK"]
 
 
-def test_cover_is_evaluated_for_the_skus_that_changed_since_the_last_evaluation(database_url):
+def test_cover_is_evaluated_for_the_skus_whose_stock_changed_since_the_last_evaluation(database_url):
     from inventory_pipeline.defs.monitoring import store
 
     engine = make_engine(database_url)

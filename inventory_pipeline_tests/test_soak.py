@@ -89,7 +89,11 @@ def test_schedules_and_sensors_tick_for_real_without_a_failure(storage, request,
                     sensor_ticks = [t for t in ticks.get("ledger_freshness", []) if t.status.value != "FAILURE"]
                     scheduled = [t for t in ticks.get("stock_sync_every_6h", []) if t.status.value == "SUCCESS"]
                     if len(sensor_ticks) >= 4 and scheduled and runs and all(r.is_finished for r in runs):
-                        break
+                        # ... and the sensor has judged freshness since the last run ended.
+                        ended = max(instance.get_run_record_by_id(r.run_id).end_time or 0 for r in runs)
+                        judged = instance.event_log_storage.get_asset_check_execution_history(FRESHNESS, limit=1)
+                        if judged and not judged[0].run_id and judged[0].create_timestamp > ended:
+                            break
                     time.sleep(2)
                 failed = {name: [t.error for t in ts if t.status.value == "FAILURE"] for name, ts in ticks.items()}
                 assert not any(failed.values()), failed

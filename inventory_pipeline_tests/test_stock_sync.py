@@ -98,7 +98,8 @@ def test_snapshots_stored_in_older_formats_are_migrated_once_to_the_one_format(p
         conn.execute(update(stock_snapshots).where(stock_snapshots.c.id == wb).values(part_rows='{"wb_warehouses": 9}'))
         conn.exec_driver_sql("ALTER TABLE stock_anomalies DROP COLUMN severity")  # as before 0014
         next(i for i in inventory_history.indexes if i.name == "idx_history_run").drop(conn)  # as before 0015
-        next(i for i in inventory_data.indexes if i.name == "idx_marketplace_sku").drop(conn)  # as before 0016
+        for index in ("idx_marketplace_sku", "idx_slice_written"):  # as before 0016
+            next(i for i in inventory_data.indexes if i.name == index).drop(conn)
         stock_signals.drop(conn)
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0012'")
     migrate(p.engine)

@@ -2,7 +2,8 @@
 
 Buyers place FBS orders continuously: an Ozon posting reserves its unit until it ships (then present
 and reserved both fall) or is cancelled (the unit is free again); a Wildberries order takes the unit
-off the seller warehouse at once and is served by ``/api/v3/orders/new`` until it goes into a supply.
+off the seller warehouse at once and is served by ``/api/v3/orders/new`` until it goes into a supply
+or the buyer cancels it (the unit is back; ``/api/v3/orders/status`` says ``cancel``).
 Sellers edit stock on Ozon. Ozon pushes every change to ``push_url`` with its retry rules.
 
 Each truth change of a SKU whose Wix quantity then differs from what Wix should show opens an
@@ -72,11 +73,13 @@ class Live:
         self.running = False
         self._rng = random.Random(f"{world.seed}-live")
         self._thread: threading.Thread | None = None
+        self._deliverer: threading.Thread | None = None
         self._stop = threading.Event()
         self._seq = itertools.count(1)
         self._next: dict[tuple[str, str, str], float] = {}
         self.postings: dict[str, Posting] = {}
         self._wb_orders: dict[str, dict[int, dict]] = {}
+        self._wb_status: dict[str, dict[int, tuple[str, str]]] = {}  # order id -> (supplierStatus, wbStatus)
         self._deliveries: list[Delivery] = []
         self._delivery_lock = threading.Lock()
         self._wakeup = threading.Event()
@@ -116,12 +119,13 @@ class Live:
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="sandbox-live", daemon=True)
         self._thread.start()
-        threading.Thread(target=self._deliver_loop, name="sandbox-live-push", daemon=True).start()
+        if self._deliverer is None:  # Ozon keeps delivering (and retrying) what it owes after buyers stop
+            self._deliverer = threading.Thread(target=self._deliver_loop, name="sandbox-live-push", daemon=True)
+            self._deliverer.start()
 
     def stop(self) -> None:
         self.running = False
         self._stop.set()
-        self._wakeup.set()
         if self._thread:
             self._thread.join(timeout=5)
 
@@ -151,7 +155,12 @@ class Live:
 
     def unfulfilled(self, account: str) -> list[Posting]:
         now = time.time()
-        return [p for p in self.postings.values() if p.account == account and p.ship_at > now and not p.cancel]
+        return [p for p in self.postings.values() if p.account == account and p.ship_at > now]
+
+    def wb_statuses(self, account: str, ids: list[int]) -> list[dict]:
+        """``/api/v3/orders/status``: each known order's seller-side and WB-side status."""
+        known = self._wb_status.get(account, {})
+        return [{"id": i, "supplierStatus": known[i][0], "wbStatus": known[i][1]} for i in ids if i in known]
 
     # -- the clock -------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -181,9 +190,13 @@ class Live:
                 self._ozon_cancel(posting, now)
             elif now >= posting.ship_at:
                 self._ozon_ship(posting)
-        for orders in self._wb_orders.values():
-            for order_id in [i for i, o in orders.items() if o["_ship_at"] <= now]:
-                del orders[order_id]
+        for account, orders in self._wb_orders.items():
+            for order_id, order in list(orders.items()):
+                if order["_cancel"] and now >= order["_placed"] + self.cancel_after_seconds:
+                    self._wb_cancel(account, order, now)
+                elif order["_ship_at"] <= now:
+                    del orders[order_id]  # into a supply: no longer new
+                    self._wb_status[account][order_id] = ("confirm", "waiting")
         self._settle(now)
 
     # -- buyers and sellers ----------------------------------------------------------------
@@ -291,8 +304,20 @@ class Live:
             "skus": list(item.barcodes),
             "price": item.price * 100,
             "_ship_at": at + self.ship_after_seconds,
+            "_placed": at,
+            "_cancel": self._rng.random() < self.cancel_share,
         }
+        self._wb_status.setdefault(account, {})[order_id] = ("new", "waiting")
         self._changed(item.sku, at)
+
+    def _wb_cancel(self, account: str, order: dict, now: float) -> None:
+        """The buyer cancelled before assembly: the unit is back on the seller's warehouse."""
+        del self._wb_orders[account][order["id"]]
+        self._wb_status[account][order["id"]] = ("cancel", "canceled_by_client")
+        item = self.world.wb_by_chrt[account].get(order["chrtId"])
+        if item is not None:
+            item.seller_amount += 1
+            self._changed(item.sku, now)
 
     def _posting_message(self, kind: str, posting: Posting, ozon_sku: int, at: float) -> dict:
         return {
@@ -372,7 +397,7 @@ class Live:
 
     def _deliver_loop(self) -> None:
         session = requests.Session()
-        while not self._stop.is_set():
+        while True:
             with self._delivery_lock:
                 due = self._deliveries[0].due if self._deliveries else None
                 delivery = heapq.heappop(self._deliveries) if due is not None and due <= time.time() else None

@@ -123,6 +123,9 @@ class WildberriesApi:
                 methods=["POST", "PUT"],
             ),
             Route("/wb/marketplace/api/v3/orders/new", self._wrap(self.new_orders, "fbs-orders"), methods=["GET"]),
+            Route(
+                "/wb/marketplace/api/v3/orders/status", self._wrap(self.order_statuses, "fbs-orders"), methods=["POST"]
+            ),
             Route("/wb/content/content/v2/get/cards/list", self._wrap(self.cards, "content"), methods=["POST"]),
             Route("/wb/statistics/api/v1/supplier/orders", self._wrap(self.orders, "orders"), methods=["GET"]),
             Route("/wb/statistics/api/v1/supplier/sales", self._wrap(self.sales, "sales"), methods=["GET"]),
@@ -342,6 +345,12 @@ class WildberriesApi:
             {k: v for k, v in o.items() if not k.startswith("_")} for o in self.sandbox.live.wb_new_orders(account)
         ]
         return json_response({"orders": orders})
+
+    def order_statuses(self, request: Request, account: str, body: dict) -> Response:
+        ids = body.get("orders") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 1000 or not all(isinstance(i, int) for i in ids):
+            raise _marketplace_error(400, "IncorrectRequest", "orders: from 1 to 1000 order ids")
+        return json_response({"orders": self.sandbox.live.wb_statuses(account, ids)})
 
     def stocks(self, request: Request, account: str, body: dict) -> Response:
         warehouse_id = int(request.path_params["warehouse_id"]) if request.path_params["warehouse_id"].isdigit() else -1

@@ -214,6 +214,17 @@ class WildberriesResource(ConfigurableResource):
             expect(payload, dict, "the orders answer", "Wildberries").get("orders"), list, "orders", "Wildberries"
         )
 
+    def order_statuses(self, order_ids: Sequence[int]) -> list[dict]:
+        """Each FBS order's status (``/api/v3/orders/status``, 1,000 ids a call): a buyer's
+        cancellation is ``supplierStatus`` ``cancel``."""
+        out: list[dict] = []
+        for start in range(0, len(order_ids), STOCKS_BATCH):
+            body = {"orders": [int(i) for i in order_ids[start : start + STOCKS_BATCH]]}
+            payload = self._host("marketplace").call("POST", "/api/v3/orders/status", body=body)
+            answer = expect(payload, dict, "the order statuses", "Wildberries").get("orders")
+            out += expect(answer, list, "orders", "Wildberries")
+        return out
+
     def statistics_day(self, kind: str, day: str) -> list[dict]:
         """Every ``orders`` or ``sales`` row WB dates on ``day`` (a Moscow date): ``flag=1``."""
         rows = self._host("statistics").call("GET", f"/api/v1/supplier/{kind}", params={"dateFrom": day, "flag": 1})

@@ -49,8 +49,8 @@ def evaluate_events(
     movements = store.fbo_movements(engine, account)
     found = fbo_events(account, *movements, settings.fbo_threshold) if movements else []
     # The last SALES_WINDOW_DAYS whole days: today's orders so far would make a fifteenth day
-    # divided by fourteen. Only the SKUs whose stock changed since the last evaluation: cover moves
-    # when stock does, and every sale moves stock.
+    # divided by fourteen. Only the SKUs whose stock or sales changed since the last evaluation:
+    # cover moves with nothing else.
     today = marketplace_today()
     since = today - timedelta(days=settings.sales_window_days)
     window = store.cover_inputs(engine, account, since, today, store.changed_skus(engine, account))
@@ -69,7 +69,7 @@ def build_events_asset(settings: Settings, partitions: StaticPartitionsDefinitio
         partitions_def=partitions,
         deps=["inventory_data"],
         description="Stock events of one seller account after a ledger sync: LowOnStock by days of cover "
-        "(of the SKUs whose stock changed since the last evaluation), "
+        "(of the SKUs whose stock or sales changed since the last evaluation), "
         "StockFBOOver / StockFBOReceived when marketplace-warehouse stock crosses FBO_THRESHOLD. "
         "Stored in notifications, sent at most once per 15 h per SKU and type.",
     )

@@ -65,11 +65,11 @@ def fbo_movements(engine: Engine, account: str) -> tuple[list, dict] | None:
     return [(source, sku, int(delta)) for source, sku, delta in moved], now_totals
 
 
-def _advance(conn, name: str) -> tuple[int | None, int]:
-    """A history cursor moved on to the newest history row: where it was (None the first time, when
-    the state now is the baseline) and where it is now."""
+def _advance(conn, name: str, ids=inventory_history.c.id) -> tuple[int | None, int]:
+    """A cursor over a table's ids (the history's, by default) moved on to the newest: where it was
+    (None the first time, when the state now is the baseline) and where it is now."""
     cursor = conn.execute(select(event_cursors.c.last_history_id).where(event_cursors.c.name == name)).scalar()
-    newest = conn.execute(select(func.max(inventory_history.c.id))).scalar() or 0
+    newest = conn.execute(select(func.max(ids))).scalar() or 0
     if cursor is None:
         conn.execute(insert(event_cursors).values(name=name, last_history_id=newest))
     else:
@@ -78,18 +78,22 @@ def _advance(conn, name: str) -> tuple[int | None, int]:
 
 
 def changed_skus(engine: Engine, account: str) -> set[str] | None:
-    """The account's SKUs whose stock changed since the last cover evaluation (None the first time:
-    every SKU is evaluated once). A SKU's cover moves when its stock does, and a sale moves stock."""
-    h = inventory_history
+    """The account's SKUs whose cover may have moved since the last evaluation: their stock changed,
+    or their sales were (re)loaded (a day backfilled, today's orders so far). None the first time:
+    every SKU is evaluated once."""
+    h, s = inventory_history, sales
     with engine.begin() as conn:
-        cursor, newest = _advance(conn, f"cover:{account}")
-        if cursor is None:
+        stock_cursor, newest_change = _advance(conn, f"cover:{account}")
+        sales_cursor, newest_sale = _advance(conn, f"cover_sales:{account}", s.c.id)
+        if stock_cursor is None or sales_cursor is None:
             return None
-        return set(
-            conn.execute(
-                select(h.c.sku).distinct().where(h.c.id > cursor, h.c.id <= newest, h.c.account == account)
-            ).scalars()
-        )
+        changed = conn.execute(
+            select(h.c.sku).distinct().where(h.c.id > stock_cursor, h.c.id <= newest_change, h.c.account == account)
+        ).scalars()
+        sold = conn.execute(
+            select(s.c.sku).distinct().where(s.c.id > sales_cursor, s.c.id <= newest_sale, s.c.account == account)
+        ).scalars()
+        return set(changed) | set(sold)
 
 
 def cover_inputs(

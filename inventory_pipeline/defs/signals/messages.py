@@ -118,9 +118,27 @@ def wb_order_signal(order: dict, account: str, kind: str = "wb_new_order") -> Si
         "chrt_id",
         str(chrt),
         str(warehouse),
-        f"wb:{account}:{kind}:{order_id}",
+        wb_order_key(account, kind, order_id),
         parse_time(order.get("createdAt")),
     )
+
+
+# WB's answers that mean the order will not take the unit: the seller's or the buyer's cancellation.
+WB_CANCELLED = {"supplierStatus": {"cancel"}, "wbStatus": {"canceled", "canceled_by_client", "declined_by_client"}}
+
+
+def wb_order_key(account: str, kind: str, order_id: int) -> str:
+    return f"wb:{account}:{kind}:{order_id}"
+
+
+def wb_order_id(key: str) -> int | None:
+    """The order id a WB order signal's key names."""
+    tail = key.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def wb_cancelled(status: dict) -> bool:
+    return any(status.get(field) in values for field, values in WB_CANCELLED.items())
 
 
 def ping_answer(now: datetime, version: str) -> dict:

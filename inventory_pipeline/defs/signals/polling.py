@@ -5,13 +5,43 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from inventory_pipeline.defs.signals.messages import Signal, parse_time, wb_order_signal
+from sqlalchemy import Engine
+
+from inventory_pipeline.defs.signals import queue
+from inventory_pipeline.defs.signals.messages import (
+    Signal,
+    parse_time,
+    wb_cancelled,
+    wb_order_id,
+    wb_order_key,
+    wb_order_signal,
+)
 from inventory_pipeline.resources.ozon import OzonSellerResource
 from inventory_pipeline.resources.wildberries import WildberriesResource
 
 
 def wb_orders(api: WildberriesResource, account: str) -> list[Signal]:
     return [s for s in (wb_order_signal(o, account) for o in api.new_orders() if isinstance(o, dict)) if s]
+
+
+def wb_cancellations(api: WildberriesResource, engine: Engine, account: str, now: datetime) -> list[Signal]:
+    """The orders of the last day WB now calls cancelled: the unit is back on the seller's shelf."""
+    orders = {
+        wb_order_id(key): (ref, wh) for key, ref, wh in queue.recent_wb_orders(engine, account, now - timedelta(days=1))
+    }
+    orders.pop(None, None)
+    if not orders:
+        return []
+    out = []
+    for status in api.order_statuses(sorted(orders)):
+        order_id = status.get("id") if isinstance(status, dict) else None
+        if order_id in orders and wb_cancelled(status):
+            chrt, warehouse = orders[order_id]
+            kind = "wb_order_cancelled"
+            out.append(
+                Signal("wb", account, kind, "chrt_id", chrt, warehouse, wb_order_key(account, kind, order_id), now)
+            )
+    return out
 
 
 def ozon_unfulfilled(api: OzonSellerResource, account: str, now: datetime) -> list[Signal]:

@@ -132,3 +132,24 @@ def waiting(engine: Engine, now: datetime | None = None) -> dict[str, Waiting]:
             .group_by(q.c.account)
         ).all()
     return {account: Waiting(int(n), int(newest), oldest) for account, n, newest, oldest in rows}
+
+
+def recent_wb_orders(engine: Engine, account: str, since: datetime) -> list[tuple[str, str, str]]:
+    """The account's WB orders signalled since ``since`` and not yet known cancelled: (order signal
+    key, size, warehouse)."""
+    q = stock_signals
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(q.c.kind, q.c.dedupe_key, q.c.ref, q.c.warehouse_id).where(
+                q.c.source == "wb",
+                q.c.account == account,
+                q.c.kind.in_(["wb_new_order", "wb_order_cancelled"]),
+                q.c.received_at >= since,
+            )
+        ).all()
+    cancelled = {key.rsplit(":", 1)[-1] for kind, key, _, _ in rows if kind == "wb_order_cancelled"}
+    return [
+        (key, ref, wh)
+        for kind, key, ref, wh in rows
+        if kind == "wb_new_order" and key.rsplit(":", 1)[-1] not in cancelled
+    ]

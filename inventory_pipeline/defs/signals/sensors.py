@@ -51,7 +51,8 @@ def build_signals_sensor(settings: Settings, job):
         minimum_interval_seconds=settings.signals_interval_seconds,
         default_status=DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED,
         required_resource_keys={"database", *clients},
-        description="Polls WB's new FBS orders and Ozon's unfulfilled postings into stock_signals (Ozon's "
+        description="Polls WB's new FBS orders (and their cancellations) and Ozon's unfulfilled postings into "
+        "stock_signals (Ozon's "
         "pushes arrive through the receiver) and starts a stock_fast_path run per account with signals waiting."
         + ("" if running else " Off: FAST_PATH=false or SCHEDULES_RUNNING=false."),
     )
@@ -61,10 +62,12 @@ def build_signals_sensor(settings: Settings, job):
         now, clock = utcnow(), time.time()
         polled, problems = 0, []
         for account in settings.wb_accounts:
+            api = getattr(context.resources, client_key("wb", account))
             try:
-                polled += queue.enqueue(
-                    engine, polling.wb_orders(getattr(context.resources, client_key("wb", account)), account)
-                )
+                polled += queue.enqueue(engine, polling.wb_orders(api, account))
+                if clock - cursor.get(f"wb_statuses:{account}", 0) >= settings.wb_status_poll_seconds:
+                    polled += queue.enqueue(engine, polling.wb_cancellations(api, engine, account, now))
+                    cursor[f"wb_statuses:{account}"] = clock
             except ApiError as exc:
                 problems.append(f"WB {account}: {exc}")
         for account in settings.ozon_accounts:
