@@ -161,6 +161,7 @@ def _run(skus: int, seconds: float, mode: str, orders_per_minute: float, quick_s
             "lag_max_seconds": round(max(lags), 1) if lags else 0,
             "lag_mean_seconds": round(statistics.fmean(lags), 1) if lags else 0,
             "oversold_sku_minutes": round(report["oversold_sku_seconds"] / 60, 1),
+            "wix_wrong_without_a_change": len(report["wrong_without_a_change"]),
             "ozon_pushes": report["pushes"],
             "push_answer_p95_ms": _quantile([v * 1000 for v in report["push_seconds"]], 0.95),
             "fast_path_runs": len(fast_runs),

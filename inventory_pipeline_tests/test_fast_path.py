@@ -116,6 +116,7 @@ def test_live_orders_edits_and_cancellations_reach_wix_through_the_fast_path(fas
         assert p.run("stock_fast_path", config=request.run_config).success
     after = _report(p)
     assert after["open"] == [], f"Wix still behind the truth after cancellations for {after['open_skus']}"
+    assert after["wrong_without_a_change"] == []
     with p.engine.connect() as conn:
         kinds = dict(conn.execute(select(stock_signals.c.kind, func.count()).group_by(stock_signals.c.kind)).all())
     assert {"wb_new_order", "wb_order_cancelled", "TYPE_NEW_POSTING", "TYPE_STOCKS_CHANGED"} <= set(kinds), kinds
@@ -190,3 +191,112 @@ def test_a_push_delivered_twice_is_one_signal_and_a_stranger_is_refused(fast):
     # Behind a proxy whose X-Real-IP names a stranger's address, the source is refused.
     spoofed = requests.post(f"{p.receiver}/ozon/push", json=message, headers={"X-Real-IP": "203.0.113.9"}, timeout=5)
     assert spoofed.status_code == 403
+
+
+def _signal(p, source: str, kind: str, ref_type: str, ref: str, warehouse: str = "", key: str = "") -> None:
+    from inventory_pipeline.defs.signals import queue
+    from inventory_pipeline.defs.signals.messages import Signal
+
+    queue.enqueue(p.engine, [Signal(source, "main", kind, ref_type, ref, warehouse, key or f"test:{kind}:{ref}")])
+
+
+def _fast_run(p, account: str = "main"):
+    from inventory_pipeline.defs.signals.sensors import run_config
+
+    return p.run("stock_fast_path", config=run_config(account))
+
+
+def _signals(p) -> list:
+    with p.engine.connect() as conn:
+        return conn.execute(select(stock_signals.c.ref, stock_signals.c.status, stock_signals.c.attempts)).all()
+
+
+def test_a_size_the_answer_leaves_out_is_read_again_then_left_to_the_full_sync(fast):
+    """An empty answer for the size an order named is no sale of it: the ledger keeps its figure, the
+    signal is read again by later runs, and after five it is failed (the full sync reconciles it)."""
+    p = fast
+    size = next(r for r in p.truth("wb") if r["stock_type"] == "fbs" and r["readable"])
+    before = _ledger(p)
+    p.faults("empty@/wb/marketplace/api/v3/stocks/")
+    _signal(p, "wb", "wb_new_order", "chrt_id", str(size["chrt_id"]), str(size["warehouse_id"]))
+    _signal(p, "wb", "wb_new_order", "chrt_id", "999999999", str(size["warehouse_id"]), "test:unknown")
+    for attempt in range(1, 6):
+        assert _fast_run(p).success
+        statuses = {ref: (status, attempts) for ref, status, attempts in _signals(p)}
+        assert statuses["999999999"] == ("failed", 0)  # no such size in the ledger: the full sync's
+        expected = "failed" if attempt == 5 else "pending"
+        assert statuses[str(size["chrt_id"])] == (expected, attempt)
+    assert _ledger(p) == before
+    p.faults("")
+    _signal(p, "wb", "wb_new_order", "chrt_id", str(size["chrt_id"]), str(size["warehouse_id"]), "test:again")
+    assert _fast_run(p).success
+    assert {r.status for r in _signals(p) if r.ref == str(size["chrt_id"])} == {"failed", "applied"}
+
+
+def test_an_ozon_product_answered_with_no_stock_rows_goes_to_zero_and_so_does_its_wix_figure(fast):
+    p = fast
+    world = p.sandbox.sandbox.world
+    item = next(
+        it for it in world.ozon["main"] if it.fbs[0] - it.fbs[1] > 0 and not world.ozon_unreadable("main", it, "fbs")
+    )
+    item.has_rows = False  # Ozon answers the product with "stocks": []
+    _signal(p, "ozon", "TYPE_STOCKS_CHANGED", "product_id", str(item.product_id))
+    assert _fast_run(p).success
+    rows = {k: v for k, v in _ledger(p).items() if k[0] == "ozon" and k[1] == "main" and k[2] == item.offer_id}
+    assert rows and all(v == (0, 0) for v in rows.values())
+    assert _wix(p)[item.offer_id] == _expected_all(p)[item.offer_id]
+
+
+def test_the_hourly_push_keeps_what_the_fast_path_wrote_after_its_plan(fast):
+    """A plan made before a sale, pushed after the fast path wrote the sale to Wix, must not put the
+    older figure back."""
+    from dagster import AssetKey
+
+    p = fast
+    world = p.sandbox.sandbox.world
+    item = next(
+        it
+        for it in world.ozon["main"]
+        if it.fbs[0] - it.fbs[1] > 2
+        and not world.ozon_unreadable("main", it, "fbs")
+        and sum(v.sku == it.offer_id for pr in world.wix["site-v1"] for v in pr.variants) == 1
+    )
+    variant = next(v for pr in world.wix["site-v1"] for v in pr.variants if v.sku == item.offer_id)
+    variant.quantity -= 1  # Wix one behind: the plan will change it
+    assert p.run("wix_stock_plan_only").success
+    item.fbs[1] += 2  # two units reserved by orders after the plan
+    _signal(p, "ozon", "TYPE_NEW_POSTING", "offer_id", item.offer_id)
+    assert _fast_run(p).success
+    assert _wix(p)[item.offer_id] == _expected_all(p)[item.offer_id]
+    push = p.defs.get_implicit_global_asset_job_def().execute_in_process(
+        instance=p.instance, asset_selection=[AssetKey("wix_stock_push")], raise_on_error=False
+    )
+    assert push.success
+    assert _wix(p)[item.offer_id] == _expected_all(p)[item.offer_id]
+    metadata = push.asset_materializations_for_node("wix_stock_push")[0].metadata
+    assert metadata["targets_moved_since_plan"].value >= 1
+
+
+def test_one_writer_of_the_wix_store_at_a_time(database_url):
+    import threading
+
+    from inventory_pipeline.db.dialect import SliceBusyError, named_lock
+    from inventory_pipeline.db.engine import make_engine
+
+    engine = make_engine(database_url)
+    held, done = threading.Event(), threading.Event()
+
+    def holder():
+        with named_lock(engine, "wix:writes", 5):
+            held.set()
+            done.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(5)
+    with pytest.raises(SliceBusyError), named_lock(engine, "wix:writes", 1):
+        pass
+    done.set()
+    thread.join()
+    with named_lock(engine, "wix:writes", 1):  # free again
+        pass

@@ -74,6 +74,7 @@ class Live:
         self._rng = random.Random(f"{world.seed}-live")
         self._thread: threading.Thread | None = None
         self._deliverer: threading.Thread | None = None
+        self._baseline: set[str] | None = None
         self._stop = threading.Event()
         self._seq = itertools.count(1)
         self._next: dict[tuple[str, str, str], float] = {}
@@ -116,6 +117,8 @@ class Live:
 
     def start(self) -> None:
         self.running, self.started_at = True, time.time()
+        if self._baseline is None:  # what Wix showed wrong before any buyer came is not the pipeline's doing
+            self._baseline = self._wrong()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="sandbox-live", daemon=True)
         self._thread.start()
@@ -143,6 +146,8 @@ class Live:
                 "open": [round(v, 2) for v in open_lags],
                 "open_skus": sorted(self.pending)[:100],
                 "oversold_sku_seconds": round(oversold, 1),
+                # Wix moved away from a truth that did not change (a push writing an older figure).
+                "wrong_without_a_change": sorted(self._wrong() - set(self.pending) - (self._baseline or set()))[:100],
                 "pushes": dict(self.pushes),
                 "push_seconds": [round(v, 3) for v in self.push_seconds[-1000:]],
                 "ozon_unfulfilled": sum(1 for p in self.postings.values() if p.ship_at > now),
@@ -365,6 +370,13 @@ class Live:
             index = self._wix_index = (self.site, by_sku)
         variants = index[1].get(sku, [])
         return variants[0].quantity if len(variants) == 1 else None
+
+    def _wrong(self) -> set[str]:
+        """The SKUs one Wix variant holds at a figure other than the truth's."""
+        self.shown("")  # builds the index of the site's variants
+        return {
+            sku for sku in self._wix_index[1] if (shown := self.shown(sku)) is not None and shown != self.expected(sku)
+        }
 
     def _changed(self, sku: str, at: float) -> None:
         self.changes += 1

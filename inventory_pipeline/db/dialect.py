@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
+import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -128,3 +133,39 @@ def slice_lock(connection: Connection, name: str, timeout_seconds: int) -> Itera
         yield
     finally:
         connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+
+
+@contextmanager
+def named_lock(engine: Engine, name: str, timeout_seconds: int) -> Iterator[None]:
+    """One holder of ``name`` at a time across processes, held outside any transaction (so the holder
+    may write in its own transactions meanwhile). MySQL: a named lock on a connection of its own.
+    SQLite: a lock file beside the database (the database's write lock would block the holder itself)."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database or ""
+        folder = (
+            os.path.dirname(os.path.abspath(database)) if database and database != ":memory:" else tempfile.gettempdir()
+        )
+        digest = hashlib.sha1(f"{database}:{name}".encode()).hexdigest()[:12]
+        with open(os.path.join(folder, f".lock-{digest}"), "a+") as handle:
+            deadline = time.monotonic() + timeout_seconds
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise SliceBusyError(f"{name} is held by another run; waited {timeout_seconds} s") from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with engine.connect() as connection:
+        got = connection.execute(text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": timeout_seconds})
+        if got.scalar() != 1:
+            raise SliceBusyError(f"{name} is held by another run; waited {timeout_seconds} s")
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})

@@ -404,5 +404,8 @@ stock_signals = Table(
     Column("run_id", ExactText(64)),
     Column("done_at", DateTime),
     Column("note", ExactText(255)),
+    Column("attempts", Integer, nullable=False, default=0),  # runs that gave it back unread
     Index("idx_signals_pending", "account", "status", "id"),
+    Index("idx_signals_waiting", "status", "account"),
+    Index("idx_signals_orders", "account", "source", "kind", "received_at"),
 )

@@ -55,6 +55,7 @@ def test_stock_changes_name_products_and_fbo_names_ozon_skus():
         {"message_type": "TYPE_NEW_POSTING", "posting_number": "1", "products": []},
         {"message_type": "TYPE_NEW_POSTING", "posting_number": "1", "products": [{"quantity": 1}]},
         {"message_type": "TYPE_STOCKS_CHANGED", "items": [{"sku": 1}]},
+        {"message_type": "TYPE_STOCKS_CHANGED", "items": [{"product_id": "١٢٣"}, {"product_id": "-1"}, "x"]},
         {"message_type": "TYPE_STOCKS_CHANGED", "items": "x"},
     ],
 )
@@ -96,3 +97,15 @@ def test_only_ozon_networks_deliver_and_only_a_trusted_proxy_names_the_client():
     assert not gate.allowed(gate.client("203.0.113.9", "195.34.21.7"))  # a stranger cannot claim to be Ozon
     assert not gate.allowed(gate.client("127.0.0.1", None))
     assert not gate.allowed(gate.client(None, None)) and not gate.allowed("not an address")
+
+
+def test_an_item_without_a_product_is_left_out_and_one_without_a_time_is_told_apart_by_its_content():
+    message = {
+        "message_type": "TYPE_STOCKS_CHANGED",
+        "seller_id": 7,
+        "items": [{"sku": 1}, {"product_id": "0012", "stocks": [{"present": 1}]}, {"product_id": 5, "updated_at": "x"}],
+    }
+    signals = ozon_signals(message, "main")
+    assert [s.ref for s in signals] == ["12", "5"]
+    later = message | {"items": [{"product_id": "0012", "stocks": [{"present": 0}]}]}
+    assert ozon_signals(later, "main")[0].dedupe_key != signals[0].dedupe_key

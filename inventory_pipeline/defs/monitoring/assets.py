@@ -39,21 +39,29 @@ def event_row(found: StockEvent, new: bool, /, **about: str) -> dict:
 
 
 def evaluate_events(
-    engine: Engine, notifier: NotifierResource, account: str, run_id: str, settings: Settings
+    engine: Engine,
+    notifier: NotifierResource,
+    account: str,
+    run_id: str,
+    settings: Settings,
+    skus: set[str] | None = None,
 ) -> tuple[list[StockEvent], set[str], int]:
     """One account's stock events since the last evaluation, raised: what was found, the keys raised
     now (not within 15 h of the last), and how many a channel delivered. Reads what changed since
-    the last evaluation, so a sync and a fast-path run alike can afford it."""
+    the last evaluation, so a sync and a fast-path run alike can afford it. ``skus`` (a fast-path
+    run): only LowOnStock of those SKUs, the evaluation cursors left where they are, so that the
+    sync's own evaluation still sees every change (also one whose transaction was open meanwhile)."""
     cover = CoverRules((("ordinary", settings.low_stock_days_ordinary), ("new", settings.low_stock_days_new)))
     now = utcnow()
-    movements = store.fbo_movements(engine, account)
+    movements = store.fbo_movements(engine, account) if skus is None else None
     found = fbo_events(account, *movements, settings.fbo_threshold) if movements else []
     # The last SALES_WINDOW_DAYS whole days: today's orders so far would make a fifteenth day
     # divided by fourteen. Only the SKUs whose stock or sales changed since the last evaluation:
     # cover moves with nothing else.
     today = marketplace_today()
     since = today - timedelta(days=settings.sales_window_days)
-    window = store.cover_inputs(engine, account, since, today, store.changed_skus(engine, account))
+    judged = store.changed_skus(engine, account) if skus is None else skus
+    window = store.cover_inputs(engine, account, since, today, judged)
     found += low_stock_events(account, *window, settings.sales_window_days, cover)
     raised = {e.key: emit(engine, notifier, e, now, run_id, settings.ui_url) for e in found}
     new = {key for key, delivery in raised.items() if delivery is not None}
@@ -152,7 +160,8 @@ def build_anomalies_asset(settings: Settings, partitions: StaticPartitionsDefini
     )
     def stock_anomalies(context: AssetExecutionContext, database: InventoryDatabase) -> MaterializeResult:
         engine, account, now = database.engine, context.partition_key, utcnow()
-        current, changes = store.anomaly_inputs(engine, account, now, rules, context.run_id)
+        since = store.last_judged(engine, account, now)
+        current, changes = store.anomaly_inputs(engine, account, now, rules, context.run_id, since)
         found, result, severity = judge(
             detect(current, changes, now, rules), units_moved(changes), store.slice_units(engine, account), rules
         )

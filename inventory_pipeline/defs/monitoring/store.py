@@ -1,7 +1,7 @@
 """The monitoring domain's SQL: what stock events, anomalies and the weekly report read, where
 anomalies and notifications are kept, and the once-per-window claim that stops alert storms."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, and_, case, false, func, insert, or_, select, true, update
@@ -144,13 +144,26 @@ def cover_inputs(
     return sold, statuses, [tuple(r) for r in available]
 
 
+def last_judged(engine: Engine, account: str, now: datetime) -> datetime | None:
+    """When the account's anomalies were last judged (None the first time); ``now`` from here on."""
+    name = f"anomalies:{account}"
+    with engine.begin() as conn:
+        before = conn.execute(select(event_cursors.c.last_history_id).where(event_cursors.c.name == name)).scalar()
+        stamp = int(now.replace(tzinfo=UTC).timestamp())  # naive UTC, as every stored time
+        if before is None:
+            conn.execute(insert(event_cursors).values(name=name, last_history_id=stamp))
+        else:
+            conn.execute(update(event_cursors).where(event_cursors.c.name == name).values(last_history_id=stamp))
+    return None if before is None else datetime.fromtimestamp(before, UTC).replace(tzinfo=None)
+
+
 def anomaly_inputs(
-    engine: Engine, account: str, now: datetime, rules: AnomalyRules, run_id: str
+    engine: Engine, account: str, now: datetime, rules: AnomalyRules, run_id: str, since: datetime | None = None
 ) -> tuple[pd.DataFrame, ...]:
     """The account's ledger rows some rule could flag, and what run ``run_id`` changed in it. Read in
     proportion to what changed: of each slice, the rows written since its last sync began (its
-    fetch time; a fast-path read since included), found by index; all of a slice's rows only when
-    the slice itself is stale."""
+    fetch time) or since ``since`` (the last judgement: what fast-path runs wrote between syncs),
+    whichever is earlier, found by index; all of a slice's rows only when the slice is stale."""
     d, h, a = inventory_data, inventory_history, accounts
     suspect = or_(
         d.c.current_stock < 0,
@@ -167,7 +180,8 @@ def anomaly_inputs(
             if synced is not None and synced < now - timedelta(hours=rules.max_age_hours):
                 query = select(*columns).select_from(inventory_synced).where(this_slice)  # every row is stale
             else:
-                written = d.c.updated_at >= synced if synced is not None else true()
+                start = min(synced, since) if synced is not None and since is not None else synced
+                written = d.c.updated_at >= start if start is not None else true()
                 query = select(*columns).select_from(inventory_synced).where(this_slice, written, suspect)
             found += conn.execute(query).mappings().all()
         current = pd.DataFrame(found, columns=[*KEY, "current_stock", "reserved_stock", "last_sync_at"])
@@ -220,7 +234,8 @@ def week_figures(engine: Engine, since, now, max_age_hours: float) -> tuple[pd.D
         logs = pd.DataFrame(
             conn.execute(
                 select(s.c.source, s.c.status, s.c.records_processed, s.c.duration_seconds, s.c.started_at).where(
-                    s.c.started_at >= since
+                    s.c.started_at >= since,
+                    s.c.sync_type != "signals",  # the syncs; the fast path's many small reads would drown them
                 )
             )
             .mappings()

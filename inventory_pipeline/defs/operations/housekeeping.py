@@ -7,6 +7,7 @@ from dagster import OpDefinition, OpExecutionContext, Output, op
 
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.defs.operations.backup import apply_retention, backup, prune_backups
+from inventory_pipeline.defs.signals import queue as signals_queue
 from inventory_pipeline.settings import Settings
 
 
@@ -24,13 +25,11 @@ def build_housekeeping_ops(settings: Settings) -> tuple[OpDefinition, OpDefiniti
 
     @op(required_resource_keys={"database"})
     def apply_history_retention(context: OpExecutionContext) -> Output[dict]:
-        """History, logs, notifications and old snapshots beyond their retention are deleted."""
-        removed = apply_retention(
-            context.resources.database.engine,
-            utcnow(),
-            settings.history_retention_days,
-            settings.snapshot_retention_days,
-        )
+        """History, logs, notifications and old snapshots beyond their retention are deleted, and the
+        fast path's settled signals after a week."""
+        engine, now = context.resources.database.engine, utcnow()
+        removed = apply_retention(engine, now, settings.history_retention_days, settings.snapshot_retention_days)
+        removed["stock_signals"] = signals_queue.forget(engine, now)
         return Output(removed, metadata={k: int(v) for k, v in removed.items()})
 
     return back_up_inventory, apply_history_retention

@@ -68,7 +68,7 @@ def build_fast_path_op(settings: Settings):
                 with sync_log.logged(engine, context.instance, source, account, context.run_id, "signals", counts):
                     fetched_at = utcnow()
                     read = reader(getattr(context.resources, key), engine, account, mine)
-                    _judge(read, source, settings.max_stock_value)
+                    _judge(read, source)
                     applied[source] = ledger.apply_partial(
                         engine, source, account, fetched_at, read.rows, context.run_id, read.zero_within
                     )
@@ -81,11 +81,20 @@ def build_fast_path_op(settings: Settings):
             queue.settle(engine, context.run_id, "pending")  # the next run takes them again
             raise
         unresolved = [u for r in reads.values() for u in r.unresolved]
-        queue.settle(engine, context.run_id, "applied", "; ".join(unresolved[:5]) or None)
+        retry = set().union(*(r.retry for r in reads.values())) if reads else set()
+        unknown = set().union(*(r.unknown for r in reads.values())) - retry if reads else set()
+        # What the answer left out or could not read is read again by a later run (a few times, then
+        # failed); what names nothing the ledger knows waits for the full sync; the rest is done.
+        queue.settle(engine, context.run_id, "pending", "not in the answer, or unreadable", retry)
+        queue.settle(engine, context.run_id, "failed", "unknown to the ledger: the next full sync reads it", unknown)
+        queue.settle(engine, context.run_id, "applied")
         lag = (utcnow() - oldest).total_seconds()
         metadata = _metadata(claimed, reads, applied, pushed, unresolved, lag, time.monotonic() - started)
+        metadata |= {"signals_read_again_later": len(retry), "signals_left_to_the_full_sync": len(unknown)}
         # Alerts follow the change as quickly as Wix does: LowOnStock for a SKU that just sold down.
-        events, raised, sent = evaluate_events(engine, context.resources.notifier, account, context.run_id, settings)
+        events, raised, sent = evaluate_events(
+            engine, context.resources.notifier, account, context.run_id, settings, skus=skus
+        )
         metadata |= {"events_found": len(events), "events_raised": len(raised), "events_sent": sent}
         context.log_event(AssetObservation(asset_key=AssetKey("inventory_data"), partition=account, metadata=metadata))
         if pushed and (pushed.outcome.failed or pushed.mismatched):
@@ -102,13 +111,12 @@ def build_fast_path_op(settings: Settings):
     return apply_stock_signals
 
 
-def _judge(read: TargetedRead, source: str, max_stock: int) -> None:
-    """The checks a full snapshot must pass that a few rows can fail: an answer that names what was
-    not asked, or figures no shelf holds, writes nothing."""
-    absurd = [r["sku"] for r in read.rows if r["current_stock"] < 0 or r["current_stock"] > max_stock]
-    problems = read.problems + ([f"{len(absurd)} rows below 0 or above MAX_STOCK_VALUE={max_stock}"] if absurd else [])
-    if problems:
-        raise Failure(f"{source} targeted read refused, nothing written: {'; '.join(problems[:5])}")
+def _judge(read: TargetedRead, source: str) -> None:
+    """The check a few rows can fail as a snapshot does: an answer that names what was not asked, or
+    items that name no offer, writes nothing. Figures are judged as a sync's are: written, and
+    flagged by the ledger's checks."""
+    if read.problems:
+        raise Failure(f"{source} targeted read refused, nothing written: {'; '.join(read.problems[:5])}")
 
 
 def _push(context: OpExecutionContext, settings: Settings, rules, engine, skus: set[str]) -> FastPush | None:
@@ -148,7 +156,10 @@ def _metadata(claimed, reads, applied, pushed: FastPush | None, unresolved, lag:
     elif pushed.skipped:
         metadata["wix"] = MetadataValue.text(pushed.skipped)
     else:
-        metadata["wix_updated"] = len(pushed.outcome.applied) - len(pushed.mismatched)
+        written = [w for w in pushed.outcome.applied if w.item.quantity != w.target]
+        metadata["wix_updated"] = len(written) - len(set(pushed.mismatched) & {w.item.sku for w in written})
+        metadata["wix_already_at_target"] = len(pushed.outcome.applied) - len(written)
+        metadata["wix_gone_from_store"] = len(pushed.gone)
         metadata["wix_errors"] = len(pushed.outcome.failed) + len(pushed.mismatched)
         metadata["wix_not_in_plan"] = len(pushed.not_in_wix)
         metadata["wix_calls"] = pushed.calls

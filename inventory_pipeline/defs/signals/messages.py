@@ -4,6 +4,8 @@ receiver could send them, so the marketplace is asked again."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -45,6 +47,18 @@ def parse_time(value: object) -> datetime | None:
     return (parsed.astimezone(UTC) if parsed.tzinfo else parsed).replace(tzinfo=None, microsecond=0)
 
 
+def _whole_number(value: object) -> bool:
+    """An id as Ozon sends one: a whole number, or its ASCII digits."""
+    if isinstance(value, bool):
+        return False
+    return (isinstance(value, int) and value >= 0) or (isinstance(value, str) and value.isascii() and value.isdigit())
+
+
+def _digest(item: dict) -> str:
+    """What tells two messages about one product apart when Ozon sends no ``updated_at``."""
+    return hashlib.sha1(json.dumps(item, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def _text(value: object, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
         raise MessageError(f"{name} is missing")
@@ -62,22 +76,19 @@ def ozon_signals(message: dict, account: str) -> list[Signal]:
             raise MessageError("items is missing")
         out = []
         for item in items:
-            if not isinstance(item, dict):
-                raise MessageError("an item is not an object")
-            product = _text(item.get("product_id"), "items[].product_id")
-            stamp = str(item.get("updated_at", ""))
+            # An item that names no product is left out; the others still count (Ozon would drop the
+            # whole message after its retries if it were refused).
+            product = item.get("product_id") if isinstance(item, dict) else None
+            if not _whole_number(product):
+                continue
+            product = str(int(product))
+            stamp = str(item.get("updated_at") or _digest(item))
+            key = f"ozon:{seller}:{kind}:{product}:{stamp}"
             out.append(
-                Signal(
-                    "ozon",
-                    account,
-                    kind,
-                    "product_id",
-                    product,
-                    "",
-                    f"ozon:{seller}:{kind}:{product}:{stamp}",
-                    parse_time(stamp),
-                )
+                Signal("ozon", account, kind, "product_id", product, "", key, parse_time(item.get("updated_at")))
             )
+        if not out:
+            raise MessageError("no item names a product_id")
         return out
     if kind == "TYPE_FBO_STOCKS_CHANGED":
         sku = _text(message.get("sku"), "sku")

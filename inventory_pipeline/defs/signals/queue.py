@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from inventory_pipeline.clock import utcnow
@@ -18,6 +18,8 @@ from inventory_pipeline.defs.signals.messages import Signal
 
 CLAIM_LIMIT = 5000  # one run's work; more waits for the next
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a claim older than this belonged to a run that died
+MAX_ATTEMPTS = 5  # runs that could not read a signal's SKU; then it is failed, and the full sync's
+KEEP_DAYS = 8  # settled signals kept this long (beyond the week of postings the polling re-reads)
 
 
 def enqueue(engine: Engine, signals: Iterable[Signal], now: datetime | None = None) -> int:
@@ -108,9 +110,25 @@ def settle(engine: Engine, run_id: str, status: str, note: str | None = None, id
         where.append(q.c.id.in_(ids))
     values = {"status": status, "done_at": utcnow(), "note": (note or None) and note[:255]}
     if status == "pending":
-        values |= {"run_id": None, "done_at": None}
+        values |= {"run_id": None, "done_at": None, "attempts": q.c.attempts + 1}
     with engine.begin() as conn:
-        return conn.execute(update(q).where(*where).values(**values)).rowcount
+        settled = conn.execute(update(q).where(*where).values(**values)).rowcount
+        if status == "pending":
+            # Given back too often: the read keeps failing for it. The full sync reconciles it.
+            conn.execute(
+                update(q)
+                .where(q.c.status == "pending", q.c.attempts >= MAX_ATTEMPTS)
+                .values(status="failed", done_at=utcnow(), note=f"not read in {MAX_ATTEMPTS} runs: {note or ''}"[:255])
+            )
+        return settled
+
+
+def forget(engine: Engine, now: datetime | None = None) -> int:
+    """Settled signals older than ``KEEP_DAYS``: the queue stays the size of its recent days."""
+    q = stock_signals
+    cutoff = (now or utcnow()) - timedelta(days=KEEP_DAYS)
+    with engine.begin() as conn:
+        return conn.execute(delete(q).where(q.c.status.in_(["applied", "failed"]), q.c.received_at < cutoff)).rowcount
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from dagster import (
 
 from inventory_pipeline.clock import utcnow
 from inventory_pipeline.defs.signals import polling, queue
+from inventory_pipeline.redact import redact_urls
 from inventory_pipeline.resources import client_key
-from inventory_pipeline.resources.http import ApiError
 from inventory_pipeline.settings import Settings
 
 JOB = "stock_fast_path"
@@ -57,9 +57,14 @@ def build_signals_sensor(settings: Settings, job):
         + ("" if running else " Off: FAST_PATH=false or SCHEDULES_RUNNING=false."),
     )
     def stock_signals(context: SensorEvaluationContext):
+        if not settings.fast_path:  # the setting, whatever state the sensor was switched to
+            return SkipReason("FAST_PATH=false: no signal is polled and no fast-path run started")
         cursor = json.loads(context.cursor) if context.cursor else {}
         engine = context.resources.database.engine
         now, clock = utcnow(), time.time()
+        # Signals already queued (the receiver's) are launched before any polling, so that a
+        # marketplace that does not answer delays nothing but its own polled signals.
+        requests = _launch(context, engine, cursor, clock, set())
         polled, problems = 0, []
         for account in settings.wb_accounts:
             api = getattr(context.resources, client_key("wb", account))
@@ -68,8 +73,8 @@ def build_signals_sensor(settings: Settings, job):
                 if clock - cursor.get(f"wb_statuses:{account}", 0) >= settings.wb_status_poll_seconds:
                     polled += queue.enqueue(engine, polling.wb_cancellations(api, engine, account, now))
                     cursor[f"wb_statuses:{account}"] = clock
-            except ApiError as exc:
-                problems.append(f"WB {account}: {exc}")
+            except Exception as exc:  # one account's answer, whatever its shape, stops no other
+                problems.append(f"WB {account}: {redact_urls(str(exc))[:300]}")
         for account in settings.ozon_accounts:
             if clock - cursor.get(f"ozon_polled:{account}", 0) < settings.ozon_poll_seconds:
                 continue
@@ -77,13 +82,22 @@ def build_signals_sensor(settings: Settings, job):
                 api = getattr(context.resources, client_key("ozon", account))
                 polled += queue.enqueue(engine, polling.ozon_unfulfilled(api, account, now))
                 cursor[f"ozon_polled:{account}"] = clock
-            except ApiError as exc:
-                problems.append(f"Ozon {account}: {exc}")
+            except Exception as exc:
+                problems.append(f"Ozon {account}: {redact_urls(str(exc))[:300]}")
         for problem in problems:
             context.log.warning(f"signal polling failed: {problem}")
+        requests += _launch(context, engine, cursor, clock, {r.tags[ACCOUNT_TAG] for r in requests})
+        context.update_cursor(json.dumps(cursor))
+        if not requests:
+            return SkipReason(
+                f"no signals waiting ({polled} new from polling)" + (f"; {problems[0]}" if problems else "")
+            )
+        return requests
+
+    def _launch(context: SensorEvaluationContext, engine, cursor: dict, clock: float, launched: set[str]) -> list:
         requests = []
         for account, waiting in sorted(queue.waiting(engine).items()):
-            if account not in settings.accounts or _in_flight(context, account):
+            if account in launched or account not in settings.accounts or _in_flight(context, account, clock):
                 continue
             last = cursor.get(f"launched:{account}", [0, 0, 0.0])
             # The same newest signal still waiting after a run: that run failed. Wait longer each time.
@@ -95,21 +109,25 @@ def build_signals_sensor(settings: Settings, job):
                 RunRequest(
                     run_key=f"{JOB}:{account}:{waiting.newest_id}:{attempt}",
                     run_config=run_config(account),
-                    tags={ACCOUNT_TAG: account, "signals": str(waiting.count)},
+                    tags={
+                        ACCOUNT_TAG: account,
+                        "signals": str(waiting.count),
+                        # Ahead of queued syncs and backfills; and not retried by the instance: the
+                        # sensor starts the next run itself, for the signals given back.
+                        "dagster/priority": "10",
+                        "dagster/max_retries": "0",
+                    },
                 )
-            )
-        context.update_cursor(json.dumps(cursor))
-        if not requests:
-            return SkipReason(
-                f"no signals waiting ({polled} new from polling)" + (f"; {problems[0]}" if problems else "")
             )
         return requests
 
     return stock_signals
 
 
-def _in_flight(context: SensorEvaluationContext, account: str) -> bool:
-    runs = context.instance.get_runs(
+def _in_flight(context: SensorEvaluationContext, account: str, clock: float) -> bool:
+    """A fast-path run of the account queued or running. One older than a claim's timeout is taken
+    for dead (its process gone without a word): its signals are claimed again anyway."""
+    records = context.instance.get_run_records(
         filters=RunsFilter(job_name=JOB, statuses=IN_FLIGHT, tags={ACCOUNT_TAG: account}), limit=1
     )
-    return bool(runs)
+    return any(clock - r.create_timestamp.timestamp() < queue.CLAIM_TIMEOUT.total_seconds() for r in records)

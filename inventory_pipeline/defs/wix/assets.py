@@ -134,6 +134,11 @@ def build_wix_assets(settings: Settings) -> list[AssetsDefinition]:
                 f"Wix plan {plan_id} is from {header['created_at']:%Y-%m-%d %H:%M} UTC, older than "
                 f"{PLAN_MAX_AGE}: materialize wix_stock_plan and wix_stock_push together."
             )
+        # The targets again from the ledger as it is now: a fast-path run since the plan may have moved
+        # a SKU (and written Wix), and the plan's older target must not put the old figure back.
+        now_wanted = targets(store.ledger_frame(engine), rules)
+        moved = [p for p in items if p.item.sku in now_wanted and now_wanted[p.item.sku] != p.target]
+        items = [PlanItem(p.item, now_wanted.get(p.item.sku, p.target)) for p in items]
         planned = Plan(items=items, not_found=[], unknown=[], duplicates=[])
         verdict = guard(planned, settings.wix_max_zero_share, settings.wix_max_total_change)
         if not verdict.passed and not config.confirm_large_change:
@@ -157,6 +162,7 @@ def build_wix_assets(settings: Settings) -> list[AssetsDefinition]:
             "updated_in_wix": len(outcome.applied) - len(mismatched),
             "errors": len(outcome.failed) + len(mismatched),
             "updates_prepared": len(planned.changes),
+            "targets_moved_since_plan": len(moved),
             "updates_executed": len(outcome.applied),
             "replans_after_stale_revision": outcome.replans,
             "verified": not mismatched and not outcome.failed,

@@ -19,6 +19,7 @@ from inventory_pipeline.resources.wix import WixStoresResource
 class FastPush:
     asked: int = 0
     not_in_wix: list[str] = field(default_factory=list)  # not in the newest plan: the hourly push's
+    gone: list[str] = field(default_factory=list)  # in the plan, no longer in Wix when read again
     changes: list[PlanItem] = field(default_factory=list)
     outcome: PushOutcome = field(default_factory=PushOutcome)
     mismatched: list[str] = field(default_factory=list)
@@ -49,18 +50,19 @@ def push_skus(
     wanted = targets(store.ledger_frame(engine, skus), rules)
     version = header["catalog_version"]
     fresh = wix.reread(version, known) if known else {}
+    result.gone = sorted(i.sku for i in known if i.sku not in fresh)
     result.changes = [
         PlanItem(item, wanted[sku])
         for sku, item in sorted(fresh.items())
         if sku in wanted and wanted[sku] != item.quantity
     ]
-    # Judged against the whole store, as the hourly push is: the SKUs not written keep what they hold.
+    # Judged against the whole store, as the hourly push is, and together with every fast push since
+    # the plan: many small pushes that each empty a few SKUs add up to what one large push would do.
     found, held = store.plan_totals(engine, plan_id)
-    planned = {p.item.sku: p.item.quantity for p in items}
-    before = held - sum(planned[c.item.sku] for c in result.changes) + sum(c.item.quantity for c in result.changes)
-    after = before + sum(c.delta for c in result.changes)
-    zeroed = sum(1 for c in result.changes if c.item.quantity > 0 and c.target == 0)
-    result.verdict = guard_totals(found, zeroed, before, after, max_zero_share, max_total_change)
+    zeroed_since, moved_since = store.pushed_since(engine, header["created_at"], header["run_id"])
+    zeroed = zeroed_since | {c.item.sku for c in result.changes if c.item.quantity > 0 and c.target == 0}
+    after = held + moved_since + sum(c.delta for c in result.changes)
+    result.verdict = guard_totals(found, len(zeroed), held, after, max_zero_share, max_total_change)
     if not result.verdict.passed or not result.changes:
         result.calls = wix.calls
         return result

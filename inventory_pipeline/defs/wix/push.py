@@ -10,6 +10,7 @@ and an item Wix answers as not written (inside its 200) is failed, never logged 
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -54,13 +55,18 @@ class Journal(Protocol):
 
     def settle(self, written: list[Written]) -> None: ...
 
+    def exclusive(self) -> AbstractContextManager: ...
+
 
 def push(wix: WixStoresResource, version: str, changes: list[PlanItem], journal: Journal) -> PushOutcome:
     outcome = PushOutcome()
     size = DELTA_BATCH if version == "V1_CATALOG" else BULK_BATCH
     for start in range(0, len(changes), size):
         settled = len(outcome.written)
-        _push_batch(wix, version, changes[start : start + size], outcome, journal)
+        # One writer of the store at a time, from reading a batch to its write: two pushes adding the
+        # same V1 delta to what each read would apply it twice.
+        with journal.exclusive():
+            _push_batch(wix, version, changes[start : start + size], outcome, journal)
         journal.settle(outcome.written[settled:])
     return outcome
 

@@ -6,6 +6,7 @@ import pandas as pd
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from inventory_pipeline.clock import utcnow
+from inventory_pipeline.db.dialect import named_lock
 from inventory_pipeline.db.tables import inventory_data, wix_plan_items, wix_plans, wix_push_log
 from inventory_pipeline.defs.wix.plan import Plan, PlanItem, WixItem
 from inventory_pipeline.defs.wix.push import Written
@@ -104,6 +105,22 @@ def plan_totals(engine: Engine, plan_id: int) -> tuple[int, int]:
     return int(found), int(held)
 
 
+def pushed_since(engine: Engine, since, plan_run: str) -> tuple[set[str], int]:
+    """What pushes other than the plan's own applied since ``since``: the SKUs they took to zero, and
+    the quantity they moved (so that many small pushes are judged as the one they add up to)."""
+    w = wix_push_log
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(w.c.sku, w.c.before_quantity, w.c.target_quantity).where(
+                w.c.pushed_at >= since, w.c.run_id != plan_run, w.c.status == "applied"
+            )
+        ).all()
+    zeroed = {r.sku for r in rows if r.target_quantity == 0 and r.before_quantity > 0}
+    return zeroed, sum(r.target_quantity - r.before_quantity for r in rows)
+
+
+WRITE_LOCK_SECONDS = 300  # a batch's re-read and write take seconds; a stuck holder is a failure
+
 SETTLED = ("before_quantity", "target_quantity", "delta", "status", "error", "pushed_at")
 
 
@@ -114,6 +131,10 @@ class PushJournal:
 
     def __init__(self, engine: Engine, run_id: str) -> None:
         self.engine, self.run_id = engine, run_id
+
+    def exclusive(self):
+        """The store's write lock: the hourly push, a rollback and every fast-path run write in turn."""
+        return named_lock(self.engine, "wix:writes", WRITE_LOCK_SECONDS)
 
     def intend(self, batch: list[tuple[WixItem, int]]) -> None:
         now = utcnow()

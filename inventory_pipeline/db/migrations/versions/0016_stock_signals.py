@@ -37,8 +37,11 @@ def upgrade() -> None:
         sa.Column("run_id", ExactText(64)),
         sa.Column("done_at", sa.DateTime),
         sa.Column("note", ExactText(255)),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     )
     op.create_index("idx_signals_pending", "stock_signals", ["account", "status", "id"])
+    op.create_index("idx_signals_waiting", "stock_signals", ["status", "account"])
+    op.create_index("idx_signals_orders", "stock_signals", ["account", "source", "kind", "received_at"])
     op.create_index("idx_marketplace_sku", "inventory_data", ["marketplace_sku", "source", "account"])
     op.create_index("idx_slice_written", "inventory_data", ["source", "account", "updated_at"])
 
@@ -46,5 +49,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("idx_slice_written", table_name="inventory_data")
     op.drop_index("idx_marketplace_sku", table_name="inventory_data")
-    op.drop_index("idx_signals_pending", table_name="stock_signals")
+    for index in ("idx_signals_orders", "idx_signals_waiting", "idx_signals_pending"):
+        op.drop_index(index, table_name="stock_signals")
     op.drop_table("stock_signals")
