@@ -205,11 +205,22 @@ class Live:
         self._settle(now)
 
     # -- buyers and sellers ----------------------------------------------------------------
+    def _unreadable_skus(self) -> set[str]:
+        """SKUs with an unreadable row anywhere (any account, marketplace or stock type): the ledger
+        rightly keeps such a row's last value, so Wix cannot be judged against the truth for them.
+        Buyers and sellers of the live mode leave them alone."""
+        w = self.world
+        skus = {offer for _, offer, _ in w.unreadable_ozon} | set(w.malformed_ozon_offers)
+        for account, chrt in w.unreadable_wb:
+            item = w.wb_by_chrt.get(account, {}).get(chrt)
+            skus |= {item.sku} if item else set()
+        for items in w.wb_by_chrt.values():
+            skus |= {items[c].sku for c in w.malformed_wb_amounts if c in items}
+        return skus
+
     def _readable_ozon(self, account: str):
-        items = [
-            it for it in self.world.ozon[account] if it.has_rows and not self.world.ozon_unreadable(account, it, "fbs")
-        ]
-        return items
+        unreadable = self._unreadable_skus()
+        return [it for it in self.world.ozon[account] if it.has_rows and it.offer_id not in unreadable]
 
     def _ozon_order(self, account: str, at: float) -> None:
         items = [it for it in self._readable_ozon(account) if it.fbs[0] - it.fbs[1] > 0]
@@ -290,9 +301,8 @@ class Live:
         self._changed(item.offer_id, at)
 
     def _wb_order(self, account: str, at: float) -> None:
-        items = [
-            it for it in self.world.wb[account] if it.seller_amount > 0 and not self.world.wb_unreadable(account, it)
-        ]
+        unreadable = self._unreadable_skus()
+        items = [it for it in self.world.wb[account] if it.seller_amount > 0 and it.sku not in unreadable]
         if not items:
             return
         item = self._rng.choice(items)
