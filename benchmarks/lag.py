@@ -60,7 +60,10 @@ def _run(skus: int, seconds: float, mode: str, orders_per_minute: float, quick_s
     from marketplace_sandbox.env import sandbox_env
 
     setup_profile = "fast" if quick_setup else "real"
-    with sandbox_process(skus, profile=setup_profile, wix_in_sync=True) as url, tempfile.TemporaryDirectory() as folder:
+    with (
+        sandbox_process(skus, profile=setup_profile, wix_in_sync=True) as url,
+        tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as folder,
+    ):
         root = Path(__file__).resolve().parent.parent
         home = Path(folder) / "home"
         home.mkdir()
