@@ -11,11 +11,12 @@ import requests
 from dagster import build_sensor_context
 from sqlalchemy import func, select
 
-from inventory_pipeline.db.tables import accounts, inventory_data, stock_signals
+from inventory_pipeline.db.tables import accounts, stock_signals
 from inventory_pipeline.defs.signals.receiver import create_app, gate_from_settings
 from inventory_pipeline.resources import build_resources
 from inventory_pipeline.settings import load_settings
 from inventory_pipeline_tests.support.asgi import serving
+from inventory_pipeline_tests.support.ledger_views import ledger_state
 from inventory_pipeline_tests.support.pipeline import make_pipeline
 from marketplace_sandbox import SandboxServer
 
@@ -144,20 +145,8 @@ def test_live_orders_edits_and_cancellations_reach_wix_through_the_fast_path(fas
 
 
 def _ledger(p) -> dict:
-    d = inventory_data
-    with p.engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                d.c.source,
-                d.c.account,
-                d.c.sku,
-                d.c.warehouse_id,
-                d.c.stock_type,
-                d.c.current_stock,
-                d.c.reserved_stock,
-            )
-        ).all()
-    return {tuple(r[:5]): (r[5], r[6]) for r in rows}
+    """Each ledger key's present and reserved units."""
+    return {tuple(r[:5]): (r[5], r[6]) for r in ledger_state(p.engine)}
 
 
 def test_a_push_delivered_twice_is_one_signal_and_a_stranger_is_refused(fast):

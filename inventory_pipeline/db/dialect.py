@@ -7,7 +7,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Dialect, Engine, Select, String, Table, text, true
@@ -169,3 +169,16 @@ def named_lock(engine: Engine, name: str, timeout_seconds: int) -> Iterator[None
             yield
         finally:
             connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+
+
+def select_in(connection: Connection, query: Select, column, values: Iterable | None, batch: int = 500) -> list:
+    """The rows of ``query`` whose ``column`` is one of ``values`` (all of them when None), asked in
+    batches so that no statement carries thousands of parameters."""
+    if values is None:
+        return connection.execute(query).all()
+    wanted = sorted(set(values))
+    return [
+        r
+        for n in range(0, len(wanted), batch)
+        for r in connection.execute(query.where(column.in_(wanted[n : n + batch])))
+    ]

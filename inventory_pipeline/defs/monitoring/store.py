@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, false, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
+from inventory_pipeline.db.dialect import select_in
 from inventory_pipeline.db.tables import (
     accounts,
     event_cursors,
@@ -112,22 +113,10 @@ def cover_inputs(
         s.c.cancelled.is_(False),
     )
     status = select(ps.c.sku, ps.c.status).where(ps.c.account == account)
-    wanted = None if skus is None else sorted(skus)
     with engine.connect() as conn:
-
-        def each(query, column) -> list:
-            if wanted is None:
-                return conn.execute(query).all()
-            return [
-                r
-                for i in range(0, len(wanted), 1000)
-                for r in conn.execute(query.where(column.in_(wanted[i : i + 1000])))
-            ]
-
-        sold = {
-            (r[0], r[1], r[2]): int(r[3] or 0) for r in each(orders.group_by(s.c.source, s.c.sku, sold_group), s.c.sku)
-        }
-        statuses = dict(each(status, ps.c.sku))
+        by_sku = orders.group_by(s.c.source, s.c.sku, sold_group)
+        sold = {(r[0], r[1], r[2]): int(r[3] or 0) for r in select_in(conn, by_sku, s.c.sku, skus, 1000)}
+        statuses = dict(select_in(conn, status, ps.c.sku, skus, 1000))
         # Without sales there is no cover figure and no alert: only SKUs that sold are looked up.
         skus = sorted({sku for _, sku, _ in sold})
         available = []

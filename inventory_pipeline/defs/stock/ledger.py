@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 
 from inventory_pipeline.clock import utcnow
-from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, slice_lock, upsert_from_select
+from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, select_in, slice_lock, upsert_from_select
 from inventory_pipeline.db.tables import KEY_COLUMNS, accounts, inventory_data, inventory_history
 from inventory_pipeline.defs.stock import row_diff
 from inventory_pipeline.defs.stock.normalize import Keep
@@ -705,14 +705,10 @@ def stocked_sizes(engine: Engine, source: str, account: str, stock_type: str) ->
 
 def rows_where(engine: Engine, source: str, account: str, column: str, values: Iterable[str]) -> list[dict]:
     """The slice's rows whose ``column`` (``sku``, ``product_id``, ``marketplace_sku``) is one of ``values``."""
-    d, out, values = inventory_data, [], sorted(set(values))
+    d = inventory_data
+    query = select(*(d.c[c] for c in ROW_COLUMNS)).where(d.c.source == source, d.c.account == account)
     with engine.connect() as conn:
-        for start in range(0, len(values), 500):
-            query = select(*(d.c[c] for c in ROW_COLUMNS)).where(
-                d.c.source == source, d.c.account == account, d.c[column].in_(values[start : start + 500])
-            )
-            out.extend(found._asdict() for found in conn.execute(query))
-    return out
+        return [found._asdict() for found in select_in(conn, query, d.c[column], values)]
 
 
 def kept_rows(engine: Engine, source: str, account: str, keeps: Iterable[Keep]) -> list[dict]:

@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from inventory_pipeline.clock import utcnow
-from inventory_pipeline.db.dialect import named_lock
+from inventory_pipeline.db.dialect import named_lock, select_in
 from inventory_pipeline.db.tables import inventory_data, wix_plan_items, wix_plans, wix_push_log
 from inventory_pipeline.defs.wix.plan import Plan, PlanItem, WixItem
 from inventory_pipeline.defs.wix.push import Written
@@ -16,16 +16,8 @@ def ledger_frame(engine: Engine, skus: Iterable[str] | None = None) -> pd.DataFr
     """The ledger rows the targets are summed from: every row, or only those of ``skus``."""
     d = inventory_data
     query = select(d.c.source, d.c.account, d.c.sku, d.c.warehouse_id, d.c.stock_type, d.c.available_stock)
-    wanted = None if skus is None else sorted(set(skus))
     with engine.connect() as conn:
-        if wanted is None:
-            rows = conn.execute(query).all()
-        else:
-            rows = [
-                r
-                for start in range(0, len(wanted), 500)
-                for r in conn.execute(query.where(d.c.sku.in_(wanted[start : start + 500])))
-            ]
+        rows = select_in(conn, query, d.c.sku, skus)
         return pd.DataFrame(rows, columns=["source", "account", "sku", "warehouse_id", "stock_type", "available_stock"])
 
 
@@ -75,17 +67,9 @@ def load_plan(engine: Engine, plan_id: int, skus: Iterable[str] | None = None) -
     """A stored plan: its header and its items (every item, or those of ``skus``)."""
     i = wix_plan_items
     query = select(i).where(i.c.plan_id == plan_id)
-    wanted = None if skus is None else sorted(set(skus))
     with engine.connect() as conn:
         header = conn.execute(select(wix_plans).where(wix_plans.c.id == plan_id)).one()._asdict()
-        if wanted is None:
-            rows = conn.execute(query).all()
-        else:
-            rows = [
-                r
-                for n in range(0, len(wanted), 500)
-                for r in conn.execute(query.where(i.c.sku.in_(wanted[n : n + 500])))
-            ]
+        rows = select_in(conn, query, i.c.sku, skus)
     return header, [
         PlanItem(
             WixItem(r.sku, r.product_id, r.variant_id, r.inventory_item_id, r.current_quantity, r.revision),
