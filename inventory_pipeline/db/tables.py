@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Double,
     Float,
     ForeignKey,
     Index,
@@ -408,4 +409,14 @@ stock_signals = Table(
     Index("idx_signals_pending", "account", "status", "id"),
     Index("idx_signals_waiting", "status", "account"),
     Index("idx_signals_orders", "account", "source", "kind", "received_at"),
+)
+
+
+# The rate-limit buckets every process of the instance draws from (resources/pacing.py).
+pacing_buckets = Table(
+    "pacing_buckets",
+    metadata,
+    Column("bucket", ExactText(200), primary_key=True),  # source|account or Client-Id|method group
+    Column("tokens", Double, nullable=False),
+    Column("at_seconds", Double, nullable=False),  # the server's clock, Unix seconds
 )

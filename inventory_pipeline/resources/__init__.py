@@ -28,9 +28,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
     resolved only when a run starts and never printed."""
     net, urls, notify = settings.connections, settings.connections.urls, settings.channels
     timeout, retries, delay = net.timeout, net.retries, net.retry_delay
-    resources: dict[str, object] = {
-        "database": InventoryDatabase(url=EnvVar("INVENTORY_DB_URL") if net.database_url_set else default_db_url()),
-    }
+    database_url = EnvVar("INVENTORY_DB_URL") if net.database_url_set else default_db_url()
+    resources: dict[str, object] = {"database": InventoryDatabase(url=database_url)}
     for account in settings.ozon_accounts:
         client_var, key_var = credential_var("OZON_CLIENT_ID", account), credential_var("OZON_API_KEY", account)
         resources[client_key("ozon", account)] = OzonSellerResource(
@@ -45,6 +44,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             retry_delay_seconds=delay,
             page_size=net.ozon_page_size,
             paced=net.paced,
+            pacing_store=database_url,
         )
     for account in settings.wb_accounts:
         key_var = credential_var("WB_API_KEY", account)
@@ -62,6 +62,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             retries=retries,
             retry_delay_seconds=delay,
             paced=net.paced,
+            pacing_store=database_url,
         )
     resources["wix"] = WixStoresResource(
         base_url=urls["WIX_API_URL"],
@@ -71,6 +72,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         retries=retries,
         retry_delay_seconds=delay,
         paced=net.paced,
+        pacing_store=database_url,
     )
     resources["haier"] = HaierResource(
         base_url=urls["HAIER_API_URL"],

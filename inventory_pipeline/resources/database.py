@@ -31,6 +31,12 @@ def _checked(url: str) -> bool:
     return True
 
 
+def checked_engine(url: str) -> Engine:
+    """The process's engine for ``url``, once its schema is known to be the code's."""
+    _checked(url)
+    return _engine(url)
+
+
 class InventoryDatabase(ConfigurableResource):
     """MySQL/MariaDB through PyMySQL in production, SQLite as the embedded default
     (``INVENTORY_DB_URL``; the URL carries the password, so it arrives through ``EnvVar``)."""
@@ -39,8 +45,7 @@ class InventoryDatabase(ConfigurableResource):
 
     @property
     def engine(self) -> Engine:
-        _checked(self.url)
-        return _engine(self.url)
+        return checked_engine(self.url)
 
     def describe(self) -> str:
         """The URL without its password, for logs and metadata."""

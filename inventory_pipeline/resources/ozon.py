@@ -9,7 +9,7 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
 from inventory_pipeline.resources.http import JsonApi, RetryPolicy, expect
-from inventory_pipeline.resources.pacing import Bucket, Pacer, Rate
+from inventory_pipeline.resources.pacing import Bucket, Pacer, Rate, shared_buckets
 from inventory_pipeline.resources.pages import RawPage, unseen
 
 STOCKS_PATH = "/v4/product/info/stocks"
@@ -59,6 +59,9 @@ class OzonSellerResource(ConfigurableResource):
     page_size: int = MAX_PAGE
     paced: bool = True
     """Wait for a turn under Ozon's published limits (MARKETPLACE_PACING)."""
+    pacing_store: str = ""
+    """The inventory database's URL: where the account's buckets are shared with every other process
+    of the instance (empty: this process's own)."""
 
     _api: JsonApi | None = PrivateAttr(default=None)
 
@@ -79,7 +82,9 @@ class OzonSellerResource(ConfigurableResource):
                 f"{self.api_key_var} / {self.client_id_var} (Ozon account '{self.account}')",
                 _is_auth_failure,
                 url_hint="OZON_API_URL",
-                pacer=Pacer(("ozon", self.client_id.strip()), limits) if self.paced else None,
+                pacer=Pacer(("ozon", self.client_id.strip()), limits, shared_buckets(self.pacing_store))
+                if self.paced
+                else None,
             )
         return self._api
 

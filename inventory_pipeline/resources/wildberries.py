@@ -10,7 +10,7 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
 from inventory_pipeline.resources.http import ApiPayloadError, ApiUnavailableError, JsonApi, RetryPolicy, expect
-from inventory_pipeline.resources.pacing import Bucket, Pacer, Rate
+from inventory_pipeline.resources.pacing import Bucket, Pacer, Rate, shared_buckets
 from inventory_pipeline.resources.pages import RawPage, unseen
 
 REPORT_PATH = "/api/analytics/v1/stocks-report/wb-warehouses"
@@ -85,6 +85,9 @@ class WildberriesResource(ConfigurableResource):
     retry_delay_seconds: float = 5.0
     paced: bool = True
     """Wait for a turn under WB's published limits (MARKETPLACE_PACING)."""
+    pacing_store: str = ""
+    """The inventory database's URL: where the account's buckets are shared with every other process
+    of the instance (empty: this process's own)."""
 
     _apis: dict[str, JsonApi] = PrivateAttr(default_factory=dict)
 
@@ -104,7 +107,7 @@ class WildberriesResource(ConfigurableResource):
                 RetryPolicy(self.retries, self.retry_delay_seconds),
                 f"{self.api_key_var} (Wildberries account '{self.account}')",
                 url_hint=f"WB_{name.upper()}_API_URL",
-                pacer=Pacer(("wb", self.account), limits) if self.paced else None,
+                pacer=Pacer(("wb", self.account), limits, shared_buckets(self.pacing_store)) if self.paced else None,
             )
         return self._apis[name]
 

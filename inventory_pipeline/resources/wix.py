@@ -14,7 +14,7 @@ from pydantic import PrivateAttr
 
 from inventory_pipeline.defs.wix.plan import WixItem
 from inventory_pipeline.resources.http import ApiRequestError, JsonApi, RetryPolicy, expect
-from inventory_pipeline.resources.pacing import Bucket, Pacer, Rate
+from inventory_pipeline.resources.pacing import Bucket, Pacer, Rate, shared_buckets
 from inventory_pipeline.resources.pages import unseen
 
 PAGE = 100
@@ -44,6 +44,9 @@ class WixStoresResource(ConfigurableResource):
     retry_delay_seconds: float = 5.0
     paced: bool = True
     """Wait for a turn under Wix's published limit (MARKETPLACE_PACING)."""
+    pacing_store: str = ""
+    """The inventory database's URL: where the account's buckets are shared with every other process
+    of the instance (empty: this process's own)."""
 
     _api: JsonApi | None = PrivateAttr(default=None)
 
@@ -63,7 +66,9 @@ class WixStoresResource(ConfigurableResource):
                 RetryPolicy(self.retries, self.retry_delay_seconds),
                 "WIX_API_KEY / WIX_SITE_ID",
                 url_hint="WIX_API_URL",
-                pacer=Pacer(("wix", self.site_id.strip()), lambda _m, _p: SITE) if self.paced else None,
+                pacer=Pacer(("wix", self.site_id.strip()), lambda _m, _p: SITE, shared_buckets(self.pacing_store))
+                if self.paced
+                else None,
             )
         return self._api
 

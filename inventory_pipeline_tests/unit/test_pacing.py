@@ -10,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inventory_pipeline.resources import ozon, wildberries
-from inventory_pipeline.resources.pacing import MARGIN, MAX_HOLD_SECONDS, Bucket, Buckets, Pacer, Rate
+from inventory_pipeline.resources.pacing import (
+    MARGIN,
+    MAX_HOLD_SECONDS,
+    Bucket,
+    Buckets,
+    FileBuckets,
+    Pacer,
+    Rate,
+    available,
+)
 
 
 class FakeClock:
@@ -138,3 +147,19 @@ def test_a_bucket_with_nothing_to_pace_is_free():
     b, _ = buckets()
     assert Pacer(("x",), lambda _m, _p: (), b).before("GET", "/anything") == 0
     assert Bucket("g", Rate(60, 1)).refused_cost == 1
+
+
+def test_a_bucket_refills_nothing_for_a_clock_that_went_back():
+    rate = Rate(60, 5)
+    assert available(None, rate, 100.0) == 5
+    assert available((-2.0, 100.0), rate, 90.0) == -2.0  # a restored host's clock: no credit for it
+    assert available((-2.0, 100.0), rate, 100.0 + 3 * rate.interval) == pytest.approx(1.0)
+    assert available((4.0, 0.0), rate, 1e9) == 5  # never more than the burst
+
+
+def test_a_file_bucket_keeps_its_state_between_clients(tmp_path):
+    rate = Rate(60, 1)
+    first, second = FileBuckets(tmp_path, lambda _s: None), FileBuckets(tmp_path, lambda _s: None)
+    assert first.take(("wb", "main", "content"), rate) == 0
+    assert second.take(("wb", "main", "content"), rate) > 0.9  # the other client's token is spent
+    assert second.take(("wb", "second", "content"), rate) == 0

@@ -102,7 +102,6 @@ def build_sales_assets(settings: Settings) -> list[AssetsDefinition]:
             name=f"{source}_sales",
             group_name="sales",
             partitions_def=partitions,
-            pool=f"{source}_api",
             tags={"source": source},
             required_resource_keys={"database", *(client_key(source, a) for a in accounts)},
             kinds={"api"},

@@ -141,7 +141,6 @@ def build_snapshot_asset(source: str, partitions: StaticPartitionsDefinition, se
         name=name,
         group_name="marketplace_snapshots",
         partitions_def=partitions,
-        pool=f"{source}_api",
         kinds={"api"},
         output_required=False,  # a rejected snapshot is no materialization
         required_resource_keys={"database", *(client_key(source, a) for a in accounts)},
