@@ -13,9 +13,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 from dagster import MultiPartitionKey
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
+from inventory_pipeline.db.engine import make_engine
 from inventory_pipeline.db.tables import notifications, product_status, sales
 from inventory_pipeline_tests.support.metadata import shown_table
 from inventory_pipeline_tests.support.pipeline import make_pipeline
@@ -256,7 +257,6 @@ def test_selling_skus_running_low_raise_low_on_stock(sqlite_pipeline):
 def test_days_of_cover_divide_the_window_by_its_own_days(sqlite_url):
     """SALES_WINDOW_DAYS whole days: today's orders so far were a fifteenth day divided by fourteen."""
     from inventory_pipeline.clock import marketplace_today
-    from inventory_pipeline.db.engine import make_engine
     from inventory_pipeline.defs.monitoring.store import cover_inputs
 
     engine, today = make_engine(sqlite_url), marketplace_today()
@@ -292,7 +292,7 @@ INSERT_ROW = (
 
 
 def _sales_engine(mariadb, name: str):
-    from inventory_pipeline.db.engine import make_engine, migrate
+    from inventory_pipeline.db.engine import migrate
 
     engine = make_engine(mariadb.create_database(name))
     migrate(engine)
@@ -381,3 +381,52 @@ def test_a_day_chosen_as_a_deadlock_victim_is_replaced_again(mariadb, caplog):
     with engine.connect() as conn:
         ids = set(conn.execute(select(sales.c.external_id).where(sales.c.sale_date == day)).scalars())
     assert ids == {"new"}
+
+
+def test_an_evaluation_waits_for_a_fast_path_write_still_open_and_then_counts_it(database_url):
+    """A fast-path run's transaction is open, its FBO movement written but not committed, when the
+    sync's evaluation moves its cursor to the newest history id: the evaluation waits for it, so the
+    movement is counted, not stepped past for good."""
+    from inventory_pipeline.db.dialect import slice_transaction
+    from inventory_pipeline.db.tables import inventory_history
+    from inventory_pipeline.defs.monitoring import store
+    from inventory_pipeline.defs.stock.ledger import slice_lock_name
+
+    engine = make_engine(database_url)
+    assert store.fbo_movements(engine, "main") is None  # the first evaluation: the baseline
+    written, release, outcome = threading.Event(), threading.Event(), {}
+
+    def fast_path_write() -> None:
+        with slice_transaction(engine, slice_lock_name("ozon", "main"), 30) as conn:
+            conn.execute(
+                insert(inventory_history).values(
+                    source="ozon",
+                    account="main",
+                    sku="SKU-1",
+                    warehouse_id="fbo-1",
+                    stock_type="fbo",
+                    current_before=10,
+                    current_after=2,
+                    reserved_before=0,
+                    reserved_after=0,
+                    changed_at=datetime(2026, 12, 2, 10, 0),
+                    run_id="fast",
+                    change="changed",
+                )
+            )
+            written.set()
+            release.wait(30)
+
+    writer = threading.Thread(target=fast_path_write)
+    writer.start()
+    assert written.wait(30)
+    evaluation = threading.Thread(target=lambda: outcome.update(result=store.fbo_movements(engine, "main")))
+    evaluation.start()
+    evaluation.join(1.0)
+    assert evaluation.is_alive(), "the evaluation read past a write still open"
+    release.set()
+    writer.join(30)
+    evaluation.join(60)
+    moved, _totals = outcome["result"]
+    assert moved == [("ozon", "SKU-1", -8)]
+    assert store.fbo_movements(engine, "main") == ([], {})  # counted once

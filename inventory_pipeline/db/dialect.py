@@ -112,27 +112,70 @@ class SliceBusyError(RuntimeError):
     """Another run holds the lock of the ledger slice this run wants to write."""
 
 
-@contextmanager
-def slice_lock(connection: Connection, name: str, timeout_seconds: int) -> Iterator[None]:
-    """One writer per ledger slice at a time. MySQL: a named lock, so that two runs of one partition
-    queue instead of deadlocking on the same rows. SQLite: the database's write lock, taken up front."""
-    if connection.dialect.name == "sqlite":
-        # Take the write lock first (waiting on the busy timeout): a transaction that read before
-        # writing cannot wait for another writer and fails with "database is locked".
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        yield
-        return
+def _write_lock_up_front(connection: Connection) -> None:
+    """SQLite: take the database's write lock first (waiting on the busy timeout): a transaction that
+    read before it writes cannot wait for another writer and fails with "database is locked"."""
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _get_lock(connection: Connection, name: str, timeout_seconds: int) -> None:
     got = connection.execute(text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": timeout_seconds})
     if got.scalar() != 1:
         raise SliceBusyError(
             f"ledger slice {name} is being written by another run; waited {timeout_seconds} s. "
             "Nothing was written: run again once that run has finished."
         )
+
+
+def _release_lock(connection: Connection, name: str) -> None:
+    connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+
+
+@contextmanager
+def slice_transaction(engine: Engine, name: str, timeout_seconds: int) -> Iterator[Connection]:
+    """One writer per ledger slice at a time: a transaction that holds the slice's lock from before
+    its first read until after its commit (released before the commit, the next writer would compare
+    with the ledger as it was before this one). MySQL: a named lock, so that two runs of one
+    partition queue instead of deadlocking on the same rows. SQLite: the database's write lock, taken
+    up front."""
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            _write_lock_up_front(connection)
+            yield connection
+        return
+    with engine.connect() as connection:
+        _get_lock(connection, name, timeout_seconds)
+        connection.commit()  # the lock is the connection's; the slice's transaction begins after it
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            _release_lock(connection, name)
+            connection.commit()
+
+
+@contextmanager
+def writers_committed(connection: Connection, names: Iterable[str], timeout_seconds: int) -> Iterator[None]:
+    """Until the block ends, no writer holding one of ``names`` (slice locks) is between its first
+    write and its commit: a reader that takes the newest id of what they write (an evaluation's
+    cursor) then steps past no row of a transaction still open. Taken before the reader's first
+    read, so that its snapshot includes what they committed. SQLite: nothing to wait for, its writers
+    commit one at a time, in the order of their ids; the reader takes the write lock up front, as the
+    block moves a cursor."""
+    if connection.dialect.name == "sqlite":
+        _write_lock_up_front(connection)
+        yield
+        return
+    taken: list[str] = []
     try:
+        for name in names:
+            _get_lock(connection, name, timeout_seconds)
+            taken.append(name)
         yield
     finally:
-        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+        for name in taken:
+            _release_lock(connection, name)
 
 
 @contextmanager

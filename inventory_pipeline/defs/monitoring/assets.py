@@ -160,7 +160,7 @@ def build_anomalies_asset(settings: Settings, partitions: StaticPartitionsDefini
     )
     def stock_anomalies(context: AssetExecutionContext, database: InventoryDatabase) -> MaterializeResult:
         engine, account, now = database.engine, context.partition_key, utcnow()
-        since = store.last_judged(engine, account, now)
+        since = store.last_judged(engine, account)
         current, changes = store.anomaly_inputs(engine, account, now, rules, context.run_id, since)
         found, result, severity = judge(
             detect(current, changes, now, rules), units_moved(changes), store.slice_units(engine, account), rules

@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, false, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
-from inventory_pipeline.db.dialect import select_in
+from inventory_pipeline.db.dialect import select_in, writers_committed
 from inventory_pipeline.db.tables import (
     accounts,
     event_cursors,
@@ -25,6 +25,7 @@ from inventory_pipeline.db.tables import (
 )
 from inventory_pipeline.defs.monitoring.anomalies import KEY, AnomalyRules
 from inventory_pipeline.defs.sales.rules import MARKETPLACE_WAREHOUSE_TYPES, STOCK_TYPES
+from inventory_pipeline.defs.stock.ledger import SLICE_LOCK_SECONDS, account_slices
 
 
 def _stock_group(column):
@@ -37,7 +38,7 @@ def fbo_movements(engine: Engine, account: str) -> tuple[list, dict] | None:
     now; the evaluation's cursor moves on in the same transaction. None on the first evaluation,
     whose state is the baseline."""
     h, d = inventory_history, inventory_data
-    with engine.begin() as conn:
+    with engine.begin() as conn, _account_quiet(conn, account):
         cursor, newest = _advance(conn, f"fbo:{account}")
         if cursor is None:
             return None
@@ -66,6 +67,12 @@ def fbo_movements(engine: Engine, account: str) -> tuple[list, dict] | None:
     return [(source, sku, int(delta)) for source, sku, delta in moved], now_totals
 
 
+def _account_quiet(conn, account: str):
+    """No writer of the account's ledger slices mid-transaction while its history cursor moves: a
+    fast-path run's history committed after the newest id was read would otherwise be stepped past."""
+    return writers_committed(conn, account_slices(account), SLICE_LOCK_SECONDS)
+
+
 def _advance(conn, name: str, ids=inventory_history.c.id) -> tuple[int | None, int]:
     """A cursor over a table's ids (the history's, by default) moved on to the newest: where it was
     (None the first time, when the state now is the baseline) and where it is now."""
@@ -83,7 +90,7 @@ def changed_skus(engine: Engine, account: str) -> set[str] | None:
     or their sales were (re)loaded (a day backfilled, today's orders so far). None the first time:
     every SKU is evaluated once."""
     h, s = inventory_history, sales
-    with engine.begin() as conn:
+    with engine.begin() as conn, _account_quiet(conn, account):
         stock_cursor, newest_change = _advance(conn, f"cover:{account}")
         sales_cursor, newest_sale = _advance(conn, f"cover_sales:{account}", s.c.id)
         if stock_cursor is None or sales_cursor is None:
@@ -133,12 +140,13 @@ def cover_inputs(
     return sold, statuses, [tuple(r) for r in available]
 
 
-def last_judged(engine: Engine, account: str, now: datetime) -> datetime | None:
-    """When the account's anomalies were last judged (None the first time); ``now`` from here on."""
+def last_judged(engine: Engine, account: str) -> datetime | None:
+    """When the account's anomalies were last judged (None the first time); now from here on, taken
+    while no write of the account is open (a write stamped earlier and committed later is not missed)."""
     name = f"anomalies:{account}"
-    with engine.begin() as conn:
+    with engine.begin() as conn, _account_quiet(conn, account):
         before = conn.execute(select(event_cursors.c.last_history_id).where(event_cursors.c.name == name)).scalar()
-        stamp = int(now.replace(tzinfo=UTC).timestamp())  # naive UTC, as every stored time
+        stamp = int(datetime.now(UTC).timestamp())
         if before is None:
             conn.execute(insert(event_cursors).values(name=name, last_history_id=stamp))
         else:

@@ -45,7 +45,13 @@ from sqlalchemy import (
 )
 
 from inventory_pipeline.clock import utcnow
-from inventory_pipeline.db.dialect import bulk_load_allowed, drop_temporary, select_in, slice_lock, upsert_from_select
+from inventory_pipeline.db.dialect import (
+    bulk_load_allowed,
+    drop_temporary,
+    select_in,
+    slice_transaction,
+    upsert_from_select,
+)
 from inventory_pipeline.db.tables import KEY_COLUMNS, accounts, inventory_data, inventory_history
 from inventory_pipeline.defs.stock import row_diff
 from inventory_pipeline.defs.stock.normalize import Keep
@@ -62,6 +68,7 @@ STOCK_COLUMNS = (
 ROW_COLUMNS = (*KEY_COLUMNS, *STOCK_COLUMNS)
 INSERT_CHUNK = 5000
 SLICE_LOCK_SECONDS = 600  # a second run of the same slice waits this long for the first to finish
+SOURCES = ("haier", "ozon", "wb")  # whose rows the ledger holds, one slice per source and account
 HISTORY_COLUMNS = [
     *KEY_COLUMNS,
     "current_before",
@@ -415,9 +422,9 @@ def apply(
         except row_diff.NotComparable as why:
             not_compared = str(why)
     result = ApplyResult(not_compared=not_compared)
-    now = utcnow()
     d = inventory_data
     with _slice_transaction(engine, source, account) as (conn, stage, _):
+        now = utcnow()  # once the slice is ours: no write is stamped before a reader's mark
         if full_resync:
             result.corrupt_removed = remove_corrupt(conn, source, account)
         result.first_sync = (
@@ -444,11 +451,20 @@ def apply(
     return result
 
 
+def slice_lock_name(source: str, account: str) -> str:
+    return f"inventory:{source}:{account}"
+
+
+def account_slices(account: str) -> list[str]:
+    """The lock names of every ledger slice of ``account``, in the one order they are taken."""
+    return [slice_lock_name(source, account) for source in SOURCES]
+
+
 @contextmanager
 def _slice_transaction(engine: Engine, source: str, account: str) -> Iterator[tuple[Connection, Table, Table]]:
     """One transaction holding the slice's lock, with empty staging and gone-keys tables."""
     stage, gone = _stage_table(), _gone_table()
-    with engine.begin() as conn, slice_lock(conn, f"inventory:{source}:{account}", SLICE_LOCK_SECONDS):
+    with slice_transaction(engine, slice_lock_name(source, account), SLICE_LOCK_SECONDS) as conn:
         for table in (stage, gone):
             drop_temporary(conn, table)  # a pooled connection may still hold one from a failed apply
             # First, before any write: on MySQL the CREATE INDEX of a temporary table commits implicitly.
@@ -473,8 +489,8 @@ def _apply_since(
     """The steady-state shortcut: only what changed since the previous snapshot is written. Raises
     ``NotComparable`` (and the transaction rolls back) when the slice did not hold that snapshot."""
     result = ApplyResult()
-    now = utcnow()
     with _slice_transaction(engine, source, account) as (conn, stage, gone):
+        now = utcnow()  # once the slice is ours: no write is stamped before a reader's mark
         recorded = _recorded(conn, source, account, comparison.previous_id)
         _apply_compared(conn, stage, gone, source, account, fetched_at, run_id, now, comparison, result)
         figures, result.health, newer = _scan(conn, source, account, max_stock, fetched_at)
@@ -543,10 +559,10 @@ def apply_partial(
     compares with the ledger rather than with that snapshot, and its own older reads of these rows
     do not overwrite them."""
     result = ApplyResult(compared="signals")
-    now = utcnow()
     a = accounts
     this = and_(a.c.marketplace == source, a.c.name == account)
     with _slice_transaction(engine, source, account) as (conn, stage, _):
+        now = utcnow()  # once the slice is ours: no write is stamped before a reader's mark
         result.staged = _stage(conn, stage, [rows]) if rows else 0
         _staged_keys(conn, stage)
         _apply_changes(conn, stage, fetched_at, run_id, now, result, count_figures=True)
