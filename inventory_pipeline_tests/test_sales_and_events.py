@@ -383,50 +383,81 @@ def test_a_day_chosen_as_a_deadlock_victim_is_replaced_again(mariadb, caplog):
     assert ids == {"new"}
 
 
-def test_an_evaluation_waits_for_a_fast_path_write_still_open_and_then_counts_it(database_url):
-    """A fast-path run's transaction is open, its FBO movement written but not committed, when the
-    sync's evaluation moves its cursor to the newest history id: the evaluation waits for it, so the
-    movement is counted, not stepped past for good."""
-    from inventory_pipeline.db.dialect import slice_transaction
-    from inventory_pipeline.db.tables import inventory_history
-    from inventory_pipeline.defs.monitoring import store
-    from inventory_pipeline.defs.stock.ledger import slice_lock_name
+def _held_open(engine, lock: str, row_table, row: dict):
+    """A writer holding ``lock`` with ``row`` written and not committed until ``release`` is set."""
+    from inventory_pipeline.db.dialect import locked_transaction
 
-    engine = make_engine(database_url)
-    assert store.fbo_movements(engine, "main") is None  # the first evaluation: the baseline
-    written, release, outcome = threading.Event(), threading.Event(), {}
+    written, release = threading.Event(), threading.Event()
 
-    def fast_path_write() -> None:
-        with slice_transaction(engine, slice_lock_name("ozon", "main"), 30) as conn:
-            conn.execute(
-                insert(inventory_history).values(
-                    source="ozon",
-                    account="main",
-                    sku="SKU-1",
-                    warehouse_id="fbo-1",
-                    stock_type="fbo",
-                    current_before=10,
-                    current_after=2,
-                    reserved_before=0,
-                    reserved_after=0,
-                    changed_at=datetime(2026, 12, 2, 10, 0),
-                    run_id="fast",
-                    change="changed",
-                )
-            )
+    def write() -> None:
+        with locked_transaction(engine, [lock], 30) as conn:
+            conn.execute(insert(row_table).values(**row))
             written.set()
             release.wait(30)
 
-    writer = threading.Thread(target=fast_path_write)
+    writer = threading.Thread(target=write)
     writer.start()
     assert written.wait(30)
-    evaluation = threading.Thread(target=lambda: outcome.update(result=store.fbo_movements(engine, "main")))
+    return writer, release
+
+
+def _evaluated_after(writer, release, evaluate):
+    """What ``evaluate`` returns when started while the writer is open: it must wait for the commit."""
+    outcome: dict = {}
+    evaluation = threading.Thread(target=lambda: outcome.update(result=evaluate()))
     evaluation.start()
     evaluation.join(1.0)
     assert evaluation.is_alive(), "the evaluation read past a write still open"
     release.set()
     writer.join(30)
     evaluation.join(60)
-    moved, _totals = outcome["result"]
+    return outcome["result"]
+
+
+def test_an_evaluation_waits_for_a_fast_path_write_still_open_and_then_counts_it(database_url):
+    """A fast-path run's transaction is open, its FBO movement written but not committed, when the
+    sync's evaluation moves its cursor to the newest history id: the evaluation waits for it, so the
+    movement is counted, not stepped past for good. The same for a day of sales being replaced and
+    the cover's changed SKUs."""
+    from inventory_pipeline.db.tables import inventory_history
+    from inventory_pipeline.defs.monitoring import store
+    from inventory_pipeline.defs.sales.store import sales_lock_name
+    from inventory_pipeline.defs.stock.ledger import slice_lock_name
+
+    engine = make_engine(database_url)
+    assert store.fbo_movements(engine, "main") is None  # the first evaluations: the baseline
+    assert store.changed_skus(engine, "main") is None
+    movement = {
+        "source": "ozon",
+        "account": "main",
+        "sku": "SKU-1",
+        "warehouse_id": "fbo-1",
+        "stock_type": "fbo",
+        "current_before": 10,
+        "current_after": 2,
+        "reserved_before": 0,
+        "reserved_after": 0,
+        "changed_at": datetime(2026, 12, 2, 10, 0),
+        "run_id": "fast",
+        "change": "changed",
+    }
+    writer, release = _held_open(engine, slice_lock_name("ozon", "main"), inventory_history, movement)
+    moved, _totals = _evaluated_after(writer, release, lambda: store.fbo_movements(engine, "main"))
     assert moved == [("ozon", "SKU-1", -8)]
     assert store.fbo_movements(engine, "main") == ([], {})  # counted once
+    assert store.changed_skus(engine, "main") == {"SKU-1"}
+    sold = {
+        "source": "wb",
+        "account": "main",
+        "sale_date": date(2026, 12, 1),
+        "kind": "order",
+        "external_id": "o-1",
+        "sku": "SKU-2",
+        "scheme": "fbs",
+        "quantity": 1,
+        "amount": 100.0,
+        "cancelled": False,
+        "event_at": datetime(2026, 12, 1, 12, 0),
+    }
+    writer, release = _held_open(engine, sales_lock_name("wb", "main"), sales, sold)
+    assert _evaluated_after(writer, release, lambda: store.changed_skus(engine, "main")) == {"SKU-2"}

@@ -18,6 +18,7 @@ from inventory_pipeline.db.tables import (
     inventory_data,
     inventory_history,
     notifications,
+    pacing_buckets,
     stock_signals,
     stock_snapshot_pages,
     stock_snapshot_rows,
@@ -101,6 +102,7 @@ def test_snapshots_stored_in_older_formats_are_migrated_once_to_the_one_format(p
         for index in ("idx_marketplace_sku", "idx_slice_written"):  # as before 0016
             next(i for i in inventory_data.indexes if i.name == index).drop(conn)
         stock_signals.drop(conn)
+        pacing_buckets.drop(conn)  # as before 0017
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0012'")
     migrate(p.engine)
     with p.engine.connect() as conn:

@@ -132,50 +132,54 @@ def _release_lock(connection: Connection, name: str) -> None:
     connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
 
 
+def _take_all(connection: Connection, names: Sequence[str], timeout_seconds: int) -> None:
+    """MySQL: every one of ``names``, or none while waiting: a holder of some never waits for the rest
+    while their writers queue behind it."""
+    if len(names) == 1:
+        _get_lock(connection, names[0], timeout_seconds)
+        return
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        taken = []
+        for name in names:
+            if connection.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": name}).scalar() != 1:
+                break
+            taken.append(name)
+        else:
+            return
+        for name in taken:
+            _release_lock(connection, name)
+        if time.monotonic() > deadline:
+            raise SliceBusyError(f"{', '.join(names)} stayed busy for {timeout_seconds} s; nothing was read or written")
+        time.sleep(0.1)
+
+
 @contextmanager
-def slice_transaction(engine: Engine, name: str, timeout_seconds: int) -> Iterator[Connection]:
-    """One writer per ledger slice at a time: a transaction that holds the slice's lock from before
-    its first read until after its commit (released before the commit, the next writer would compare
-    with the ledger as it was before this one). MySQL: a named lock, so that two runs of one
-    partition queue instead of deadlocking on the same rows. SQLite: the database's write lock, taken
-    up front."""
+def locked_transaction(engine: Engine, names: Sequence[str], timeout_seconds: int) -> Iterator[Connection]:
+    """A transaction that holds the named locks from before its first read until after its commit.
+
+    One name: a writer of a ledger slice or of a seller account's sales, one at a time (released
+    before the commit, the next writer would compare with the ledger as it was before this one; on
+    MySQL two runs of one partition queue instead of deadlocking on the same rows). Several: a reader
+    that moves a cursor to the newest id those writers wrote (an evaluation) while none of them is
+    between its first write and its commit, so that it steps past no row of a transaction still open.
+    SQLite: the database's write lock, taken up front (its writers commit one at a time, in the order
+    of their ids)."""
     if engine.dialect.name == "sqlite":
         with engine.begin() as connection:
             _write_lock_up_front(connection)
             yield connection
         return
     with engine.connect() as connection:
-        _get_lock(connection, name, timeout_seconds)
-        connection.commit()  # the lock is the connection's; the slice's transaction begins after it
+        _take_all(connection, names, timeout_seconds)
+        connection.commit()  # the locks are the connection's; the transaction begins after them
         try:
             with connection.begin():
                 yield connection
         finally:
-            _release_lock(connection, name)
+            for name in names:
+                _release_lock(connection, name)
             connection.commit()
-
-
-@contextmanager
-def writers_committed(connection: Connection, names: Iterable[str], timeout_seconds: int) -> Iterator[None]:
-    """Until the block ends, no writer holding one of ``names`` (slice locks) is between its first
-    write and its commit: a reader that takes the newest id of what they write (an evaluation's
-    cursor) then steps past no row of a transaction still open. Taken before the reader's first
-    read, so that its snapshot includes what they committed. SQLite: nothing to wait for, its writers
-    commit one at a time, in the order of their ids; the reader takes the write lock up front, as the
-    block moves a cursor."""
-    if connection.dialect.name == "sqlite":
-        _write_lock_up_front(connection)
-        yield
-        return
-    taken: list[str] = []
-    try:
-        for name in names:
-            _get_lock(connection, name, timeout_seconds)
-            taken.append(name)
-        yield
-    finally:
-        for name in taken:
-            _release_lock(connection, name)
 
 
 @contextmanager

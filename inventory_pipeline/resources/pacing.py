@@ -140,7 +140,7 @@ class DatabaseBuckets(Buckets):
 
         name = "|".join(str(part) for part in key)
         locked = select(table.c.tokens, table.c.at_seconds).where(table.c.bucket == name).with_for_update()
-        while True:
+        for _ in range(2):
             with self._engine.begin() as connection:
                 row = connection.execute(locked).first()
                 if row is not None:
@@ -158,6 +158,7 @@ class DatabaseBuckets(Buckets):
                 connection.execute(
                     insert(table).prefix_with("IGNORE").values(bucket=name, tokens=rate.burst, at_seconds=0)
                 )
+        raise RuntimeError(f"the pacing bucket {name!r} could not be created in pacing_buckets")
 
 
 BUCKETS = Buckets()  # without a shared store (a test's client): one set per process

@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, false, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
-from inventory_pipeline.db.dialect import select_in, writers_committed
+from inventory_pipeline.db.dialect import locked_transaction, select_in
 from inventory_pipeline.db.tables import (
     accounts,
     event_cursors,
@@ -25,7 +25,10 @@ from inventory_pipeline.db.tables import (
 )
 from inventory_pipeline.defs.monitoring.anomalies import KEY, AnomalyRules
 from inventory_pipeline.defs.sales.rules import MARKETPLACE_WAREHOUSE_TYPES, STOCK_TYPES
+from inventory_pipeline.defs.sales.store import sales_lock_name
 from inventory_pipeline.defs.stock.ledger import SLICE_LOCK_SECONDS, account_slices
+
+CLOCK_MARGIN_SECONDS = 60
 
 
 def _stock_group(column):
@@ -38,7 +41,7 @@ def fbo_movements(engine: Engine, account: str) -> tuple[list, dict] | None:
     now; the evaluation's cursor moves on in the same transaction. None on the first evaluation,
     whose state is the baseline."""
     h, d = inventory_history, inventory_data
-    with engine.begin() as conn, _account_quiet(conn, account):
+    with _account_quiet(engine, account) as conn:
         cursor, newest = _advance(conn, f"fbo:{account}")
         if cursor is None:
             return None
@@ -67,10 +70,12 @@ def fbo_movements(engine: Engine, account: str) -> tuple[list, dict] | None:
     return [(source, sku, int(delta)) for source, sku, delta in moved], now_totals
 
 
-def _account_quiet(conn, account: str):
-    """No writer of the account's ledger slices mid-transaction while its history cursor moves: a
-    fast-path run's history committed after the newest id was read would otherwise be stepped past."""
-    return writers_committed(conn, account_slices(account), SLICE_LOCK_SECONDS)
+def _account_quiet(engine: Engine, account: str):
+    """A transaction in which no writer of the account's ledger slices or sales is mid-transaction,
+    until it has committed its cursors: a fast-path run's history (a day of sales) committed after
+    the newest id was read would otherwise be stepped past."""
+    names = [*account_slices(account), *(sales_lock_name(source, account) for source in ("ozon", "wb"))]
+    return locked_transaction(engine, names, SLICE_LOCK_SECONDS)
 
 
 def _advance(conn, name: str, ids=inventory_history.c.id) -> tuple[int | None, int]:
@@ -90,7 +95,7 @@ def changed_skus(engine: Engine, account: str) -> set[str] | None:
     or their sales were (re)loaded (a day backfilled, today's orders so far). None the first time:
     every SKU is evaluated once."""
     h, s = inventory_history, sales
-    with engine.begin() as conn, _account_quiet(conn, account):
+    with _account_quiet(engine, account) as conn:
         stock_cursor, newest_change = _advance(conn, f"cover:{account}")
         sales_cursor, newest_sale = _advance(conn, f"cover_sales:{account}", s.c.id)
         if stock_cursor is None or sales_cursor is None:
@@ -144,9 +149,11 @@ def last_judged(engine: Engine, account: str) -> datetime | None:
     """When the account's anomalies were last judged (None the first time); now from here on, taken
     while no write of the account is open (a write stamped earlier and committed later is not missed)."""
     name = f"anomalies:{account}"
-    with engine.begin() as conn, _account_quiet(conn, account):
+    with _account_quiet(engine, account) as conn:
         before = conn.execute(select(event_cursors.c.last_history_id).where(event_cursors.c.name == name)).scalar()
-        stamp = int(datetime.now(UTC).timestamp())
+        # Writers stamp rows by their own host's clock: a margin for clocks that differ (a minute of
+        # rows read twice costs little).
+        stamp = int(datetime.now(UTC).timestamp()) - CLOCK_MARGIN_SECONDS
         if before is None:
             conn.execute(insert(event_cursors).values(name=name, last_history_id=stamp))
         else:

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from inventory_pipeline.db.dialect import is_deadlock, rows_only_locks
+from inventory_pipeline.db.dialect import is_deadlock, locked_transaction, rows_only_locks
 from inventory_pipeline.db.tables import (
     inventory_data,
     inventory_history,
@@ -24,16 +24,24 @@ LEDGER_KEY = ["source", "account", "sku", "warehouse_id", "stock_type"]
 
 
 DEADLOCK_ATTEMPTS = 3
+LOCK_SECONDS = 600  # a day of the account waits this long for another day's replacement
+
+
+def sales_lock_name(source: str, account: str) -> str:
+    """Held by whoever replaces a day of the account's sales, until it has committed: an evaluation
+    that moves its cursor over sales ids waits for it (the days' transactions could commit out of
+    the order of their ids)."""
+    return f"sales:{source}:{account}"
 
 
 def replace_day(engine: Engine, source: str, account: str, day: date, rows: list[dict]) -> int:
     """The day's rows exactly as the API reports them now: delete, then insert, in one transaction
-    that locks only the day's own rows, so neighbouring days replaced at once never wait on each
-    other; should the server still pick it as a deadlock's victim, it is run again (it rolled back)."""
+    that locks only the day's own rows, under the account's sales lock; should the server still pick
+    it as a deadlock's victim, it is run again (it rolled back)."""
     unique = list({(r["kind"], r["external_id"]): r for r in rows}.values())
     for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
         try:
-            with rows_only_locks(engine).begin() as conn:
+            with locked_transaction(rows_only_locks(engine), [sales_lock_name(source, account)], LOCK_SECONDS) as conn:
                 conn.execute(
                     delete(sales).where(sales.c.source == source, sales.c.account == account, sales.c.sale_date == day)
                 )

@@ -48,8 +48,8 @@ from inventory_pipeline.clock import utcnow
 from inventory_pipeline.db.dialect import (
     bulk_load_allowed,
     drop_temporary,
+    locked_transaction,
     select_in,
-    slice_transaction,
     upsert_from_select,
 )
 from inventory_pipeline.db.tables import KEY_COLUMNS, accounts, inventory_data, inventory_history
@@ -464,7 +464,7 @@ def account_slices(account: str) -> list[str]:
 def _slice_transaction(engine: Engine, source: str, account: str) -> Iterator[tuple[Connection, Table, Table]]:
     """One transaction holding the slice's lock, with empty staging and gone-keys tables."""
     stage, gone = _stage_table(), _gone_table()
-    with slice_transaction(engine, slice_lock_name(source, account), SLICE_LOCK_SECONDS) as conn:
+    with locked_transaction(engine, [slice_lock_name(source, account)], SLICE_LOCK_SECONDS) as conn:
         for table in (stage, gone):
             drop_temporary(conn, table)  # a pooled connection may still hold one from a failed apply
             # First, before any write: on MySQL the CREATE INDEX of a temporary table commits implicitly.
