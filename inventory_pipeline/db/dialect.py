@@ -123,7 +123,7 @@ def _get_lock(connection: Connection, name: str, timeout_seconds: int) -> None:
     got = connection.execute(text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": timeout_seconds})
     if got.scalar() != 1:
         raise SliceBusyError(
-            f"ledger slice {name} is being written by another run; waited {timeout_seconds} s. "
+            f"{name} is being written by another run; waited {timeout_seconds} s. "
             "Nothing was written: run again once that run has finished."
         )
 

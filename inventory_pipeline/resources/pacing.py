@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, insert, make_url, select, text, update
 
 # The server starts counting when our request arrives, not when it left: a small margin keeps
 # jitter in the network from spending a token the server has not refilled yet.
@@ -170,13 +170,15 @@ def shared_buckets(database_url: str) -> Buckets:
     """The buckets of the instance whose inventory database is at ``database_url``: its table on
     MySQL, lock files beside a SQLite file; an in-memory database or none has this process's own.
     One per process (a forked step process makes its own connections)."""
-    if not database_url or (database_url.startswith("sqlite") and database_url.split("///", 1)[-1] in ("", ":memory:")):
+    url = make_url(database_url) if database_url else None
+    sqlite = url is not None and url.get_backend_name() == "sqlite"
+    if url is None or (sqlite and url.database in (None, "", ":memory:")):
         return BUCKETS
     with _SHARED_LOCK:
         key = (os.getpid(), database_url)
         if key not in _SHARED:
-            if database_url.startswith("sqlite"):
-                database = Path(database_url.split("///", 1)[-1]).resolve()
+            if sqlite:
+                database = Path(url.database).resolve()
                 _SHARED[key] = FileBuckets(database.parent / f".pacing-{database.name}")
             else:
                 from inventory_pipeline.resources.database import checked_engine

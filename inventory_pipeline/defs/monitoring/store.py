@@ -25,7 +25,7 @@ from inventory_pipeline.db.tables import (
 )
 from inventory_pipeline.defs.monitoring.anomalies import KEY, AnomalyRules
 from inventory_pipeline.defs.sales.rules import MARKETPLACE_WAREHOUSE_TYPES, STOCK_TYPES
-from inventory_pipeline.defs.sales.store import sales_lock_name
+from inventory_pipeline.defs.sales.store import account_sales
 from inventory_pipeline.defs.stock.ledger import SLICE_LOCK_SECONDS, account_slices
 
 CLOCK_MARGIN_SECONDS = 60
@@ -74,8 +74,7 @@ def _account_quiet(engine: Engine, account: str):
     """A transaction in which no writer of the account's ledger slices or sales is mid-transaction,
     until it has committed its cursors: a fast-path run's history (a day of sales) committed after
     the newest id was read would otherwise be stepped past."""
-    names = [*account_slices(account), *(sales_lock_name(source, account) for source in ("ozon", "wb"))]
-    return locked_transaction(engine, names, SLICE_LOCK_SECONDS)
+    return locked_transaction(engine, [*account_slices(account), *account_sales(account)], SLICE_LOCK_SECONDS)
 
 
 def _advance(conn, name: str, ids=inventory_history.c.id) -> tuple[int | None, int]:

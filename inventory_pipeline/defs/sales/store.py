@@ -34,6 +34,11 @@ def sales_lock_name(source: str, account: str) -> str:
     return f"sales:{source}:{account}"
 
 
+def account_sales(account: str) -> list[str]:
+    """The sales lock names of ``account``, one per marketplace."""
+    return [sales_lock_name(source, account) for source in ("ozon", "wb")]
+
+
 def replace_day(engine: Engine, source: str, account: str, day: date, rows: list[dict]) -> int:
     """The day's rows exactly as the API reports them now: delete, then insert, in one transaction
     that locks only the day's own rows, under the account's sales lock; should the server still pick

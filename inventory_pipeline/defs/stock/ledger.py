@@ -456,7 +456,7 @@ def slice_lock_name(source: str, account: str) -> str:
 
 
 def account_slices(account: str) -> list[str]:
-    """The lock names of every ledger slice of ``account``, in the one order they are taken."""
+    """The lock names of every ledger slice of ``account``."""
     return [slice_lock_name(source, account) for source in SOURCES]
 
 
